@@ -1,0 +1,56 @@
+// What the code handling one request knows about it: ids for logs and traces, the verified
+// caller, and the deadline. The gateway creates it from the HTTP request; gRPC services from
+// the incoming metadata. It is held in a thread-local while the request is handled, so logs
+// and outgoing RPCs pick it up without threading it through every call:
+//
+//   mercato::ScopedCallContext scope(context);   // for the duration of the handler
+//   mercato::CurrentCall().user_id;               // anywhere below
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace mercato {
+
+// gRPC metadata keys (lower case, as gRPC requires).
+inline constexpr char kRequestIdKey[] = "x-request-id";
+inline constexpr char kTraceparentKey[] = "traceparent";
+inline constexpr char kUserIdKey[] = "x-mercato-user-id";
+inline constexpr char kUserRoleKey[] = "x-mercato-user-role";
+
+struct CallContext {
+  std::string request_id;
+  // W3C trace context: the whole traceparent header and its trace id (32 hex digits).
+  std::string traceparent;
+  std::string trace_id;
+  // Set only from a verified access token (by the gateway) or from metadata the gateway set.
+  std::string user_id;
+  std::string user_role;
+  std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
+};
+
+// The context of the request this thread is handling; an empty one outside any request.
+const CallContext& CurrentCall();
+
+// Installs a context for the current thread and restores the previous one on destruction.
+class ScopedCallContext {
+ public:
+  explicit ScopedCallContext(CallContext context);
+  ~ScopedCallContext();
+  ScopedCallContext(const ScopedCallContext&) = delete;
+  ScopedCallContext& operator=(const ScopedCallContext&) = delete;
+
+ private:
+  CallContext previous_;
+};
+
+// A valid W3C traceparent ("00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>")?
+bool IsValidTraceparent(const std::string& traceparent);
+// Starts a new trace: a fresh traceparent with random ids, sampled flag set.
+std::string NewTraceparent();
+// The trace id part of a valid traceparent.
+std::string TraceIdOf(const std::string& traceparent);
+// A traceparent continuing `parent`'s trace with a new span id (for an outgoing call).
+std::string ChildTraceparent(const std::string& parent);
+
+}  // namespace mercato

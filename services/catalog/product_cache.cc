@@ -1,0 +1,120 @@
+#include "catalog/product_cache.h"
+
+#include <mutex>
+
+namespace mercato::catalog {
+
+void ProductCache::Reset(std::vector<VersionedProduct> products,
+                         std::vector<v1::Category> categories) {
+  std::unique_lock lock(mu_);
+  by_id_.clear();
+  versions_.clear();
+  ordered_.clear();
+  by_category_.clear();
+  categories_ = std::move(categories);
+  for (auto& p : products) {
+    InsertLocked(std::make_shared<const v1::Product>(std::move(p.product)), p.version);
+  }
+}
+
+void ProductCache::Apply(const std::vector<VersionedProduct>& upserts,
+                         const std::vector<std::string>& removed) {
+  std::unique_lock lock(mu_);
+  for (const auto& id : removed) EraseLocked(id);
+  for (const auto& p : upserts) {
+    auto it = versions_.find(p.product.id());
+    if (it != versions_.end() && it->second >= p.version) continue;  // not newer
+    EraseLocked(p.product.id());
+    InsertLocked(std::make_shared<const v1::Product>(p.product), p.version);
+  }
+}
+
+void ProductCache::InsertLocked(ProductPtr product, int64_t version) {
+  Key key{product->name(), product->id()};
+  for (const auto& c : product->categories()) by_category_[c].insert(key);
+  ordered_[key] = product;
+  versions_[product->id()] = version;
+  by_id_[product->id()] = std::move(product);
+}
+
+void ProductCache::EraseLocked(const std::string& id) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  Key key{it->second->name(), id};
+  for (const auto& c : it->second->categories()) {
+    auto cat = by_category_.find(c);
+    if (cat != by_category_.end()) cat->second.erase(key);
+  }
+  ordered_.erase(key);
+  versions_.erase(id);
+  by_id_.erase(it);
+}
+
+ProductPage ProductCache::List(const ProductQuery& query) const {
+  std::shared_lock lock(mu_);
+  ProductPage page;
+  auto emit = [&](auto begin, auto end, auto product_of) {
+    for (auto it = begin; it != end; ++it) {
+      if (static_cast<int>(page.products.size()) == query.limit) {
+        page.has_more = true;
+        break;
+      }
+      page.products.push_back(*product_of(it));
+    }
+    if (!page.products.empty()) {
+      page.last = ProductCursor{.name = page.products.back().name(),
+                                .rank = "",
+                                .id = page.products.back().id()};
+    }
+  };
+  if (query.category.empty()) {
+    auto begin = query.after ? ordered_.upper_bound({query.after->name, query.after->id})
+                             : ordered_.begin();
+    emit(begin, ordered_.end(), [](auto it) { return it->second; });
+  } else {
+    auto cat = by_category_.find(query.category);
+    if (cat == by_category_.end()) return page;
+    const auto& keys = cat->second;
+    auto begin =
+        query.after ? keys.upper_bound({query.after->name, query.after->id}) : keys.begin();
+    emit(begin, keys.end(), [this](auto it) { return by_id_.at(it->second); });
+  }
+  return page;
+}
+
+std::optional<v1::Product> ProductCache::Get(const std::string& id) const {
+  std::shared_lock lock(mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return std::nullopt;
+  return *it->second;
+}
+
+std::vector<v1::Product> ProductCache::GetMany(const std::vector<std::string>& ids) const {
+  std::shared_lock lock(mu_);
+  std::vector<v1::Product> out;
+  for (const auto& id : ids) {
+    auto it = by_id_.find(id);
+    if (it != by_id_.end()) out.push_back(*it->second);
+  }
+  return out;
+}
+
+std::vector<v1::Category> ProductCache::Categories() const {
+  std::shared_lock lock(mu_);
+  return categories_;
+}
+
+bool ProductCache::HasCategory(const std::string& id) const {
+  std::shared_lock lock(mu_);
+  for (const auto& c : categories_) {
+    if (c.id() == id) return true;
+  }
+  return false;
+}
+
+size_t ProductCache::size() const {
+  std::shared_lock lock(mu_);
+  return by_id_.size();
+}
+
+}  // namespace mercato::catalog

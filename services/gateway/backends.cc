@@ -1,0 +1,39 @@
+#include "gateway/backends.h"
+
+#include <grpcpp/client_context.h>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "rpc/client.h"
+
+namespace mercato::gateway {
+
+Backends ConnectBackends(const GatewayConfig& config, Metrics& metrics) {
+  Backends b;
+  auto catalog = CreateChannel(config.catalog_address, metrics);
+  b.catalog = catalog::v1::CatalogService::NewStub(catalog);
+  b.channels["catalog"] = catalog;
+  return b;
+}
+
+std::map<std::string, std::string> CheckBackends(const Backends& backends,
+                                                 std::chrono::milliseconds timeout) {
+  std::map<std::string, std::string> result;
+  for (const auto& [name, channel] : backends.channels) {
+    auto stub = grpc::health::v1::Health::NewStub(channel);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status = stub->Check(&ctx, request, &response);
+    if (!status.ok()) {
+      result[name] = "UNAVAILABLE";
+    } else {
+      result[name] = response.status() == grpc::health::v1::HealthCheckResponse::SERVING
+                         ? "SERVING"
+                         : "NOT_SERVING";
+    }
+  }
+  return result;
+}
+
+}  // namespace mercato::gateway

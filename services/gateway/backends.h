@@ -1,0 +1,31 @@
+// The gRPC backends the gateway calls: one channel and stub per service. Route handlers use
+// the StubInterface so tests can substitute gMock stubs.
+#pragma once
+
+#include <grpcpp/channel.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "gateway/config.h"
+#include "mercato/catalog/v1/catalog.grpc.pb.h"
+#include "metrics/metrics.h"
+
+namespace mercato::gateway {
+
+struct Backends {
+  std::unique_ptr<catalog::v1::CatalogService::StubInterface> catalog;
+
+  // Channels by backend name, for readiness checks. Empty in unit tests.
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
+};
+
+Backends ConnectBackends(const GatewayConfig& config, Metrics& metrics);
+
+// Asks each backend's grpc.health.v1 service; returns name -> "SERVING", "NOT_SERVING" or
+// "UNAVAILABLE".
+std::map<std::string, std::string> CheckBackends(const Backends& backends,
+                                                 std::chrono::milliseconds timeout);
+
+}  // namespace mercato::gateway

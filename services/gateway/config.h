@@ -1,0 +1,44 @@
+// Configuration of the API gateway, from environment variables.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/config.h"
+
+namespace mercato::gateway {
+
+struct GatewayConfig {
+  std::string bind_address;
+  int http_port = 8080;
+  int admin_port = 9100;
+  std::string log_level = "info";
+  // Threads running the asynchronous HTTP I/O (default: one per core).
+  int io_threads = 0;
+  // Threads running route handlers (they make blocking gRPC calls) and the most requests
+  // running or waiting for one; beyond that the gateway answers 503 at once.
+  int handler_threads = 64;
+  int max_in_flight = 1024;
+  size_t max_header_bytes = 8 * 1024;
+  size_t max_body_bytes = 1024 * 1024;
+  // Whole-request budget; every backend call is bounded by it and by rpc_timeout.
+  std::chrono::milliseconds request_timeout{10000};
+  std::chrono::milliseconds rpc_timeout{3000};
+  // Idle keep-alive connections are closed after this long.
+  std::chrono::milliseconds idle_timeout{30000};
+  std::chrono::milliseconds shutdown_grace{10000};
+  bool access_log = true;
+  // Directory with the storefront's static files.
+  std::string web_root;
+  std::string catalog_address;
+};
+
+// Reads MERCATO_HTTP_PORT, MERCATO_ADMIN_PORT, MERCATO_BIND_ADDRESS, MERCATO_LOG_LEVEL,
+// MERCATO_IO_THREADS, MERCATO_HANDLER_THREADS, MERCATO_MAX_IN_FLIGHT,
+// MERCATO_MAX_HEADER_BYTES, MERCATO_MAX_BODY_BYTES, MERCATO_REQUEST_TIMEOUT_MS,
+// MERCATO_RPC_TIMEOUT_MS, MERCATO_IDLE_TIMEOUT_MS, MERCATO_SHUTDOWN_GRACE_MS,
+// MERCATO_ACCESS_LOG, MERCATO_WEB_ROOT, MERCATO_CATALOG_ADDR.
+absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env);
+
+}  // namespace mercato::gateway

@@ -1,0 +1,202 @@
+#include "gateway/gateway_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/logging.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/call_context.h"
+#include "common/ids.h"
+#include "gateway/json_codec.h"
+#include "gateway/routes.h"
+
+namespace mercato::gateway {
+namespace {
+
+// A client-supplied X-Request-Id is kept when it is short and plain; otherwise replaced.
+bool IsAcceptableRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string MethodList(const std::vector<http::verb>& verbs) {
+  std::vector<std::string> names;
+  for (auto v : verbs) names.emplace_back(http::to_string(v));
+  return absl::StrJoin(names, ", ");
+}
+
+}  // namespace
+
+GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
+                               StaticFiles static_files, Metrics& metrics)
+    : config_(config),
+      backends_(backends),
+      static_files_(std::move(static_files)),
+      executor_("gw-handler", config.handler_threads, config.max_in_flight),
+      requests_(prometheus::BuildCounter()
+                    .Name("http_requests_total")
+                    .Help("HTTP requests answered, by route pattern, method and status code")
+                    .Register(metrics.registry())),
+      latency_(prometheus::BuildHistogram()
+                   .Name("http_request_duration_seconds")
+                   .Help("HTTP request latency by route pattern")
+                   .Register(metrics.registry())) {
+  router_.Add(Route{http::verb::get, "/healthz",
+                    [this](const HttpRequest& r) { return Healthz(r); }, AuthPolicy::kNone,
+                    /*run_inline=*/true});
+  router_.Add(Route{http::verb::get, "/readyz",
+                    [this](const HttpRequest& r) { return Readyz(r); }, AuthPolicy::kNone,
+                    /*run_inline=*/false});
+  RegisterCatalogRoutes(router_, backends_, config_);
+}
+
+HttpResponse GatewayService::Healthz(const HttpRequest&) {
+  return JsonResponse(200, {{"status", "ok"}});
+}
+
+HttpResponse GatewayService::Readyz(const HttpRequest&) {
+  if (draining_) return JsonResponse(503, {{"status", "draining"}});
+  auto backends = CheckBackends(backends_, std::chrono::milliseconds(1000));
+  bool ready = true;
+  Json detail = Json::object();
+  for (const auto& [name, state] : backends) {
+    detail[name] = state;
+    ready = ready && state == "SERVING";
+  }
+  return JsonResponse(ready ? 200 : 503,
+                      {{"status", ready ? "ready" : "not_ready"}, {"backends", detail}});
+}
+
+HttpResponse GatewayService::ProtocolError(unsigned status, std::string message) {
+  const char* code = status == 413   ? "body_too_large"
+                     : status == 431 ? "headers_too_large"
+                                     : "bad_request";
+  ScopedCallContext scope(CallContext{.request_id = NewUuid()});
+  HttpResponse response = ErrorResponse(status, code, message);
+  response.Header("X-Request-Id", CurrentCall().request_id);
+  return response;
+}
+
+void GatewayService::Handle(HttpRequest request, Done done) {
+  const auto start = std::chrono::steady_clock::now();
+  ++in_flight_;
+
+  CallContext call;
+  const std::string_view client_id = request.Header("x-request-id");
+  call.request_id = IsAcceptableRequestId(client_id) ? std::string(client_id) : NewUuid();
+  const std::string traceparent(request.Header("traceparent"));
+  call.traceparent = IsValidTraceparent(traceparent) ? traceparent : NewTraceparent();
+  call.trace_id = TraceIdOf(call.traceparent);
+  call.deadline = std::chrono::system_clock::now() + config_.request_timeout;
+
+  Router::Match match = router_.Find(request.method, request.segments);
+  if (match.kind != Router::Match::kFound) {
+    ScopedCallContext scope(call);
+    HttpResponse response;
+    std::string label = "unmatched";
+    if (match.kind == Router::Match::kMethodNotAllowed) {
+      response = ErrorResponse(405, "method_not_allowed",
+                               absl::StrCat("method ", std::string(http::to_string(request.method)),
+                                            " is not allowed here"));
+      response.Header("Allow", MethodList(match.allowed));
+    } else if (auto file = request.method == http::verb::get && request.path.rfind("/api/", 0) != 0
+                               ? static_files_.Serve(request)
+                               : std::nullopt) {
+      response = std::move(*file);
+      label = "static";
+    } else {
+      response = ErrorResponse(404, "not_found", "no such route");
+    }
+    return Finish(request, label, start, std::move(response), done);
+  }
+
+  const Route& route = *match.route;
+  request.path_params = std::move(match.params);
+  if (route.async_handler) {
+    auto shared = std::make_shared<HttpRequest>(std::move(request));
+    ScopedCallContext scope(call);
+    try {
+      route.async_handler(*shared, [this, shared, &route, start, done](HttpResponse response) {
+        Finish(*shared, route.pattern, start, std::move(response), done);
+      });
+    } catch (const std::exception& e) {
+      spdlog::error("handler for {} threw: {}", route.pattern, e.what());
+      Finish(*shared, route.pattern, start, ErrorResponse(500, "internal", "internal error"),
+             done);
+    }
+    return;
+  }
+  if (route.run_inline) {
+    ScopedCallContext scope(call);
+    HttpResponse response = Dispatch(route, request);
+    return Finish(request, route.pattern, start, std::move(response), done);
+  }
+  auto shared = std::make_shared<HttpRequest>(std::move(request));
+  const bool accepted = executor_.TrySubmit([this, &route, shared, call, start, done]() mutable {
+    ScopedCallContext scope(std::move(call));
+    HttpResponse response = std::chrono::system_clock::now() >= CurrentCall().deadline
+                                ? ErrorResponse(503, "overloaded", "request waited too long")
+                                : Dispatch(route, *shared);
+    Finish(*shared, route.pattern, start, std::move(response), done);
+  });
+  if (!accepted) {
+    ScopedCallContext scope(call);
+    HttpResponse response =
+        ErrorResponse(503, "overloaded", "the gateway is at capacity, retry shortly");
+    response.Header("Retry-After", "1");
+    Finish(*shared, route.pattern, start, std::move(response), done);
+  }
+}
+
+HttpResponse GatewayService::Dispatch(const Route& route, const HttpRequest& request) {
+  try {
+    return route.handler(request);
+  } catch (const std::exception& e) {
+    spdlog::error("handler for {} threw: {}", route.pattern, e.what());
+    return ErrorResponse(500, "internal", "internal error");
+  }
+}
+
+GatewayService::RouteMetrics& GatewayService::MetricsFor(const std::string& route_label) {
+  auto it = route_metrics_.find(route_label);
+  if (it == route_metrics_.end()) {
+    it = route_metrics_
+             .emplace(route_label,
+                      RouteMetrics{&latency_.Add({{"route", route_label}}, LatencyBuckets()), {}})
+             .first;
+  }
+  return it->second;
+}
+
+void GatewayService::Finish(const HttpRequest& request, const std::string& route_label,
+                            std::chrono::steady_clock::time_point start, HttpResponse response,
+                            const Done& done) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::string method(http::to_string(request.method));
+  {
+    std::lock_guard<std::mutex> lock(metrics_mu_);
+    RouteMetrics& m = MetricsFor(route_label);
+    auto& counter = m.requests[{method, response.status}];
+    if (counter == nullptr) {
+      counter = &requests_.Add(
+          {{"route", route_label}, {"method", method}, {"code", absl::StrCat(response.status)}});
+    }
+    counter->Increment();
+    m.latency->Observe(seconds);
+  }
+  if (config_.access_log) {
+    spdlog::info("{} {} {} {:.1f}ms", method, request.path, response.status, seconds * 1000);
+  }
+  response.Header("X-Request-Id", CurrentCall().request_id);
+  --in_flight_;
+  done(std::move(response));
+}
+
+}  // namespace mercato::gateway

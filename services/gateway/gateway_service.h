@@ -1,0 +1,73 @@
+// The HTTP API of the gateway: for every request it assigns a request id and trace, finds
+// the route (404 / 405 otherwise), runs the handler on the handler pool with a deadline,
+// records metrics and writes the access log. Routes are registered by the *_routes.cc files.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "common/executor.h"
+#include "gateway/backends.h"
+#include "gateway/config.h"
+#include "gateway/http_server.h"
+#include "gateway/router.h"
+#include "gateway/static_files.h"
+#include "metrics/metrics.h"
+
+namespace mercato::gateway {
+
+class GatewayService final : public RequestHandler {
+ public:
+  GatewayService(const GatewayConfig& config, Backends& backends, StaticFiles static_files,
+                 Metrics& metrics);
+
+  void Handle(HttpRequest request, Done done) override;
+  HttpResponse ProtocolError(unsigned status, std::string message) override;
+  bool draining() const override { return draining_.load(); }
+
+  // Readiness turns 503 and responses ask clients to close their connections.
+  void StartDraining() { draining_ = true; }
+  // Requests accepted and not yet answered.
+  int in_flight() const { return in_flight_.load(); }
+  // Stops the handler pool after finishing the queued requests.
+  void Shutdown() { executor_.Shutdown(); }
+
+  const Router& router() const { return router_; }
+
+ private:
+  HttpResponse Dispatch(const Route& route, const HttpRequest& request);
+  void Finish(const HttpRequest& request, const std::string& route_label,
+              std::chrono::steady_clock::time_point start, HttpResponse response,
+              const Done& done);
+  HttpResponse Healthz(const HttpRequest& request);
+  HttpResponse Readyz(const HttpRequest& request);
+
+  const GatewayConfig& config_;
+  Backends& backends_;
+  StaticFiles static_files_;
+  Router router_;
+  BoundedExecutor executor_;
+  std::atomic<bool> draining_{false};
+  std::atomic<int> in_flight_{0};
+
+  // Metric children per (route, method, status), found without building label maps on the
+  // hot path.
+  struct RouteMetrics {
+    prometheus::Histogram* latency;
+    std::map<std::pair<std::string, unsigned>, prometheus::Counter*> requests;
+  };
+  RouteMetrics& MetricsFor(const std::string& route_label);
+
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+  std::mutex metrics_mu_;
+  std::unordered_map<std::string, RouteMetrics> route_metrics_;
+};
+
+}  // namespace mercato::gateway

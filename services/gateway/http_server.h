@@ -1,0 +1,69 @@
+// An asynchronous HTTP/1.1 server on Boost.Beast: keep-alive, header and body limits, idle
+// timeouts, N I/O threads. It knows nothing of routes or JSON: each parsed request goes to a
+// RequestHandler, which answers through a callback from any thread.
+//
+//   HttpServer server({.address = "0.0.0.0", .port = 8080, .io_threads = 2}, handler);
+//   server.Start();
+//   ...
+//   server.StopAccepting();  // drain: finish in-flight requests, then
+//   server.Stop();
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gateway/http_types.h"
+
+namespace mercato::gateway {
+
+class RequestHandler {
+ public:
+  using Done = std::function<void(HttpResponse)>;
+  virtual ~RequestHandler() = default;
+  // Answer exactly once by calling `done`, on any thread.
+  virtual void Handle(HttpRequest request, Done done) = 0;
+  // The response to a request that could not be read: 400 malformed, 413 body too large,
+  // 431 headers too large. The connection is closed after it.
+  virtual HttpResponse ProtocolError(unsigned status, std::string message) = 0;
+  // Whether responses should ask clients to close the connection (draining).
+  virtual bool draining() const = 0;
+};
+
+struct HttpServerOptions {
+  std::string address = "0.0.0.0";
+  int port = 8080;
+  int io_threads = 1;
+  size_t max_header_bytes = 8 * 1024;
+  size_t max_body_bytes = 1024 * 1024;
+  std::chrono::milliseconds idle_timeout{30000};
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, RequestHandler& handler);
+  ~HttpServer();
+
+  // Binds and starts the I/O threads. UNAVAILABLE when the address cannot be bound.
+  absl::Status Start();
+  // The bound port (useful with port 0).
+  int port() const { return port_; }
+  // Closes the listening socket; open connections keep being served.
+  void StopAccepting();
+  // Stops all I/O and joins the threads.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  HttpServerOptions options_;
+  RequestHandler& handler_;
+  int port_ = 0;
+};
+
+}  // namespace mercato::gateway

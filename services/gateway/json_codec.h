@@ -1,0 +1,37 @@
+// JSON of the public HTTP API (nlohmann/json), and the one place HTTP error bodies are made:
+//   {"error":{"code":"not_found","message":"...","request_id":"..."}}
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "gateway/http_types.h"
+#include "mercato/catalog/v1/catalog.pb.h"
+#include "mercato/common/v1/common.pb.h"
+
+namespace mercato::gateway {
+
+using Json = nlohmann::json;
+
+// Builders assign members one by one: nlohmann's initializer-list construction deep-copies
+// every value once more, which shows up in profiles of the product listing.
+Json MoneyJson(const common::v1::Money& money);
+Json ProductJson(const catalog::v1::Product& product);
+Json CategoryJson(const catalog::v1::Category& category);
+// Appends each product's JSON to `array`.
+void AppendProductsJson(const google::protobuf::RepeatedPtrField<catalog::v1::Product>& products,
+                        Json& array);
+
+HttpResponse JsonResponse(unsigned status, const Json& body);
+// The HTTP status, error code and Retry-After come from the status (common/status.h). The
+// message of a 5xx is generic: internals are logged, not returned.
+HttpResponse ErrorResponse(const absl::Status& status);
+// A 4xx with an explicit code, e.g. ErrorResponse(400, "invalid_json", "...").
+HttpResponse ErrorResponse(unsigned http_status, absl::string_view code,
+                           absl::string_view message);
+
+// The request body as a JSON object; INVALID_ARGUMENT ("invalid_json") when it is not one.
+absl::StatusOr<Json> ParseJsonObject(const HttpRequest& request);
+
+}  // namespace mercato::gateway

@@ -1,0 +1,63 @@
+// The API gateway: HTTP/JSON for the storefront and clients, in front of the gRPC services.
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "common/logging.h"
+#include "common/signals.h"
+#include "gateway/backends.h"
+#include "gateway/config.h"
+#include "gateway/gateway_service.h"
+#include "gateway/http_server.h"
+#include "gateway/static_files.h"
+
+int main() {
+  using namespace mercato;
+  using namespace mercato::gateway;
+  BlockTerminationSignals();
+  EnvReader env;
+  auto config = LoadGatewayConfig(env);
+  if (!config.ok()) ExitWithConfigError("gateway", config.status());
+  InitLogging("gateway", config->log_level);
+
+  auto files = StaticFiles::Load(config->web_root);
+  if (!files.ok()) {
+    spdlog::critical("{}", files.status().message());
+    return 1;
+  }
+  Metrics metrics("gateway");
+  if (auto s = metrics.StartAdminServer(config->bind_address, config->admin_port); !s.ok()) {
+    spdlog::critical("{}", s.message());
+    return 1;
+  }
+  Backends backends = ConnectBackends(*config, metrics);
+  GatewayService service(*config, backends, *std::move(files), metrics);
+  HttpServer server({.address = config->bind_address,
+                     .port = config->http_port,
+                     .io_threads = config->io_threads,
+                     .max_header_bytes = config->max_header_bytes,
+                     .max_body_bytes = config->max_body_bytes,
+                     .idle_timeout = config->idle_timeout},
+                    service);
+  if (auto s = server.Start(); !s.ok()) {
+    spdlog::critical("{}", s.message());
+    return 1;
+  }
+  spdlog::info("gateway listening on http://{}:{} ({} I/O threads, {} routes)",
+               config->bind_address, server.port(), config->io_threads,
+               service.router().routes().size());
+
+  const int signal_number = WaitForTerminationSignal();
+  spdlog::info("received signal {}, draining for up to {} ms", signal_number,
+               config->shutdown_grace.count());
+  service.StartDraining();
+  server.StopAccepting();
+  const auto deadline = std::chrono::steady_clock::now() + config->shutdown_grace;
+  while (service.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  server.Stop();
+  service.Shutdown();
+  spdlog::info("gateway stopped");
+  return 0;
+}

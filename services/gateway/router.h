@@ -1,0 +1,75 @@
+// Maps (method, path) to a route. Patterns are literal segments and {placeholders}:
+//
+//   router.Add(http::verb::get, "/api/v1/products/{id}", handler);
+//   auto match = router.Find(http::verb::get, {"api", "v1", "products", "42"});
+//   // match.route->handler, match.params["id"] == "42"
+//
+// A path that no pattern matches is kNotFound; a path that matches only with other methods
+// is kMethodNotAllowed and lists them (for the Allow header).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gateway/http_types.h"
+
+namespace mercato::gateway {
+
+// A blocking handler: runs on the handler pool and returns the response.
+using Handler = std::function<HttpResponse(const HttpRequest&)>;
+// A non-blocking handler: starts asynchronous work (e.g. a gRPC callback-API call, see
+// backend_call.h) and answers through `respond` exactly once, from any thread. Runs on the
+// I/O thread, so it must never block.
+using Respond = std::function<void(HttpResponse)>;
+using AsyncHandler = std::function<void(const HttpRequest&, Respond)>;
+
+enum class AuthPolicy {
+  kNone,      // no identity needed; a valid token is still read
+  kRequired,  // 401 without a valid access token
+};
+
+struct Route {
+  http::verb method;
+  std::string pattern;
+  // Exactly one of handler / async_handler is set.
+  Handler handler;
+  AuthPolicy auth = AuthPolicy::kNone;
+  // A blocking handler that is in fact cheap (health) may run on the I/O thread.
+  bool run_inline = false;
+  AsyncHandler async_handler;
+};
+
+class Router {
+ public:
+  void Add(Route route);
+  void Add(http::verb method, std::string pattern, Handler handler,
+           AuthPolicy auth = AuthPolicy::kNone);
+  void AddAsync(http::verb method, std::string pattern, AsyncHandler handler,
+                AuthPolicy auth = AuthPolicy::kNone);
+
+  struct Match {
+    enum Kind { kFound, kNotFound, kMethodNotAllowed } kind = kNotFound;
+    const Route* route = nullptr;
+    std::map<std::string, std::string> params;
+    std::vector<http::verb> allowed;
+  };
+  // `segments` are the request's percent-decoded path segments.
+  Match Find(http::verb method, const std::vector<std::string>& segments) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  static bool MatchPattern(const std::vector<std::string>& pattern,
+                           const std::vector<std::string>& segments,
+                           std::map<std::string, std::string>* params);
+
+  std::vector<Route> routes_;
+  std::vector<std::vector<std::string>> split_patterns_;
+};
+
+// "/a/b/" -> {"a", "b"}; empty segments are dropped.
+std::vector<std::string> SplitPath(const std::string& path);
+
+}  // namespace mercato::gateway
