@@ -1,0 +1,138 @@
+#include "support/suite.h"
+
+#include <signal.h>
+
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "support/http_client.h"
+#include "support/postgres.h"
+#include "support/redis.h"
+
+namespace mercato::testing {
+
+absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
+  std::ifstream in(SourceDir() + "/deploy/services.json");
+  nlohmann::json spec = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!spec.is_object()) return absl::InternalError("deploy/services.json does not parse");
+  const auto& services = spec["services"];
+
+  std::unique_ptr<Suite> suite(new Suite());
+  suite->options_ = options;
+  // Depth-first over "calls", so that callees start first.
+  std::set<std::string> seen;
+  std::function<absl::Status(const std::string&)> visit = [&](const std::string& name) {
+    if (seen.count(name)) return absl::OkStatus();
+    if (!services.contains(name)) {
+      return absl::NotFoundError(absl::StrCat("no service '", name, "' in services.json"));
+    }
+    seen.insert(name);
+    for (const auto& callee : services[name]["calls"]) {
+      if (auto s = visit(callee.get<std::string>()); !s.ok()) return s;
+    }
+    suite->order_.push_back(name);
+    return absl::OkStatus();
+  };
+  for (const auto& name : options.services) {
+    if (auto s = visit(name); !s.ok()) return s;
+  }
+
+  for (const auto& name : suite->order_) {
+    const auto& svc = services[name];
+    Instance& inst = suite->instances_[name];
+    inst.name = name;
+    inst.kind = svc["kind"].get<std::string>();
+    inst.port = FreePort();
+    inst.admin_port = FreePort();
+    inst.env["MERCATO_BIND_ADDRESS"] = "127.0.0.1";
+    inst.env["MERCATO_ADMIN_PORT"] = absl::StrCat(inst.admin_port);
+    inst.env["MERCATO_LOG_LEVEL"] = "info";
+    if (inst.kind == "http") {
+      inst.env["MERCATO_HTTP_PORT"] = absl::StrCat(inst.port);
+      inst.env["MERCATO_WEB_ROOT"] = SourceDir() + "/services/gateway/web";
+    } else {
+      inst.env["MERCATO_GRPC_PORT"] = absl::StrCat(inst.port);
+    }
+    if (svc["database"].is_string()) {
+      inst.database_url = PostgresServer::Shared()->CreateDatabase(
+          absl::StrCat(options.database_prefix, "_", svc["database"].get<std::string>()));
+      inst.env["MERCATO_DATABASE_URL"] = inst.database_url;
+    }
+    if (svc.value("redis", false)) inst.env["MERCATO_REDIS_URL"] = RedisServer::Shared()->Url();
+    for (const auto& callee : svc["calls"]) {
+      const std::string c = callee.get<std::string>();
+      inst.env[absl::StrCat("MERCATO_", absl::AsciiStrToUpper(c), "_ADDR")] =
+          suite->address(c);
+    }
+    for (const auto& key : {std::string("*"), name}) {
+      auto it = options.env.find(key);
+      if (it == options.env.end()) continue;
+      for (const auto& [k, v] : it->second) inst.env[k] = v;
+    }
+  }
+  for (const auto& name : suite->order_) {
+    if (auto s = suite->StartService(name); !s.ok()) return s;
+  }
+  return suite;
+}
+
+Suite::~Suite() {
+  // Stop in reverse order: callers first.
+  for (auto it = order_.rbegin(); it != order_.rend(); ++it) Kill(*it);
+}
+
+int Suite::port(const std::string& service) const { return instances_.at(service).port; }
+
+int Suite::admin_port(const std::string& service) const {
+  return instances_.at(service).admin_port;
+}
+
+std::string Suite::address(const std::string& service) const {
+  return absl::StrCat("127.0.0.1:", instances_.at(service).port);
+}
+
+std::string Suite::database(const std::string& service) const {
+  return instances_.at(service).database_url;
+}
+
+ChildProcess& Suite::process(const std::string& service) {
+  return *instances_.at(service).process;
+}
+
+absl::Status Suite::StartService(const std::string& service) {
+  Instance& inst = instances_.at(service);
+  if (inst.process) inst.process->Kill();
+  inst.process = std::make_unique<ChildProcess>(BinaryPath(service), inst.env, service);
+  if (auto s = inst.process->Start(); !s.ok()) return s;
+  absl::Status ready;
+  if (inst.kind == "http") {
+    ready = WaitForPort(inst.port, std::chrono::seconds(20));
+    if (ready.ok() && HttpClient(inst.port).Get("/healthz").status != 200) {
+      ready = absl::UnavailableError("gateway /healthz is not 200");
+    }
+  } else {
+    ready = WaitForGrpcHealthy(address(service), std::chrono::seconds(30));
+  }
+  if (!ready.ok()) {
+    return absl::UnavailableError(absl::StrCat(service, " did not start: ", ready.message(),
+                                               "\n--- log ---\n", inst.process->ReadLog()));
+  }
+  return absl::OkStatus();
+}
+
+void Suite::Kill(const std::string& service) {
+  Instance& inst = instances_.at(service);
+  if (inst.process) inst.process->Kill();
+}
+
+int Suite::Terminate(const std::string& service) {
+  Instance& inst = instances_.at(service);
+  if (!inst.process) return -1;
+  inst.process->Signal(SIGTERM);
+  return inst.process->Wait(std::chrono::seconds(30));
+}
+
+}  // namespace mercato::testing

@@ -1,0 +1,65 @@
+// Test support: starts real Mercato service binaries, wired together as deploy/services.json
+// describes, against the shared test PostgreSQL and Redis, each on free ports.
+//
+//   auto suite = Suite::Start({.services = {"gateway"}});  // + everything the gateway calls
+//   HttpClient http(suite->port("gateway"));
+//   suite->Kill("catalog"); suite->StartService("catalog");  // crash and restart
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "support/process.h"
+
+namespace mercato::testing {
+
+struct SuiteOptions {
+  // Services to run; the services they call are added.
+  std::set<std::string> services = {"gateway"};
+  // Extra environment per service name ("*" for all).
+  std::map<std::string, std::map<std::string, std::string>> env;
+  // Prefix of the databases created for this suite (one per owning service).
+  std::string database_prefix = "suite";
+};
+
+class Suite {
+ public:
+  static absl::StatusOr<std::unique_ptr<Suite>> Start(SuiteOptions options);
+  ~Suite();
+
+  // The service's main port (gRPC, or HTTP for the gateway) and its admin port.
+  int port(const std::string& service) const;
+  int admin_port(const std::string& service) const;
+  std::string address(const std::string& service) const;  // 127.0.0.1:<port>
+  // The service's database URL (for assertions through psql).
+  std::string database(const std::string& service) const;
+  ChildProcess& process(const std::string& service);
+
+  // Starts (again) one service on its same ports and waits until it is healthy.
+  absl::Status StartService(const std::string& service);
+  void Kill(const std::string& service);
+  // SIGTERM and wait; returns the wait status.
+  int Terminate(const std::string& service);
+
+ private:
+  struct Instance {
+    std::string name;
+    std::string kind;
+    int port = 0;
+    int admin_port = 0;
+    std::string database_url;
+    std::map<std::string, std::string> env;
+    std::unique_ptr<ChildProcess> process;
+  };
+  Suite() = default;
+
+  SuiteOptions options_;
+  std::vector<std::string> order_;  // start order: callees first
+  std::map<std::string, Instance> instances_;
+};
+
+}  // namespace mercato::testing
