@@ -9,9 +9,14 @@ namespace mercato::gateway {
 
 Backends ConnectBackends(const GatewayConfig& config, Metrics& metrics) {
   Backends b;
-  auto catalog = CreateChannel(config.catalog_address, metrics);
-  b.catalog = catalog::v1::CatalogService::NewStub(catalog);
-  b.channels["catalog"] = catalog;
+  b.channels["catalog"] = CreateChannel(config.catalog_address, metrics);
+  b.channels["cart"] = CreateChannel(config.cart_address, metrics);
+  b.channels["user"] = CreateChannel(config.user_address, metrics);
+  b.channels["checkout"] = CreateChannel(config.checkout_address, metrics);
+  b.catalog = catalog::v1::CatalogService::NewStub(b.channels["catalog"]);
+  b.cart = cart::v1::CartService::NewStub(b.channels["cart"]);
+  b.user = user::v1::UserService::NewStub(b.channels["user"]);
+  b.checkout = checkout::v1::CheckoutService::NewStub(b.channels["checkout"]);
   return b;
 }
 

@@ -9,13 +9,19 @@
 #include <string>
 
 #include "gateway/config.h"
+#include "mercato/cart/v1/cart.grpc.pb.h"
 #include "mercato/catalog/v1/catalog.grpc.pb.h"
+#include "mercato/checkout/v1/checkout.grpc.pb.h"
+#include "mercato/user/v1/user.grpc.pb.h"
 #include "metrics/metrics.h"
 
 namespace mercato::gateway {
 
 struct Backends {
   std::unique_ptr<catalog::v1::CatalogService::StubInterface> catalog;
+  std::unique_ptr<cart::v1::CartService::StubInterface> cart;
+  std::unique_ptr<user::v1::UserService::StubInterface> user;
+  std::unique_ptr<checkout::v1::CheckoutService::StubInterface> checkout;
 
   // Channels by backend name, for readiness checks. Empty in unit tests.
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;

@@ -31,6 +31,9 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env) {
   c.access_log = env.Bool("MERCATO_ACCESS_LOG", true);
   c.web_root = env.String("MERCATO_WEB_ROOT", "");
   c.catalog_address = env.String("MERCATO_CATALOG_ADDR", "127.0.0.1:50051");
+  c.cart_address = env.String("MERCATO_CART_ADDR", "127.0.0.1:50052");
+  c.user_address = env.String("MERCATO_USER_ADDR", "127.0.0.1:50053");
+  c.checkout_address = env.String("MERCATO_CHECKOUT_ADDR", "127.0.0.1:50054");
   if (absl::Status s = env.Finish(); !s.ok()) return s;
   return c;
 }

@@ -32,13 +32,17 @@ struct GatewayConfig {
   // Directory with the storefront's static files.
   std::string web_root;
   std::string catalog_address;
+  std::string cart_address;
+  std::string user_address;
+  std::string checkout_address;
 };
 
 // Reads MERCATO_HTTP_PORT, MERCATO_ADMIN_PORT, MERCATO_BIND_ADDRESS, MERCATO_LOG_LEVEL,
 // MERCATO_IO_THREADS, MERCATO_HANDLER_THREADS, MERCATO_MAX_IN_FLIGHT,
 // MERCATO_MAX_HEADER_BYTES, MERCATO_MAX_BODY_BYTES, MERCATO_REQUEST_TIMEOUT_MS,
 // MERCATO_RPC_TIMEOUT_MS, MERCATO_IDLE_TIMEOUT_MS, MERCATO_SHUTDOWN_GRACE_MS,
-// MERCATO_ACCESS_LOG, MERCATO_WEB_ROOT, MERCATO_CATALOG_ADDR.
+// MERCATO_ACCESS_LOG, MERCATO_WEB_ROOT, MERCATO_CATALOG_ADDR, MERCATO_CART_ADDR,
+// MERCATO_USER_ADDR, MERCATO_CHECKOUT_ADDR (deploy/services.json describes each).
 absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env);
 
 }  // namespace mercato::gateway

@@ -54,6 +54,10 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
                     [this](const HttpRequest& r) { return Readyz(r); }, AuthPolicy::kNone,
                     /*run_inline=*/false});
   RegisterCatalogRoutes(router_, backends_, config_);
+  RegisterAccountRoutes(router_, backends_, config_);
+  RegisterCartRoutes(router_, backends_, config_);
+  RegisterCheckoutRoutes(router_, backends_, config_);
+  RegisterAdminRoutes(router_, backends_, config_);
 }
 
 HttpResponse GatewayService::Healthz(const HttpRequest&) {

@@ -8,7 +8,15 @@
 
 namespace mercato::gateway {
 
-// GET /api/v1/products, /api/v1/products/{id}, /api/v1/categories
+// GET /api/v1/products, /api/v1/products/{id}, /api/v1/categories      (catalog_routes.cc)
 void RegisterCatalogRoutes(Router& router, Backends& backends, const GatewayConfig& config);
+// /api/v1/users, /api/v1/sessions*, /api/v1/me*                          (account_routes.cc)
+void RegisterAccountRoutes(Router& router, Backends& backends, const GatewayConfig& config);
+// /api/v1/cart*                                                          (cart_routes.cc)
+void RegisterCartRoutes(Router& router, Backends& backends, const GatewayConfig& config);
+// /api/v1/checkout, /api/v1/orders*                                      (checkout_routes.cc)
+void RegisterCheckoutRoutes(Router& router, Backends& backends, const GatewayConfig& config);
+// /api/v1/admin/*                                                        (admin_routes.cc)
+void RegisterAdminRoutes(Router& router, Backends& backends, const GatewayConfig& config);
 
 }  // namespace mercato::gateway

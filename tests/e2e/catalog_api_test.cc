@@ -17,7 +17,9 @@ namespace {
 class CatalogApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto suite = Suite::Start({.services = {"gateway"}, .database_prefix = "catalog_e2e"});
+    auto suite = Suite::Start({.services = {"gateway", "catalog"},
+                               .with_dependencies = false,
+                               .database_prefix = "catalog_e2e"});
     ASSERT_TRUE(suite.ok()) << suite.status();
     suite_ = suite->release();
   }

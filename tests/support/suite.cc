@@ -30,8 +30,10 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
       return absl::NotFoundError(absl::StrCat("no service '", name, "' in services.json"));
     }
     seen.insert(name);
-    for (const auto& callee : services[name]["calls"]) {
-      if (auto s = visit(callee.get<std::string>()); !s.ok()) return s;
+    if (options.with_dependencies) {
+      for (const auto& callee : services[name]["calls"]) {
+        if (auto s = visit(callee.get<std::string>()); !s.ok()) return s;
+      }
     }
     suite->order_.push_back(name);
     return absl::OkStatus();
@@ -41,12 +43,15 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
   }
 
   for (const auto& name : suite->order_) {
-    const auto& svc = services[name];
     Instance& inst = suite->instances_[name];
     inst.name = name;
-    inst.kind = svc["kind"].get<std::string>();
+    inst.kind = services[name]["kind"].get<std::string>();
     inst.port = FreePort();
     inst.admin_port = FreePort();
+  }
+  for (const auto& name : suite->order_) {
+    const auto& svc = services[name];
+    Instance& inst = suite->instances_[name];
     inst.env["MERCATO_BIND_ADDRESS"] = "127.0.0.1";
     inst.env["MERCATO_ADMIN_PORT"] = absl::StrCat(inst.admin_port);
     inst.env["MERCATO_LOG_LEVEL"] = "info";
@@ -65,7 +70,7 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
     for (const auto& callee : svc["calls"]) {
       const std::string c = callee.get<std::string>();
       inst.env[absl::StrCat("MERCATO_", absl::AsciiStrToUpper(c), "_ADDR")] =
-          suite->address(c);
+          seen.count(c) ? suite->address(c) : absl::StrCat("127.0.0.1:", FreePort());
     }
     for (const auto& key : {std::string("*"), name}) {
       auto it = options.env.find(key);

@@ -18,8 +18,11 @@
 namespace mercato::testing {
 
 struct SuiteOptions {
-  // Services to run; the services they call are added.
+  // Services to run; with `with_dependencies` the services they call are added. A called
+  // service that is not run is given an address where nothing listens (calls fail with
+  // UNAVAILABLE), which is how tests see one backend missing.
   std::set<std::string> services = {"gateway"};
+  bool with_dependencies = true;
   // Extra environment per service name ("*" for all).
   std::map<std::string, std::map<std::string, std::string>> env;
   // Prefix of the databases created for this suite (one per owning service).
