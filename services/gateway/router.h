@@ -25,8 +25,11 @@ using Handler = std::function<HttpResponse(const HttpRequest&)>;
 using Respond = std::function<void(HttpResponse)>;
 using AsyncHandler = std::function<void(const HttpRequest&, Respond)>;
 
+// What the gateway does with the Authorization header before calling the handler. A
+// verified token sets CurrentCall().user_id / user_role (and so the metadata backends see).
 enum class AuthPolicy {
-  kNone,      // no identity needed; a valid token is still read
+  kNone,      // identity not used; the header is ignored
+  kOptional,  // anonymous without a token; a present but invalid token is 401
   kRequired,  // 401 without a valid access token
 };
 

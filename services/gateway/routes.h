@@ -14,6 +14,13 @@ void RegisterCatalogRoutes(Router& router, Backends& backends, const GatewayConf
 void RegisterAccountRoutes(Router& router, Backends& backends, const GatewayConfig& config);
 // /api/v1/cart*                                                          (cart_routes.cc)
 void RegisterCartRoutes(Router& router, Backends& backends, const GatewayConfig& config);
+// After a successful sign-in (account_routes.cc calls it): moves the guest cart named by the
+// request's cart cookie into the signed-in user's cart and adds the header that clears the
+// cookie to `response`. Best effort: a failure is logged, the sign-in still succeeds.
+// (cart_routes.cc)
+void MergeGuestCartAfterSignIn(Backends& backends, const GatewayConfig& config,
+                               const HttpRequest& request, const std::string& user_id,
+                               const std::string& role, HttpResponse& response);
 // /api/v1/checkout, /api/v1/orders*                                      (checkout_routes.cc)
 void RegisterCheckoutRoutes(Router& router, Backends& backends, const GatewayConfig& config);
 // /api/v1/admin/*                                                        (admin_routes.cc)
