@@ -1,0 +1,55 @@
+// The provider interface: the one place a card network or acquirer (Stripe, Adyen, ...)
+// plugs in. The payment service validates the card, owns idempotency and the state machine,
+// and calls the processor only for a move it has claimed in its database transaction.
+//
+//   SandboxCardProcessor processor;
+//   auto result = processor.Authorize({.card = card, .amount = 1999, .currency = "USD",
+//                                      .idempotency_key = "order-1"});
+//   if (result.ok() && !result->approved) result->decline_code;   // "card_declined"
+//
+// A declined card is a normal result, not an error; an error status means the processor
+// could not be asked (the whole call then fails and nothing is recorded).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "payment/card.h"
+
+namespace mercato::payment {
+
+struct AuthorizationRequest {
+  const ValidatedCard& card;
+  std::string cvc;
+  int64_t amount = 0;
+  std::string currency;
+  // Passed on as the processor's own idempotency key, so that an authorization whose
+  // database commit was lost (crash) and is retried is not charged twice by the processor.
+  std::string idempotency_key;
+};
+
+struct AuthorizationResult {
+  bool approved = false;
+  // Set when declined: "card_declined", "insufficient_funds", ...
+  std::string decline_code;
+  // The processor's id of the authorization, for capture, void and refund.
+  std::string reference;
+};
+
+class CardProcessor {
+ public:
+  virtual ~CardProcessor() = default;
+
+  virtual absl::StatusOr<AuthorizationResult> Authorize(const AuthorizationRequest& request) = 0;
+  // Each takes the reference Authorize returned and moves the whole amount.
+  virtual absl::Status Capture(const std::string& reference, int64_t amount) = 0;
+  virtual absl::Status Void(const std::string& reference) = 0;
+  virtual absl::Status Refund(const std::string& reference, int64_t amount) = 0;
+};
+
+using CardProcessorPtr = std::unique_ptr<CardProcessor>;
+
+}  // namespace mercato::payment

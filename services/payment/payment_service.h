@@ -1,0 +1,93 @@
+// gRPC handlers of mercato.payment.v1.PaymentService. The Do* methods hold the logic and
+// are what unit tests call; every RPC touches PostgreSQL, so all run on the executor.
+//
+// Contract (what the checkout saga relies on):
+//   Authorize  validates the request, then asks the store for the payment of the idempotency
+//              key: an existing one is returned as it is (approved or declined; the
+//              processor is not asked again) if the request has the same fingerprint (card
+//              number + amount + currency), else FAILED_PRECONDITION "idempotency_key_reused".
+//              Otherwise the processor is asked and the result is committed before the reply.
+//              A decline is a payment in state DECLINED with decline_code, not an error.
+//   Capture / Void / Refund  move authorized -> captured, authorized -> voided,
+//              captured -> refunded; repeating a move that was made returns the payment;
+//              any other move is FAILED_PRECONDITION "invalid_transition".
+//   GetPayment by id, or by idempotency key when id is empty.
+//
+// Error codes (mercato::ErrorCodeOf on the client): INVALID_ARGUMENT "invalid_card",
+// "card_expired", "invalid_amount", "invalid_currency", "invalid_idempotency_key",
+// "invalid_argument"; FAILED_PRECONDITION "idempotency_key_reused", "invalid_transition";
+// NOT_FOUND "payment_not_found".
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/executor.h"
+#include "mercato/payment/v1/payment.grpc.pb.h"
+#include "payment/card.h"
+#include "payment/card_processor.h"
+#include "payment/config.h"
+#include "payment/payment_metrics.h"
+#include "payment/payment_store.h"
+
+namespace mercato::payment {
+
+inline constexpr size_t kMaxIdempotencyKeyLength = 255;
+inline constexpr size_t kMaxOrderIdLength = 255;
+
+struct PaymentServiceOptions {
+  // Key of PaymentFingerprint(); see PaymentConfig.
+  std::string fingerprint_key;
+  int64_t max_amount = kDefaultMaxAmount;
+  Clock clock = [] { return absl::Now(); };
+};
+
+class PaymentService final : public v1::PaymentService::CallbackService {
+ public:
+  PaymentService(PaymentStore& store, CardProcessor& processor, BoundedExecutor& executor,
+                 PaymentMetrics& metrics, PaymentServiceOptions options)
+      : store_(store),
+        processor_(processor),
+        executor_(executor),
+        metrics_(metrics),
+        options_(std::move(options)) {}
+
+  // The logic of each RPC, callable without gRPC (unit tests, benchmarks).
+  absl::Status DoAuthorize(const v1::AuthorizeRequest& request, v1::Payment* response);
+  absl::Status DoCapture(const v1::CaptureRequest& request, v1::Payment* response);
+  absl::Status DoVoid(const v1::VoidRequest& request, v1::Payment* response);
+  absl::Status DoRefund(const v1::RefundRequest& request, v1::Payment* response);
+  absl::Status DoGetPayment(const v1::GetPaymentRequest& request, v1::Payment* response);
+
+  grpc::ServerUnaryReactor* Authorize(grpc::CallbackServerContext* ctx,
+                                      const v1::AuthorizeRequest* request,
+                                      v1::Payment* response) override;
+  grpc::ServerUnaryReactor* Capture(grpc::CallbackServerContext* ctx,
+                                    const v1::CaptureRequest* request,
+                                    v1::Payment* response) override;
+  grpc::ServerUnaryReactor* Void(grpc::CallbackServerContext* ctx, const v1::VoidRequest* request,
+                                 v1::Payment* response) override;
+  grpc::ServerUnaryReactor* Refund(grpc::CallbackServerContext* ctx,
+                                   const v1::RefundRequest* request,
+                                   v1::Payment* response) override;
+  grpc::ServerUnaryReactor* GetPayment(grpc::CallbackServerContext* ctx,
+                                       const v1::GetPaymentRequest* request,
+                                       v1::Payment* response) override;
+
+ private:
+  // Validates an Authorize request apart from the card's expiry, which is checked only when
+  // a new payment is made (so that a replay returns the first result whatever the date).
+  absl::StatusOr<ValidatedCard> ValidateAuthorize(const v1::AuthorizeRequest& request) const;
+  // Moves payment `id` to `target` (CAPTURED, VOIDED or REFUNDED) with `act` as the
+  // processor call.
+  absl::Status MovePayment(const std::string& id, PaymentState target,
+                           const PaymentStore::ActFn& act, v1::Payment* response);
+
+  PaymentStore& store_;
+  CardProcessor& processor_;
+  BoundedExecutor& executor_;
+  PaymentMetrics& metrics_;
+  const PaymentServiceOptions options_;
+};
+
+}  // namespace mercato::payment

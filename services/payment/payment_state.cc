@@ -1,0 +1,61 @@
+#include "payment/payment_state.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+
+namespace mercato::payment {
+
+std::optional<PaymentState> SourceStateFor(PaymentState target) {
+  switch (target) {
+    case v1::PAYMENT_STATE_CAPTURED:
+    case v1::PAYMENT_STATE_VOIDED:
+      return v1::PAYMENT_STATE_AUTHORIZED;
+    case v1::PAYMENT_STATE_REFUNDED:
+      return v1::PAYMENT_STATE_CAPTURED;
+    default:
+      return std::nullopt;
+  }
+}
+
+TransitionKind ClassifyTransition(PaymentState current, PaymentState target) {
+  const std::optional<PaymentState> source = SourceStateFor(target);
+  if (!source) return TransitionKind::kIllegal;
+  if (current == *source) return TransitionKind::kApply;
+  if (current == target) return TransitionKind::kAlreadyDone;
+  return TransitionKind::kIllegal;
+}
+
+absl::Status CheckTransition(PaymentState current, PaymentState target) {
+  if (ClassifyTransition(current, target) != TransitionKind::kIllegal) return absl::OkStatus();
+  return ErrorWithCode(absl::StatusCode::kFailedPrecondition, "invalid_transition",
+                       absl::StrCat("a payment in state ", StateName(current), " cannot become ",
+                                    StateName(target)));
+}
+
+std::string StateName(PaymentState state) {
+  switch (state) {
+    case v1::PAYMENT_STATE_AUTHORIZED:
+      return "authorized";
+    case v1::PAYMENT_STATE_CAPTURED:
+      return "captured";
+    case v1::PAYMENT_STATE_REFUNDED:
+      return "refunded";
+    case v1::PAYMENT_STATE_VOIDED:
+      return "voided";
+    case v1::PAYMENT_STATE_DECLINED:
+      return "declined";
+    default:
+      return "unspecified";
+  }
+}
+
+std::optional<PaymentState> StateFromName(absl::string_view name) {
+  for (PaymentState s :
+       {v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_CAPTURED, v1::PAYMENT_STATE_REFUNDED,
+        v1::PAYMENT_STATE_VOIDED, v1::PAYMENT_STATE_DECLINED}) {
+    if (StateName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+}  // namespace mercato::payment

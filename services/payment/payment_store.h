@@ -1,0 +1,109 @@
+// Storage behind the payment service. PostgresPaymentStore is the real one; unit tests use
+// an in-memory fake (tests/unit/payment_fake_store.h).
+//
+// The store makes the two guarantees the service's contract rests on:
+//   - AuthorizeOnce: at most one payment per idempotency key, and the processor is asked
+//     (`charge` runs) only by the call that creates it, inside the transaction that records
+//     it; the payment exists once the call returns OK and never before.
+//   - Transition: a conditional move (only from the one legal source state), so of several
+//     concurrent calls exactly one makes the move; the processor call (`act`) runs inside
+//     the same transaction, after the row is claimed.
+// Every state change is recorded in the payment's history (ListEvents).
+//
+// Nothing here ever sees a card number or CVC: only brand, last four digits and the keyed
+// fingerprint (card.h).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "mercato/payment/v1/payment.pb.h"
+
+namespace mercato::payment {
+
+// A stored payment: the API view plus what only the service needs.
+struct PaymentRecord {
+  v1::Payment payment;
+  // PaymentFingerprint() of the first request with this idempotency key.
+  std::string fingerprint;
+  // The processor's authorization reference.
+  std::string processor_reference;
+};
+
+// Everything known about a payment before the processor is asked.
+struct NewPayment {
+  std::string id;  // a UUID chosen by the service
+  std::string idempotency_key;
+  std::string fingerprint;
+  int64_t amount = 0;
+  std::string currency;
+  std::string card_brand;
+  std::string card_last4;
+  std::string order_id;
+};
+
+// The processor's answer, as recorded.
+struct ChargeOutcome {
+  v1::PaymentState state = v1::PAYMENT_STATE_UNSPECIFIED;  // AUTHORIZED or DECLINED
+  std::string decline_code;
+  std::string processor_reference;
+};
+
+struct AuthorizeResult {
+  PaymentRecord record;
+  // False when the idempotency key already had a payment (returned as it is; `charge` did not
+  // run).
+  bool created = false;
+};
+
+struct TransitionResult {
+  PaymentRecord record;
+  // False when the payment was not in the source state (returned as it is; `act` did not run).
+  bool changed = false;
+};
+
+// One entry of a payment's history.
+struct PaymentEvent {
+  std::optional<v1::PaymentState> from;  // nullopt for the initial state
+  v1::PaymentState to = v1::PAYMENT_STATE_UNSPECIFIED;
+  std::string decline_code;
+  absl::Time at;
+};
+
+class PaymentStore {
+ public:
+  using ChargeFn = std::function<absl::StatusOr<ChargeOutcome>()>;
+  using ActFn = std::function<absl::Status(const PaymentRecord&)>;
+
+  virtual ~PaymentStore() = default;
+
+  // Returns the payment already recorded for payment.idempotency_key (created = false), or
+  // runs `charge` and records its outcome as a new payment (created = true). Concurrent calls
+  // with one key wait for each other: exactly one creates. An error from `charge` records
+  // nothing and is returned.
+  virtual absl::StatusOr<AuthorizeResult> AuthorizeOnce(const NewPayment& payment,
+                                                        const ChargeFn& charge) = 0;
+
+  // If payment `id` is in state `from`: moves it to `to`, runs `act` with the moved payment
+  // (an error rolls the move back and is returned) and returns changed = true. Otherwise
+  // returns the payment unchanged. NOT_FOUND when there is no such payment.
+  virtual absl::StatusOr<TransitionResult> Transition(const std::string& id, v1::PaymentState from,
+                                                      v1::PaymentState to, const ActFn& act) = 0;
+
+  // NOT_FOUND when there is none.
+  virtual absl::StatusOr<PaymentRecord> Get(const std::string& id) = 0;
+  virtual absl::StatusOr<PaymentRecord> GetByIdempotencyKey(const std::string& key) = 0;
+
+  // The payment's history, oldest first (empty for an unknown id).
+  virtual absl::StatusOr<std::vector<PaymentEvent>> ListEvents(const std::string& id) = 0;
+};
+
+using PaymentStorePtr = std::unique_ptr<PaymentStore>;
+
+}  // namespace mercato::payment

@@ -1,0 +1,198 @@
+#include "payment/postgres_payment_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/status.h"
+#include "payment/payment_state.h"
+
+namespace mercato::payment {
+namespace {
+
+// The first key of the two-key advisory locks taken on idempotency keys (the second is a hash
+// of the key). The two-key space does not overlap the one-key space that migrations use.
+constexpr int kIdempotencyLockClass = 0x70617931;  // "pay1"
+
+constexpr char kColumns[] =
+    "id::text, idempotency_key, state, amount, currency, card_brand, card_last4, decline_code, "
+    "order_id, (extract(epoch FROM created_at) * 1000)::bigint, fingerprint, "
+    "processor_reference";
+
+// The id is not echoed: whatever a caller puts there stays out of errors and logs.
+absl::Status NotFound(absl::string_view what) {
+  return ErrorWithCode(absl::StatusCode::kNotFound, "payment_not_found",
+                       absl::StrCat("no payment with ", what));
+}
+
+absl::StatusOr<PaymentRecord> RecordFromRow(const pqxx::row& row) {
+  PaymentRecord r;
+  v1::Payment& p = r.payment;
+  p.set_id(row[0].as<std::string>());
+  p.set_idempotency_key(row[1].as<std::string>());
+  const auto state = StateFromName(row[2].as<std::string>());
+  if (!state) return absl::InternalError("payment row with an unknown state");
+  p.set_state(*state);
+  p.mutable_amount()->set_amount(row[3].as<int64_t>());
+  p.mutable_amount()->set_currency(row[4].as<std::string>());
+  p.set_card_brand(row[5].as<std::string>());
+  p.set_card_last4(row[6].as<std::string>());
+  p.set_decline_code(row[7].as<std::string>());
+  p.set_order_id(row[8].as<std::string>());
+  p.set_created_at_unix_ms(row[9].as<int64_t>());
+  r.fingerprint = row[10].as<std::string>();
+  r.processor_reference = row[11].as<std::string>();
+  return r;
+}
+
+// One payment by a condition on `column`, inside an open transaction.
+template <typename Txn>
+absl::StatusOr<std::optional<PaymentRecord>> SelectOne(Txn& tx, const char* condition,
+                                                       const std::string& value) {
+  pqxx::result rows =
+      tx.exec_params(absl::StrCat("SELECT ", kColumns, " FROM payments WHERE ", condition), value);
+  if (rows.empty()) return std::optional<PaymentRecord>();
+  auto record = RecordFromRow(rows[0]);
+  if (!record.ok()) return record.status();
+  return std::optional<PaymentRecord>(*std::move(record));
+}
+
+}  // namespace
+
+absl::StatusOr<AuthorizeResult> PostgresPaymentStore::AuthorizeOnce(const NewPayment& payment,
+                                                                    const ChargeFn& charge) {
+  AuthorizeResult result;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    result = AuthorizeResult();
+    // Calls with this key queue here until the holder commits or rolls back, and then see
+    // its payment (each statement of a READ COMMITTED transaction takes a fresh snapshot).
+    tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))", kIdempotencyLockClass,
+                   payment.idempotency_key);
+    auto existing = SelectOne(tx, "idempotency_key = $1", payment.idempotency_key);
+    if (!existing.ok()) return existing.status();
+    if (existing->has_value()) {
+      result.record = **std::move(existing);
+      return absl::OkStatus();
+    }
+    absl::StatusOr<ChargeOutcome> outcome = charge();
+    if (!outcome.ok()) return outcome.status();
+    pqxx::result inserted = tx.exec_params(
+        absl::StrCat("INSERT INTO payments (id, idempotency_key, fingerprint, state, amount, "
+                     "currency, card_brand, card_last4, decline_code, processor_reference, "
+                     "order_id) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING ",
+                     kColumns),
+        payment.id, payment.idempotency_key, payment.fingerprint, StateName(outcome->state),
+        payment.amount, payment.currency, payment.card_brand, payment.card_last4,
+        outcome->decline_code, outcome->processor_reference, payment.order_id);
+    if (inserted.empty()) {
+      // Only reachable if something wrote this key without the lock: the constraint held,
+      // and the payment that won is the answer.
+      auto winner = SelectOne(tx, "idempotency_key = $1", payment.idempotency_key);
+      if (!winner.ok()) return winner.status();
+      if (!winner->has_value()) return absl::AbortedError("idempotency key conflict");
+      result.record = **std::move(winner);
+      return absl::OkStatus();
+    }
+    auto record = RecordFromRow(inserted[0]);
+    if (!record.ok()) return record.status();
+    result.record = *std::move(record);
+    result.created = true;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<TransitionResult> PostgresPaymentStore::Transition(const std::string& id,
+                                                                  v1::PaymentState from,
+                                                                  v1::PaymentState to,
+                                                                  const ActFn& act) {
+  if (!IsUuid(id)) return NotFound("this id");
+  TransitionResult result;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    result = TransitionResult();
+    // The row lock taken here makes concurrent moves of this payment wait; when they resume,
+    // the WHERE clause is re-checked against the committed state, so only one matches.
+    pqxx::result moved = tx.exec_params(
+        absl::StrCat("UPDATE payments SET state = $3 WHERE id = $1::uuid AND state = $2 "
+                     "RETURNING ",
+                     kColumns),
+        id, StateName(from), StateName(to));
+    if (moved.empty()) {
+      auto current = SelectOne(tx, "id = $1::uuid", id);
+      if (!current.ok()) return current.status();
+      if (!current->has_value()) return NotFound("this id");
+      result.record = **std::move(current);
+      return absl::OkStatus();
+    }
+    auto record = RecordFromRow(moved[0]);
+    if (!record.ok()) return record.status();
+    if (absl::Status s = act(*record); !s.ok()) return s;
+    result.record = *std::move(record);
+    result.changed = true;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<PaymentRecord> PostgresPaymentStore::Get(const std::string& id) {
+  if (!IsUuid(id)) return NotFound("this id");
+  std::optional<PaymentRecord> found;
+  absl::Status status =
+      pool_.Transact<pqxx::read_transaction>([&](pqxx::read_transaction& tx) -> absl::Status {
+        auto one = SelectOne(tx, "id = $1::uuid", id);
+        if (!one.ok()) return one.status();
+        found = *std::move(one);
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  if (!found) return NotFound("this id");
+  return *std::move(found);
+}
+
+absl::StatusOr<PaymentRecord> PostgresPaymentStore::GetByIdempotencyKey(const std::string& key) {
+  std::optional<PaymentRecord> found;
+  absl::Status status =
+      pool_.Transact<pqxx::read_transaction>([&](pqxx::read_transaction& tx) -> absl::Status {
+        auto one = SelectOne(tx, "idempotency_key = $1", key);
+        if (!one.ok()) return one.status();
+        found = *std::move(one);
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  if (!found) return NotFound("this idempotency key");
+  return *std::move(found);
+}
+
+absl::StatusOr<std::vector<PaymentEvent>> PostgresPaymentStore::ListEvents(const std::string& id) {
+  std::vector<PaymentEvent> events;
+  if (!IsUuid(id)) return events;
+  absl::Status status =
+      pool_.Transact<pqxx::read_transaction>([&](pqxx::read_transaction& tx) -> absl::Status {
+        events.clear();
+        pqxx::result rows = tx.exec_params(
+            "SELECT coalesce(from_state, ''), to_state, decline_code, "
+            "(extract(epoch FROM created_at) * 1000000)::bigint FROM payment_events "
+            "WHERE payment_id = $1::uuid ORDER BY id",
+            id);
+        for (const auto& row : rows) {
+          PaymentEvent e;
+          const std::string from = row[0].as<std::string>();
+          if (!from.empty()) {
+            e.from = StateFromName(from);
+            if (!e.from) return absl::InternalError("payment event with an unknown state");
+          }
+          auto to = StateFromName(row[1].as<std::string>());
+          if (!to) return absl::InternalError("payment event with an unknown state");
+          e.to = *to;
+          e.decline_code = row[2].as<std::string>();
+          e.at = absl::FromUnixMicros(row[3].as<int64_t>());
+          events.push_back(std::move(e));
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return events;
+}
+
+}  // namespace mercato::payment
