@@ -1,12 +1,149 @@
 #include "catalog/catalog_service.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
 #include <unordered_map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "rpc/handler.h"
 #include "catalog/page_token.h"
+#include "common/ids.h"
+#include "common/logging.h"
+#include "common/status.h"
+#include "rpc/handler.h"
 
 namespace mercato::catalog {
+namespace {
+
+absl::Status InvalidField(absl::string_view code, absl::string_view message) {
+  return ErrorWithCode(absl::StatusCode::kInvalidArgument, code, message);
+}
+
+// Characters of a UTF-8 string (proto3 strings are valid UTF-8), as PostgreSQL's length().
+size_t Utf8Length(const std::string& text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+bool IsBlank(const std::string& text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](unsigned char c) { return absl::ascii_isspace(c); });
+}
+
+bool IsCurrencyCode(const std::string& code) {
+  return code.size() == 3 &&
+         std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+// Empty, a path on this site ("/images/..."), or an http(s) URL; no spaces or control
+// characters anywhere.
+bool IsAcceptableImageUrl(const std::string& url) {
+  if (url.empty()) return true;
+  if (url.size() > kMaxImageUrlLength) return false;
+  for (unsigned char c : url) {
+    if (c <= 0x20 || c == 0x7F) return false;
+  }
+  if (url.rfind("https://", 0) == 0 && url.size() > 8) return true;
+  if (url.rfind("http://", 0) == 0 && url.size() > 7) return true;
+  return url[0] == '/' && (url.size() == 1 || url[1] != '/');
+}
+
+absl::StatusOr<ProductFields> FieldsFromMask(const google::protobuf::FieldMask& mask) {
+  if (mask.paths_size() == 0) return ProductFields::All();
+  ProductFields fields;
+  for (const auto& path : mask.paths()) {
+    if (path == "name") {
+      fields.name = true;
+    } else if (path == "description") {
+      fields.description = true;
+    } else if (path == "price") {
+      fields.price = true;
+    } else if (path == "categories") {
+      fields.categories = true;
+    } else if (path == "image_url") {
+      fields.image_url = true;
+    } else if (path == "stock") {
+      fields.stock = true;
+    } else {
+      return InvalidField("invalid_update_mask",
+                          absl::StrCat("update_mask path '", path,
+                                       "' is not one of name, description, price, categories, "
+                                       "image_url, stock"));
+    }
+  }
+  return fields;
+}
+
+absl::Status ValidateStock(int64_t stock) {
+  if (stock < 0 || stock > kMaxStock) {
+    return InvalidField("invalid_stock", absl::StrCat("stock must be between 0 and ", kMaxStock));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateReservationId(const std::string& id) {
+  const bool ok = !id.empty() && id.size() <= kMaxReservationIdLength &&
+                  std::all_of(id.begin(), id.end(), [](char c) {
+                    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+                           c == '_' || c == ':' || c == '-';
+                  });
+  if (!ok) {
+    return InvalidField("invalid_reservation_id",
+                        absl::StrCat("reservation_id must be 1 to ", kMaxReservationIdLength,
+                                     " characters of A-Z, a-z, 0-9, '.', '_', ':', '-'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::ReservationItem>> NormalizeReservationItems(
+    const google::protobuf::RepeatedPtrField<v1::ReservationItem>& items) {
+  if (items.empty() || items.size() > kMaxReservationLines) {
+    return InvalidField("invalid_items",
+                        absl::StrCat("a reservation needs 1 to ", kMaxReservationLines, " items"));
+  }
+  for (const auto& item : items) {
+    if (item.quantity() <= 0 || item.quantity() > kMaxReservationQuantity) {
+      return InvalidField("invalid_quantity",
+                          absl::StrCat("quantity of product '", item.product_id(),
+                                       "' must be between 1 and ", kMaxReservationQuantity));
+    }
+  }
+  // Lower-case ids, so that one product is one line and every caller locks rows in the
+  // same order. The merged quantity fits: 1000 lines * 1000000 < 2^31.
+  std::map<std::string, int32_t> merged;
+  for (const auto& item : items) {
+    if (!IsUuid(item.product_id())) {
+      return ErrorWithCode(absl::StatusCode::kNotFound, "product_not_found",
+                           absl::StrCat("no product with id '", item.product_id(), "'"));
+    }
+    merged[absl::AsciiStrToLower(item.product_id())] += item.quantity();
+  }
+  std::vector<v1::ReservationItem> out;
+  out.reserve(merged.size());
+  for (const auto& [id, quantity] : merged) {
+    v1::ReservationItem& item = out.emplace_back();
+    item.set_product_id(id);
+    item.set_quantity(quantity);
+  }
+  return out;
+}
+
+CatalogService::CatalogService(CatalogStore& store, ProductCache& cache, CacheRefresher& refresher,
+                               BoundedExecutor& executor, InventoryOptions inventory,
+                               prometheus::Registry* metrics_registry)
+    : store_(store),
+      cache_(cache),
+      refresher_(refresher),
+      executor_(executor),
+      inventory_(inventory),
+      own_registry_(metrics_registry ? nullptr : std::make_shared<prometheus::Registry>()),
+      metrics_(metrics_registry ? *metrics_registry : *own_registry_) {}
 
 absl::StatusOr<ProductQuery> CatalogService::ParseListRequest(
     const v1::ListProductsRequest& request) const {
@@ -103,6 +240,175 @@ absl::Status CatalogService::DoListCategories(v1::ListCategoriesResponse* respon
   return absl::OkStatus();
 }
 
+// ---- inventory ----
+
+void CatalogService::RefreshAfterWrite(const std::vector<std::string>& product_ids) {
+  if (product_ids.empty()) return;
+  if (absl::Status s = refresher_.Refresh(product_ids); !s.ok()) {
+    spdlog::warn("cache refresh after a write failed (NOTIFY will catch up): {}", s);
+  }
+}
+
+void CatalogService::RefreshAfterWrite(const v1::Reservation& reservation) {
+  std::vector<std::string> ids;
+  for (const auto& item : reservation.items()) ids.push_back(item.product_id());
+  RefreshAfterWrite(ids);
+}
+
+absl::Status CatalogService::DoReserveStock(const v1::ReserveStockRequest& request,
+                                            v1::Reservation* response) {
+  if (absl::Status s = ValidateReservationId(request.reservation_id()); !s.ok()) return s;
+  if (request.ttl_seconds() < 0 || request.ttl_seconds() > inventory_.max_ttl.count()) {
+    return InvalidField("invalid_ttl", absl::StrCat("ttl_seconds must be between 0 (the default, ",
+                                                    inventory_.default_ttl.count(), ") and ",
+                                                    inventory_.max_ttl.count()));
+  }
+  auto items = NormalizeReservationItems(request.items());
+  if (!items.ok()) return items.status();
+  const std::chrono::seconds ttl = request.ttl_seconds() == 0
+                                       ? inventory_.default_ttl
+                                       : std::chrono::seconds(request.ttl_seconds());
+  auto reserved = store_.ReserveStock(request.reservation_id(), *items, ttl);
+  if (!reserved.ok()) {
+    if (ExplicitErrorCodeOf(reserved.status()) == "out_of_stock") {
+      metrics_.out_of_stock.Increment();
+    }
+    return reserved.status();
+  }
+  if (reserved->changed) {
+    metrics_.reserved.Increment();
+    RefreshAfterWrite(reserved->reservation);
+  }
+  *response = std::move(reserved->reservation);
+  return absl::OkStatus();
+}
+
+absl::Status CatalogService::DoCommitReservation(const v1::CommitReservationRequest& request,
+                                                 v1::Reservation* response) {
+  if (absl::Status s = ValidateReservationId(request.reservation_id()); !s.ok()) return s;
+  auto committed = store_.CommitReservation(request.reservation_id());
+  if (!committed.ok()) return committed.status();
+  // The stock was taken at reservation: committing changes no product.
+  if (committed->changed) metrics_.committed.Increment();
+  *response = std::move(committed->reservation);
+  return absl::OkStatus();
+}
+
+absl::Status CatalogService::DoReleaseReservation(const v1::ReleaseReservationRequest& request,
+                                                  v1::Reservation* response) {
+  if (absl::Status s = ValidateReservationId(request.reservation_id()); !s.ok()) return s;
+  auto released = store_.ReleaseReservation(request.reservation_id());
+  if (!released.ok()) return released.status();
+  // A tombstone (an id never reserved) has no items and returns no stock.
+  if (released->changed && released->reservation.items_size() > 0) {
+    metrics_.released.Increment();
+    RefreshAfterWrite(released->reservation);
+  }
+  *response = std::move(released->reservation);
+  return absl::OkStatus();
+}
+
+// ---- admin ----
+
+absl::Status CatalogService::CheckCategoriesExist(const v1::Product& product) {
+  std::vector<std::string> unknown;
+  for (const auto& c : product.categories()) {
+    if (!cache_.HasCategory(c)) unknown.push_back(c);
+  }
+  if (unknown.empty()) return absl::OkStatus();
+  // The cache's list is loaded at start-up; the store has the last word.
+  auto categories = store_.ListCategories();
+  if (!categories.ok()) return categories.status();
+  std::set<std::string> known;
+  for (const auto& c : *categories) known.insert(c.id());
+  for (const auto& c : unknown) {
+    if (!known.count(c)) {
+      return InvalidField("invalid_categories", absl::StrCat("no category '", c, "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CatalogService::ValidateProduct(v1::Product& p, const ProductFields& fields) {
+  if (fields.name) {
+    const size_t length = Utf8Length(p.name());
+    if (length == 0 || length > kMaxProductNameLength || IsBlank(p.name())) {
+      return InvalidField("invalid_name",
+                          absl::StrCat("name must be 1 to ", kMaxProductNameLength, " characters"));
+    }
+  }
+  if (fields.description && Utf8Length(p.description()) > kMaxProductDescriptionLength) {
+    return InvalidField(
+        "invalid_description",
+        absl::StrCat("description must be at most ", kMaxProductDescriptionLength, " characters"));
+  }
+  if (fields.price) {
+    if (!p.has_price() || p.price().amount() < 0 || !IsCurrencyCode(p.price().currency())) {
+      return InvalidField("invalid_price",
+                          "price needs an amount >= 0 in minor units and a currency of three "
+                          "upper-case letters (ISO 4217)");
+    }
+  }
+  if (fields.categories) {
+    // Duplicates are dropped, keeping the first occurrence's place.
+    std::set<std::string> seen;
+    google::protobuf::RepeatedPtrField<std::string> unique;
+    for (const auto& c : p.categories()) {
+      if (seen.insert(c).second) *unique.Add() = c;
+    }
+    p.mutable_categories()->Swap(&unique);
+    if (p.categories_size() > kMaxProductCategories) {
+      return InvalidField("invalid_categories",
+                          absl::StrCat("at most ", kMaxProductCategories, " categories"));
+    }
+    if (absl::Status s = CheckCategoriesExist(p); !s.ok()) return s;
+  }
+  if (fields.image_url && !IsAcceptableImageUrl(p.image_url())) {
+    return InvalidField("invalid_image_url",
+                        absl::StrCat("image_url must be empty, a path starting with '/' or an "
+                                     "http(s) URL, without spaces, at most ",
+                                     kMaxImageUrlLength, " characters"));
+  }
+  if (fields.stock) {
+    if (absl::Status s = ValidateStock(p.stock()); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CatalogService::DoUpsertProduct(const v1::UpsertProductRequest& request,
+                                             v1::Product* response) {
+  if (absl::Status s = RequireAdmin(); !s.ok()) return s;
+  v1::Product product = request.product();
+  absl::StatusOr<VersionedProduct> written;
+  if (product.id().empty()) {
+    // A new product has every field; the mask does not apply.
+    if (absl::Status s = ValidateProduct(product, ProductFields::All()); !s.ok()) return s;
+    product.set_id(NewUuid());
+    written = store_.CreateProduct(product);
+  } else {
+    auto fields = FieldsFromMask(request.update_mask());
+    if (!fields.ok()) return fields.status();
+    if (absl::Status s = ValidateProduct(product, *fields); !s.ok()) return s;
+    written = store_.UpdateProduct(product, *fields);
+  }
+  if (!written.ok()) return written.status();
+  RefreshAfterWrite({written->product.id()});
+  *response = std::move(written->product);
+  return absl::OkStatus();
+}
+
+absl::Status CatalogService::DoSetStock(const v1::SetStockRequest& request, v1::Product* response) {
+  if (absl::Status s = RequireAdmin(); !s.ok()) return s;
+  if (absl::Status s = ValidateStock(request.stock()); !s.ok()) return s;
+  auto written = store_.SetStock(request.product_id(), request.stock());
+  if (!written.ok()) return written.status();
+  RefreshAfterWrite({written->product.id()});
+  *response = std::move(written->product);
+  return absl::OkStatus();
+}
+
+// ---- handlers ----
+
 grpc::ServerUnaryReactor* CatalogService::ListProducts(grpc::CallbackServerContext* ctx,
                                                        const v1::ListProductsRequest* request,
                                                        v1::ListProductsResponse* response) {
@@ -127,14 +433,44 @@ grpc::ServerUnaryReactor* CatalogService::GetProduct(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* CatalogService::BatchGetProducts(
     grpc::CallbackServerContext* ctx, const v1::BatchGetProductsRequest* request,
     v1::BatchGetProductsResponse* response) {
-  return RunBlocking(ctx, executor_,
-                     [=, this] { return DoBatchGetProducts(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] { return DoBatchGetProducts(*request, response); });
 }
 
 grpc::ServerUnaryReactor* CatalogService::ListCategories(grpc::CallbackServerContext* ctx,
                                                          const v1::ListCategoriesRequest*,
                                                          v1::ListCategoriesResponse* response) {
   return RunInline(ctx, [=, this] { return DoListCategories(response); });
+}
+
+grpc::ServerUnaryReactor* CatalogService::ReserveStock(grpc::CallbackServerContext* ctx,
+                                                       const v1::ReserveStockRequest* request,
+                                                       v1::Reservation* response) {
+  return RunBlocking(ctx, executor_, [=, this] { return DoReserveStock(*request, response); });
+}
+
+grpc::ServerUnaryReactor* CatalogService::CommitReservation(
+    grpc::CallbackServerContext* ctx, const v1::CommitReservationRequest* request,
+    v1::Reservation* response) {
+  return RunBlocking(ctx, executor_, [=, this] { return DoCommitReservation(*request, response); });
+}
+
+grpc::ServerUnaryReactor* CatalogService::ReleaseReservation(
+    grpc::CallbackServerContext* ctx, const v1::ReleaseReservationRequest* request,
+    v1::Reservation* response) {
+  return RunBlocking(ctx, executor_,
+                     [=, this] { return DoReleaseReservation(*request, response); });
+}
+
+grpc::ServerUnaryReactor* CatalogService::UpsertProduct(grpc::CallbackServerContext* ctx,
+                                                        const v1::UpsertProductRequest* request,
+                                                        v1::Product* response) {
+  return RunBlocking(ctx, executor_, [=, this] { return DoUpsertProduct(*request, response); });
+}
+
+grpc::ServerUnaryReactor* CatalogService::SetStock(grpc::CallbackServerContext* ctx,
+                                                   const v1::SetStockRequest* request,
+                                                   v1::Product* response) {
+  return RunBlocking(ctx, executor_, [=, this] { return DoSetStock(*request, response); });
 }
 
 }  // namespace mercato::catalog

@@ -1,8 +1,10 @@
 // Storage behind the catalog service. PostgresCatalogStore is the real one; unit tests use
 // fakes of this interface. Browsing is answered from ProductCache, which is filled from
-// here; full-text search runs here.
+// here; full-text search, inventory and admin writes run here.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +45,32 @@ struct VersionedProduct {
   int64_t version = 0;
 };
 
+// A reservation after a call, and whether that call changed it (false for an idempotent
+// repeat), so that metrics and cache refreshes count real changes only.
+struct ReservationChange {
+  v1::Reservation reservation;
+  bool changed = false;
+};
+
+// What one sweep of expired reservations did.
+struct ExpiredReservations {
+  int reservations = 0;
+  // Products whose stock came back (sorted, unique).
+  std::vector<std::string> product_ids;
+};
+
+// Which Product fields an update writes.
+struct ProductFields {
+  bool name = false;
+  bool description = false;
+  bool price = false;
+  bool categories = false;
+  bool image_url = false;
+  bool stock = false;
+
+  static ProductFields All() { return {true, true, true, true, true, true}; }
+};
+
 class CatalogStore {
  public:
   virtual ~CatalogStore() = default;
@@ -59,6 +87,42 @@ class CatalogStore {
   // safe when several replicas start at once. Returns the number of products inserted.
   virtual absl::StatusOr<int> SeedIfEmpty(const std::vector<v1::Category>& categories,
                                           const std::vector<v1::Product>& products) = 0;
+
+  // Inventory. `items` are validated by the caller: product ids are lower-case UUIDs, unique
+  // and sorted (the order rows are locked in), quantities are positive.
+  //
+  // Takes the stock of every item or of none, in one transaction. A new id is stored as
+  // held until now + ttl. An existing id is returned unchanged when its items are the same
+  // and it is held or committed; FAILED_PRECONDITION "reservation_closed" when it was
+  // released or expired; FAILED_PRECONDITION "reservation_mismatch" for other items.
+  // FAILED_PRECONDITION "out_of_stock" names the first product that is short;
+  // NOT_FOUND "product_not_found" an unknown product.
+  virtual absl::StatusOr<ReservationChange> ReserveStock(
+      const std::string& reservation_id, const std::vector<v1::ReservationItem>& items,
+      std::chrono::seconds ttl) = 0;
+  // held -> committed (changed); committed: unchanged; released / expired:
+  // FAILED_PRECONDITION "reservation_closed"; unknown: NOT_FOUND "reservation_not_found".
+  // A held reservation past its expiry that no sweep has expired yet is committed.
+  virtual absl::StatusOr<ReservationChange> CommitReservation(
+      const std::string& reservation_id) = 0;
+  // held -> released with its stock returned (changed); released / expired: unchanged;
+  // committed: FAILED_PRECONDITION "reservation_committed"; unknown: recorded as released
+  // without items (a tombstone, changed).
+  virtual absl::StatusOr<ReservationChange> ReleaseReservation(
+      const std::string& reservation_id) = 0;
+  // Expires up to `limit` held reservations whose expiry has passed and returns their
+  // stock. Rows another transaction holds are skipped, so replicas may sweep concurrently.
+  virtual absl::StatusOr<ExpiredReservations> ExpireReservations(int limit) = 0;
+
+  // Admin writes; the product is validated by the caller. They return the row as stored.
+  // CreateProduct: product.id is set by the caller. ALREADY_EXISTS when it is taken.
+  virtual absl::StatusOr<VersionedProduct> CreateProduct(const v1::Product& product) = 0;
+  // Writes the `fields` of `product` to the row with product.id; NOT_FOUND when none.
+  virtual absl::StatusOr<VersionedProduct> UpdateProduct(const v1::Product& product,
+                                                         const ProductFields& fields) = 0;
+  // Sets the quantity available now; NOT_FOUND for an unknown product.
+  virtual absl::StatusOr<VersionedProduct> SetStock(const std::string& product_id,
+                                                    int64_t stock) = 0;
 };
 
 using CatalogStorePtr = std::unique_ptr<CatalogStore>;

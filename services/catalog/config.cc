@@ -9,6 +9,19 @@ absl::StatusOr<CatalogConfig> LoadCatalogConfig(EnvReader& env) {
   c.database_url = env.RequiredString("MERCATO_DATABASE_URL");
   c.db_pool_size = static_cast<int>(env.Int("MERCATO_DB_POOL_SIZE", 8, 1, 200));
   c.seed_on_empty = env.Bool("MERCATO_CATALOG_SEED", true);
+  c.reservation_default_ttl =
+      std::chrono::seconds(env.Int("MERCATO_RESERVATION_TTL_S", 900, 1, 86400));
+  c.reservation_max_ttl =
+      std::chrono::seconds(env.Int("MERCATO_RESERVATION_MAX_TTL_S", 3600, 1, 86400));
+  if (c.reservation_default_ttl > c.reservation_max_ttl) {
+    env.AddError("MERCATO_RESERVATION_TTL_S",
+                 "must not be greater than MERCATO_RESERVATION_MAX_TTL_S");
+  }
+  c.reservation_sweep_interval =
+      env.Millis("MERCATO_RESERVATION_SWEEP_MS", std::chrono::milliseconds(1000),
+                 std::chrono::milliseconds(10), std::chrono::milliseconds(3600000));
+  c.reservation_sweep_batch =
+      static_cast<int>(env.Int("MERCATO_RESERVATION_SWEEP_BATCH", 100, 1, 10000));
   if (absl::Status s = env.Finish(); !s.ok()) return s;
   return c;
 }

@@ -1,6 +1,7 @@
 // Configuration of the catalog service, from environment variables.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -16,10 +17,19 @@ struct CatalogConfig {
   int db_pool_size = 8;
   // Load the built-in seed catalog when the products table is empty.
   bool seed_on_empty = true;
+  // How long ReserveStock holds stock when the request says 0, and the most it may ask for.
+  std::chrono::seconds reservation_default_ttl{900};
+  std::chrono::seconds reservation_max_ttl{3600};
+  // How often the expiry sweeper looks for held reservations past their expiry, and how many
+  // it expires per transaction.
+  std::chrono::milliseconds reservation_sweep_interval{1000};
+  int reservation_sweep_batch = 100;
 };
 
 // Reads MERCATO_DATABASE_URL (required), MERCATO_DB_POOL_SIZE, MERCATO_CATALOG_SEED,
-// MERCATO_BIND_ADDRESS and the shared server settings (config.h in libs/common).
+// MERCATO_RESERVATION_TTL_S, MERCATO_RESERVATION_MAX_TTL_S, MERCATO_RESERVATION_SWEEP_MS,
+// MERCATO_RESERVATION_SWEEP_BATCH, MERCATO_BIND_ADDRESS and the shared server settings
+// (config.h in libs/common).
 absl::StatusOr<CatalogConfig> LoadCatalogConfig(EnvReader& env);
 
 }  // namespace mercato::catalog

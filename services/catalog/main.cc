@@ -3,13 +3,14 @@
 
 #include "catalog/cache_refresher.h"
 #include "catalog/catalog_service.h"
+#include "catalog/config.h"
+#include "catalog/postgres_catalog_store.h"
+#include "catalog/reservation_expiry_sweeper.h"
+#include "catalog/seed.h"
 #include "common/logging.h"
 #include "common/signals.h"
-#include "catalog/config.h"
 #include "db/migrations.h"
 #include "rpc/server.h"
-#include "catalog/postgres_catalog_store.h"
-#include "catalog/seed.h"
 
 namespace mercato::catalog {
 const std::vector<EmbeddedFile>& Migrations();
@@ -53,14 +54,20 @@ int main() {
   refresher.Start();
 
   Metrics metrics("catalog");
-  if (auto s = metrics.StartAdminServer(config->bind_address, config->server.admin_port);
-      !s.ok()) {
+  if (auto s = metrics.StartAdminServer(config->bind_address, config->server.admin_port); !s.ok()) {
     spdlog::critical("{}", s.message());
     return 1;
   }
   BoundedExecutor executor("catalog-worker", config->server.worker_threads,
                            config->server.max_in_flight);
-  catalog::CatalogService service(store, cache, refresher, executor);
+  catalog::CatalogService service(
+      store, cache, refresher, executor,
+      {.default_ttl = config->reservation_default_ttl, .max_ttl = config->reservation_max_ttl},
+      &metrics.registry());
+  catalog::ReservationExpirySweeper sweeper(store, refresher, metrics.registry(),
+                                            {.interval = config->reservation_sweep_interval,
+                                             .batch_size = config->reservation_sweep_batch});
+  sweeper.Start();
   GrpcServer server({.service_name = "catalog",
                      .bind_address = config->bind_address,
                      .port = config->server.grpc_port,
@@ -75,6 +82,7 @@ int main() {
   spdlog::info("received signal {}, shutting down", signal_number);
   server.Shutdown();
   executor.Shutdown();
+  sweeper.Stop();
   refresher.Stop();
   return 0;
 }

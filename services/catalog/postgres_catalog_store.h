@@ -1,4 +1,9 @@
 // CatalogStore on PostgreSQL (schema in migrations/).
+//
+// Inventory is PostgreSQL's job, not this process's: stock is taken by conditional updates
+// (UPDATE ... SET stock = stock - q WHERE stock >= q) under row locks taken in product id
+// order, so any number of catalog replicas can reserve concurrently without overselling or
+// deadlocking, and products.stock's CHECK (stock >= 0) backs that up.
 #pragma once
 
 #include "catalog/catalog_store.h"
@@ -17,6 +22,18 @@ class PostgresCatalogStore final : public CatalogStore {
   absl::StatusOr<std::vector<v1::Category>> ListCategories() override;
   absl::StatusOr<int> SeedIfEmpty(const std::vector<v1::Category>& categories,
                                   const std::vector<v1::Product>& products) override;
+
+  absl::StatusOr<ReservationChange> ReserveStock(const std::string& reservation_id,
+                                                 const std::vector<v1::ReservationItem>& items,
+                                                 std::chrono::seconds ttl) override;
+  absl::StatusOr<ReservationChange> CommitReservation(const std::string& reservation_id) override;
+  absl::StatusOr<ReservationChange> ReleaseReservation(const std::string& reservation_id) override;
+  absl::StatusOr<ExpiredReservations> ExpireReservations(int limit) override;
+
+  absl::StatusOr<VersionedProduct> CreateProduct(const v1::Product& product) override;
+  absl::StatusOr<VersionedProduct> UpdateProduct(const v1::Product& product,
+                                                 const ProductFields& fields) override;
+  absl::StatusOr<VersionedProduct> SetStock(const std::string& product_id, int64_t stock) override;
 
  private:
   PgPool& pool_;

@@ -2,11 +2,14 @@
 // CatalogStore adds it here too.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "catalog/catalog_store.h"
+#include "common/status.h"
 
 namespace mercato::catalog {
 
@@ -18,6 +21,13 @@ class FakeCatalogStore : public CatalogStore {
   ProductPage search_result;
   std::vector<ProductQuery> searches;
   int load_calls = 0;
+  // Inventory: reservations by id (a simplified model of the PostgreSQL store, without
+  // expiry times), and the arguments of the last calls.
+  std::map<std::string, v1::Reservation> reservations;
+  std::vector<v1::ReservationItem> last_reserve_items;
+  std::chrono::seconds last_reserve_ttl{0};
+  // Admin writes: the last fields UpdateProduct was asked to write.
+  ProductFields last_update_fields;
 
   absl::StatusOr<ProductPage> SearchProducts(const ProductQuery& query) override {
     searches.push_back(query);
@@ -41,6 +51,134 @@ class FakeCatalogStore : public CatalogStore {
   absl::StatusOr<int> SeedIfEmpty(const std::vector<v1::Category>&,
                                   const std::vector<v1::Product>&) override {
     return 0;
+  }
+
+  absl::StatusOr<ReservationChange> ReserveStock(const std::string& id,
+                                                 const std::vector<v1::ReservationItem>& items,
+                                                 std::chrono::seconds ttl) override {
+    last_reserve_items = items;
+    last_reserve_ttl = ttl;
+    if (auto it = reservations.find(id); it != reservations.end()) {
+      const auto state = it->second.state();
+      if (state == v1::RESERVATION_STATE_RELEASED || state == v1::RESERVATION_STATE_EXPIRED) {
+        return mercato::ErrorWithCode(absl::StatusCode::kFailedPrecondition, "reservation_closed",
+                                      "closed");
+      }
+      return ReservationChange{it->second, false};
+    }
+    for (const auto& item : items) {
+      auto p = products.find(item.product_id());
+      if (p == products.end()) {
+        return mercato::ErrorWithCode(absl::StatusCode::kNotFound, "product_not_found",
+                                      item.product_id());
+      }
+      if (p->second.product.stock() < item.quantity()) {
+        return mercato::ErrorWithCode(
+            absl::StatusCode::kFailedPrecondition, "out_of_stock",
+            absl::StrCat("not enough stock for product ", item.product_id()));
+      }
+    }
+    v1::Reservation r;
+    r.set_reservation_id(id);
+    r.set_state(v1::RESERVATION_STATE_HELD);
+    for (const auto& item : items) {
+      auto& p = products[item.product_id()];
+      p.product.set_stock(p.product.stock() - item.quantity());
+      ++p.version;
+      *r.add_items() = item;
+    }
+    reservations[id] = r;
+    return ReservationChange{r, true};
+  }
+  absl::StatusOr<ReservationChange> CommitReservation(const std::string& id) override {
+    auto it = reservations.find(id);
+    if (it == reservations.end()) {
+      return mercato::ErrorWithCode(absl::StatusCode::kNotFound, "reservation_not_found", id);
+    }
+    if (it->second.state() == v1::RESERVATION_STATE_COMMITTED) {
+      return ReservationChange{it->second, false};
+    }
+    if (it->second.state() != v1::RESERVATION_STATE_HELD) {
+      return mercato::ErrorWithCode(absl::StatusCode::kFailedPrecondition, "reservation_closed",
+                                    id);
+    }
+    it->second.set_state(v1::RESERVATION_STATE_COMMITTED);
+    return ReservationChange{it->second, true};
+  }
+  absl::StatusOr<ReservationChange> ReleaseReservation(const std::string& id) override {
+    auto it = reservations.find(id);
+    if (it == reservations.end()) {
+      v1::Reservation tombstone;
+      tombstone.set_reservation_id(id);
+      tombstone.set_state(v1::RESERVATION_STATE_RELEASED);
+      reservations[id] = tombstone;
+      return ReservationChange{tombstone, true};
+    }
+    if (it->second.state() == v1::RESERVATION_STATE_COMMITTED) {
+      return mercato::ErrorWithCode(absl::StatusCode::kFailedPrecondition, "reservation_committed",
+                                    id);
+    }
+    if (it->second.state() != v1::RESERVATION_STATE_HELD) {
+      return ReservationChange{it->second, false};
+    }
+    for (const auto& item : it->second.items()) {
+      auto& p = products[item.product_id()];
+      p.product.set_stock(p.product.stock() + item.quantity());
+      ++p.version;
+    }
+    it->second.set_state(v1::RESERVATION_STATE_RELEASED);
+    return ReservationChange{it->second, true};
+  }
+  // Expires every held reservation (the fake has no clock).
+  absl::StatusOr<ExpiredReservations> ExpireReservations(int limit) override {
+    ExpiredReservations out;
+    for (auto& [id, r] : reservations) {
+      if (out.reservations == limit) break;
+      if (r.state() != v1::RESERVATION_STATE_HELD) continue;
+      for (const auto& item : r.items()) {
+        auto& p = products[item.product_id()];
+        p.product.set_stock(p.product.stock() + item.quantity());
+        ++p.version;
+        out.product_ids.push_back(item.product_id());
+      }
+      r.set_state(v1::RESERVATION_STATE_EXPIRED);
+      ++out.reservations;
+    }
+    std::sort(out.product_ids.begin(), out.product_ids.end());
+    out.product_ids.erase(std::unique(out.product_ids.begin(), out.product_ids.end()),
+                          out.product_ids.end());
+    return out;
+  }
+
+  absl::StatusOr<VersionedProduct> CreateProduct(const v1::Product& product) override {
+    if (products.count(product.id())) return absl::AlreadyExistsError(product.id());
+    return products[product.id()] = VersionedProduct{product, 1};
+  }
+  absl::StatusOr<VersionedProduct> UpdateProduct(const v1::Product& product,
+                                                 const ProductFields& fields) override {
+    last_update_fields = fields;
+    auto it = products.find(product.id());
+    if (it == products.end()) {
+      return mercato::ErrorWithCode(absl::StatusCode::kNotFound, "product_not_found", product.id());
+    }
+    v1::Product& p = it->second.product;
+    if (fields.name) p.set_name(product.name());
+    if (fields.description) p.set_description(product.description());
+    if (fields.price) *p.mutable_price() = product.price();
+    if (fields.categories) *p.mutable_categories() = product.categories();
+    if (fields.image_url) p.set_image_url(product.image_url());
+    if (fields.stock) p.set_stock(product.stock());
+    ++it->second.version;
+    return it->second;
+  }
+  absl::StatusOr<VersionedProduct> SetStock(const std::string& product_id, int64_t stock) override {
+    auto it = products.find(product_id);
+    if (it == products.end()) {
+      return mercato::ErrorWithCode(absl::StatusCode::kNotFound, "product_not_found", product_id);
+    }
+    it->second.product.set_stock(stock);
+    ++it->second.version;
+    return it->second;
   }
 };
 

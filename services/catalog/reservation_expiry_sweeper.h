@@ -1,0 +1,61 @@
+// Returns the stock of reservations that were neither committed nor released by their
+// expiry. A background thread wakes every `interval` and expires due reservations in
+// batches of `batch_size`, each batch one transaction that skips rows other transactions
+// hold (FOR UPDATE SKIP LOCKED), so every catalog replica may run a sweeper at once. Each
+// expired reservation's products are refreshed in this process's cache at once; other
+// replicas hear of them through the products table's NOTIFY trigger.
+//
+//   ReservationExpirySweeper sweeper(store, refresher, metrics.registry(),
+//                                    {.interval = config.reservation_sweep_interval,
+//                                     .batch_size = config.reservation_sweep_batch});
+//   sweeper.Start();
+//   ...
+//   sweeper.Stop();
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "catalog/cache_refresher.h"
+#include "catalog/catalog_store.h"
+#include "catalog/inventory_metrics.h"
+
+namespace mercato::catalog {
+
+class ReservationExpirySweeper {
+ public:
+  struct Options {
+    std::chrono::milliseconds interval{1000};
+    int batch_size = 100;
+  };
+
+  ReservationExpirySweeper(CatalogStore& store, CacheRefresher& refresher,
+                           prometheus::Registry& registry, Options options);
+  ~ReservationExpirySweeper();  // Stop()
+  ReservationExpirySweeper(const ReservationExpirySweeper&) = delete;
+  ReservationExpirySweeper& operator=(const ReservationExpirySweeper&) = delete;
+
+  // Expires every reservation due now, batch after batch; returns how many it expired.
+  absl::StatusOr<int> SweepOnce();
+
+  void Start();
+  // Wakes the thread and joins it; a batch in progress finishes first.
+  void Stop();
+
+ private:
+  void Run();
+
+  CatalogStore& store_;
+  CacheRefresher& refresher_;
+  InventoryMetrics metrics_;
+  const Options options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace mercato::catalog
