@@ -1,0 +1,40 @@
+// Configuration of the user service, from environment variables (deploy/services.json
+// describes each one).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/config.h"
+
+namespace mercato::user {
+
+// Longest access-token lifetime allowed: the gateway verifies tokens without asking us, so
+// a stolen one stays usable until it expires.
+inline constexpr int kMaxAccessTokenTtlSeconds = 900;
+// Minimum length of the HS256 key shared with the gateway (256 bits of text).
+inline constexpr size_t kMinJwtSecretLength = 32;
+
+struct UserConfig {
+  ServerConfig server;
+  std::string bind_address;
+  // libpq connection string or URL, e.g. postgresql://user@host:5432/users
+  std::string database_url;
+  int db_pool_size = 8;
+  // HS256 key for access tokens; the gateway verifies with the same one.
+  std::string jwt_secret;
+  std::chrono::seconds access_token_ttl{900};
+  std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};
+  // Admin account ensured at start-up when both are set.
+  std::string admin_email;
+  std::string admin_password;
+};
+
+// Reads MERCATO_DATABASE_URL (required), MERCATO_DB_POOL_SIZE, MERCATO_JWT_SECRET (required,
+// at least 32 characters), MERCATO_ACCESS_TOKEN_TTL_S (1..900, default 900),
+// MERCATO_REFRESH_TOKEN_TTL_S (default 30 days), MERCATO_ADMIN_EMAIL, MERCATO_ADMIN_PASSWORD
+// (both or neither), MERCATO_BIND_ADDRESS and the shared server settings.
+absl::StatusOr<UserConfig> LoadUserConfig(EnvReader& env);
+
+}  // namespace mercato::user
