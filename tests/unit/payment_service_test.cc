@@ -1,0 +1,506 @@
+// PaymentService logic (Do* methods) over the in-memory store, the sandbox processor and an
+// injected clock: sandbox outcomes, validation, idempotency, the state machine, metrics.
+#include "payment/payment_service.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <thread>
+
+#include "common/ids.h"
+#include "common/status.h"
+#include "payment/sandbox_card_processor.h"
+#include "payment_fake_store.h"
+
+namespace mercato::payment {
+namespace {
+
+const std::string kKey(40, 'k');
+
+absl::Time Utc(int y, int m, int d) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, 12, 0, 0), absl::UTCTimeZone());
+}
+
+v1::AuthorizeRequest Request(const std::string& key, const std::string& number,
+                             int64_t amount = 1999, const std::string& currency = "USD") {
+  v1::AuthorizeRequest r;
+  r.set_idempotency_key(key);
+  r.mutable_amount()->set_amount(amount);
+  r.mutable_amount()->set_currency(currency);
+  r.mutable_card()->set_number(number);
+  r.mutable_card()->set_exp_month(12);
+  r.mutable_card()->set_exp_year(2030);
+  r.mutable_card()->set_cvc("123");
+  r.set_order_id("order-1");
+  return r;
+}
+
+// The sandbox, except that Capture/Void/Refund fail when told to.
+class FlakyProcessor final : public CardProcessor {
+ public:
+  absl::Status fail_with;
+  absl::StatusOr<AuthorizationResult> Authorize(const AuthorizationRequest& r) override {
+    if (!fail_with.ok()) return fail_with;
+    return sandbox_.Authorize(r);
+  }
+  absl::Status Capture(const std::string& ref, int64_t amount) override {
+    return fail_with.ok() ? sandbox_.Capture(ref, amount) : fail_with;
+  }
+  absl::Status Void(const std::string& ref) override {
+    return fail_with.ok() ? sandbox_.Void(ref) : fail_with;
+  }
+  absl::Status Refund(const std::string& ref, int64_t amount) override {
+    return fail_with.ok() ? sandbox_.Refund(ref, amount) : fail_with;
+  }
+
+ private:
+  SandboxCardProcessor sandbox_;
+};
+
+class PaymentServiceTest : public ::testing::Test {
+ protected:
+  absl::StatusOr<v1::Payment> Authorize(const v1::AuthorizeRequest& r) {
+    v1::Payment p;
+    absl::Status s = service_.DoAuthorize(r, &p);
+    if (!s.ok()) return s;
+    return p;
+  }
+  absl::StatusOr<v1::Payment> Move(const std::string& op, const std::string& id) {
+    v1::Payment p;
+    absl::Status s;
+    if (op == "capture") {
+      v1::CaptureRequest r;
+      r.set_payment_id(id);
+      s = service_.DoCapture(r, &p);
+    } else if (op == "void") {
+      v1::VoidRequest r;
+      r.set_payment_id(id);
+      s = service_.DoVoid(r, &p);
+    } else {
+      v1::RefundRequest r;
+      r.set_payment_id(id);
+      s = service_.DoRefund(r, &p);
+    }
+    if (!s.ok()) return s;
+    return p;
+  }
+  double Counter(const std::string& name, const std::map<std::string, std::string>& labels) {
+    for (const auto& family : registry_.Collect()) {
+      if (family.name != name) continue;
+      for (const auto& m : family.metric) {
+        std::map<std::string, std::string> got;
+        for (const auto& l : m.label) got[l.name] = l.value;
+        if (got == labels) return m.counter.value;
+      }
+    }
+    return -1;
+  }
+  double Outcome(const std::string& outcome) {
+    return Counter("mercato_payment_authorizations_total", {{"outcome", outcome}});
+  }
+  double Moves(const std::string& from, const std::string& to) {
+    return Counter("mercato_payment_transitions_total", {{"from", from}, {"to", to}});
+  }
+
+  absl::Time now_ = Utc(2026, 11, 26);
+  FakePaymentStore store_;
+  FlakyProcessor processor_;
+  BoundedExecutor executor_{"payment-test", 1, 1};
+  prometheus::Registry registry_;
+  PaymentMetrics metrics_{registry_};
+  PaymentService service_{
+      store_, processor_, executor_, metrics_,
+      PaymentServiceOptions{
+          .fingerprint_key = kKey, .max_amount = 1'000'000, .clock = [this] { return now_; }}};
+};
+
+TEST_F(PaymentServiceTest, ApprovedCardIsAuthorized) {
+  auto p = Authorize(Request("k1", kSandboxApprovedCard));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(IsUuid(p->id()));
+  EXPECT_EQ(p->idempotency_key(), "k1");
+  EXPECT_EQ(p->state(), v1::PAYMENT_STATE_AUTHORIZED);
+  EXPECT_EQ(p->amount().amount(), 1999);
+  EXPECT_EQ(p->amount().currency(), "USD");
+  EXPECT_EQ(p->card_brand(), "visa");
+  EXPECT_EQ(p->card_last4(), "4242");
+  EXPECT_EQ(p->decline_code(), "");
+  EXPECT_EQ(p->order_id(), "order-1");
+  EXPECT_GT(p->created_at_unix_ms(), 0);
+  EXPECT_EQ(store_.size(), 1u);
+  EXPECT_EQ(store_.charges, 1);
+  EXPECT_EQ(Outcome("approved"), 1);
+  EXPECT_EQ(Outcome("declined"), 0);
+  EXPECT_EQ(Moves("none", "authorized"), 1);
+}
+
+TEST_F(PaymentServiceTest, DeclinedCardIsAPaymentNotAnError) {
+  auto p = Authorize(Request("k1", kSandboxDeclinedCard));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->state(), v1::PAYMENT_STATE_DECLINED);
+  EXPECT_EQ(p->decline_code(), "card_declined");
+  EXPECT_EQ(p->card_last4(), "0002");
+  EXPECT_EQ(store_.size(), 1u);
+  EXPECT_EQ(Outcome("declined"), 1);
+  EXPECT_EQ(Outcome("approved"), 0);
+  EXPECT_EQ(Moves("none", "declined"), 1);
+}
+
+TEST_F(PaymentServiceTest, InsufficientFundsCard) {
+  auto p = Authorize(Request("k1", kSandboxInsufficientFundsCard));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->state(), v1::PAYMENT_STATE_DECLINED);
+  EXPECT_EQ(p->decline_code(), "insufficient_funds");
+  EXPECT_EQ(p->card_last4(), "9995");
+}
+
+TEST_F(PaymentServiceTest, OtherValidNumbersAreApprovedWithTheirBrand) {
+  const std::map<std::string, std::string> cards = {{"5555555555554444", "mastercard"},
+                                                    {"378282246310005", "amex"},
+                                                    {"6011111111111117", "discover"},
+                                                    {"3530111333300000", "unknown"},
+                                                    {"4111111111111111", "visa"}};
+  int n = 0;
+  for (const auto& [number, brand] : cards) {
+    auto p = Authorize(Request("k" + std::to_string(n++), number));
+    ASSERT_TRUE(p.ok()) << number << ": " << p.status();
+    EXPECT_EQ(p->state(), v1::PAYMENT_STATE_AUTHORIZED) << number;
+    EXPECT_EQ(p->card_brand(), brand) << number;
+    EXPECT_EQ(p->card_last4(), number.substr(number.size() - 4));
+  }
+  EXPECT_EQ(Outcome("approved"), 5);
+}
+
+void ExpectInvalid(const absl::StatusOr<v1::Payment>& p, const std::string& code) {
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument) << p.status();
+  EXPECT_EQ(ErrorCodeOf(p.status()), code) << p.status();
+}
+
+TEST_F(PaymentServiceTest, InvalidRequestsRecordNothing) {
+  ExpectInvalid(Authorize(Request("k", "4242424242424241")), "invalid_card");
+  ExpectInvalid(Authorize(Request("k", "")), "invalid_card");
+  auto no_card = Request("k", kSandboxApprovedCard);
+  no_card.clear_card();
+  ExpectInvalid(Authorize(no_card), "invalid_card");
+  ExpectInvalid(Authorize(Request("k", kSandboxApprovedCard, 0)), "invalid_amount");
+  ExpectInvalid(Authorize(Request("k", kSandboxApprovedCard, -100)), "invalid_amount");
+  ExpectInvalid(Authorize(Request("k", kSandboxApprovedCard, 1'000'001)), "invalid_amount");
+  ExpectInvalid(Authorize(Request("k", kSandboxApprovedCard, 100, "usd")), "invalid_currency");
+  ExpectInvalid(Authorize(Request("k", kSandboxApprovedCard, 100, "US")), "invalid_currency");
+  ExpectInvalid(Authorize(Request("k", kSandboxApprovedCard, 100, "USDX")), "invalid_currency");
+  ExpectInvalid(Authorize(Request("k", kSandboxApprovedCard, 100, "")), "invalid_currency");
+  ExpectInvalid(Authorize(Request("", kSandboxApprovedCard)), "invalid_idempotency_key");
+  ExpectInvalid(Authorize(Request(std::string(256, 'x'), kSandboxApprovedCard)),
+                "invalid_idempotency_key");
+  ExpectInvalid(Authorize(Request("a\nb", kSandboxApprovedCard)), "invalid_idempotency_key");
+  auto long_order = Request("k", kSandboxApprovedCard);
+  long_order.set_order_id(std::string(256, 'o'));
+  ExpectInvalid(Authorize(long_order), "invalid_argument");
+  auto expired = Request("k", kSandboxApprovedCard);
+  expired.mutable_card()->set_exp_year(2026);
+  expired.mutable_card()->set_exp_month(10);
+  ExpectInvalid(Authorize(expired), "card_expired");
+
+  EXPECT_EQ(store_.size(), 0u);
+  EXPECT_EQ(Outcome("invalid"), 15);
+  EXPECT_EQ(Outcome("approved"), 0);
+  // The largest allowed amount and a 255-character key are fine.
+  EXPECT_TRUE(Authorize(Request(std::string(255, 'x'), kSandboxApprovedCard, 1'000'000)).ok());
+}
+
+TEST_F(PaymentServiceTest, ExpiryFollowsTheInjectedClock) {
+  auto r = Request("k1", kSandboxApprovedCard);
+  r.mutable_card()->set_exp_month(11);
+  r.mutable_card()->set_exp_year(2026);
+  now_ = Utc(2026, 12, 1);
+  ExpectInvalid(Authorize(r), "card_expired");
+  now_ = Utc(2026, 11, 30);
+  auto p = Authorize(r);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->state(), v1::PAYMENT_STATE_AUTHORIZED);
+}
+
+TEST_F(PaymentServiceTest, SameKeyReturnsTheFirstPaymentAndChargesOnce) {
+  auto first = Authorize(Request("k1", kSandboxApprovedCard));
+  ASSERT_TRUE(first.ok()) << first.status();
+  for (int i = 0; i < 3; ++i) {
+    auto again = Authorize(Request("k1", kSandboxApprovedCard));
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(again->SerializeAsString(), first->SerializeAsString());
+  }
+  // Formatting of the number does not make it another card.
+  auto spaced = Authorize(Request("k1", "4242 4242 4242 4242"));
+  ASSERT_TRUE(spaced.ok()) << spaced.status();
+  EXPECT_EQ(spaced->id(), first->id());
+  EXPECT_EQ(store_.size(), 1u);
+  EXPECT_EQ(store_.charges, 1);
+  EXPECT_EQ(Outcome("approved"), 1);
+  EXPECT_EQ(Outcome("replayed"), 4);
+  EXPECT_EQ(Moves("none", "authorized"), 1);
+}
+
+TEST_F(PaymentServiceTest, SameKeyReturnsTheFirstDecline) {
+  auto first = Authorize(Request("k1", kSandboxDeclinedCard));
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = Authorize(Request("k1", kSandboxDeclinedCard));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id(), first->id());
+  EXPECT_EQ(again->state(), v1::PAYMENT_STATE_DECLINED);
+  EXPECT_EQ(again->decline_code(), "card_declined");
+  EXPECT_EQ(store_.charges, 1);
+}
+
+TEST_F(PaymentServiceTest, ReplayIsNotAffectedByLaterExpiry) {
+  auto r = Request("k1", kSandboxApprovedCard);
+  r.mutable_card()->set_exp_month(11);
+  r.mutable_card()->set_exp_year(2026);
+  auto first = Authorize(r);
+  ASSERT_TRUE(first.ok()) << first.status();
+  now_ = Utc(2027, 2, 1);
+  auto again = Authorize(r);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id(), first->id());
+  // A new key with the same, now expired, card is refused.
+  r.set_idempotency_key("k2");
+  ExpectInvalid(Authorize(r), "card_expired");
+}
+
+void ExpectReused(const absl::StatusOr<v1::Payment>& p) {
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition) << p.status();
+  EXPECT_EQ(ErrorCodeOf(p.status()), "idempotency_key_reused") << p.status();
+}
+
+TEST_F(PaymentServiceTest, SameKeyWithAnotherAmountCurrencyOrCardIsRefused) {
+  ASSERT_TRUE(Authorize(Request("k1", kSandboxApprovedCard, 1999, "USD")).ok());
+  ExpectReused(Authorize(Request("k1", kSandboxApprovedCard, 2000, "USD")));
+  ExpectReused(Authorize(Request("k1", kSandboxApprovedCard, 1999, "EUR")));
+  ExpectReused(Authorize(Request("k1", "5555555555554444", 1999, "USD")));
+  ExpectReused(Authorize(Request("k1", kSandboxDeclinedCard, 1999, "USD")));
+  EXPECT_EQ(store_.size(), 1u);
+  EXPECT_EQ(store_.charges, 1);
+  EXPECT_EQ(Outcome("key_reused"), 4);
+  // Expiry, CVC and order id are not part of the fingerprint.
+  auto other_details = Request("k1", kSandboxApprovedCard, 1999, "USD");
+  other_details.mutable_card()->set_exp_year(2031);
+  other_details.mutable_card()->set_cvc("999");
+  other_details.set_order_id("order-2");
+  auto p = Authorize(other_details);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->order_id(), "order-1");
+}
+
+TEST_F(PaymentServiceTest, ConcurrentCallsWithOneKeyChargeOnce) {
+  std::vector<std::thread> threads;
+  std::vector<std::string> ids(20);
+  for (int i = 0; i < 20; ++i) {
+    threads.emplace_back([&, i] {
+      auto p = Authorize(Request("same", kSandboxApprovedCard));
+      ids[i] = p.ok() ? p->id() : "error";
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& id : ids) EXPECT_EQ(id, ids[0]);
+  EXPECT_EQ(store_.size(), 1u);
+  EXPECT_EQ(store_.charges, 1);
+}
+
+TEST_F(PaymentServiceTest, ProcessorFailureRecordsNothing) {
+  processor_.fail_with = absl::UnavailableError("processor unreachable");
+  auto p = Authorize(Request("k1", kSandboxApprovedCard));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.size(), 0u);
+  EXPECT_EQ(Outcome("error"), 1);
+  processor_.fail_with = absl::OkStatus();
+  auto retry = Authorize(Request("k1", kSandboxApprovedCard));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->state(), v1::PAYMENT_STATE_AUTHORIZED);
+}
+
+TEST_F(PaymentServiceTest, CaptureThenRefundWithIdempotentRepeats) {
+  auto p = Authorize(Request("k1", kSandboxApprovedCard));
+  ASSERT_TRUE(p.ok());
+  auto captured = Move("capture", p->id());
+  ASSERT_TRUE(captured.ok()) << captured.status();
+  EXPECT_EQ(captured->state(), v1::PAYMENT_STATE_CAPTURED);
+  EXPECT_EQ(captured->id(), p->id());
+  auto again = Move("capture", p->id());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->state(), v1::PAYMENT_STATE_CAPTURED);
+  auto refunded = Move("refund", p->id());
+  ASSERT_TRUE(refunded.ok()) << refunded.status();
+  EXPECT_EQ(refunded->state(), v1::PAYMENT_STATE_REFUNDED);
+  ASSERT_TRUE(Move("refund", p->id()).ok());
+  EXPECT_EQ(store_.acts, 2);
+  EXPECT_EQ(Moves("authorized", "captured"), 1);
+  EXPECT_EQ(Moves("captured", "refunded"), 1);
+
+  auto events = store_.ListEvents(p->id());
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[0].from, std::nullopt);
+  EXPECT_EQ((*events)[0].to, v1::PAYMENT_STATE_AUTHORIZED);
+  EXPECT_EQ((*events)[1].from, v1::PAYMENT_STATE_AUTHORIZED);
+  EXPECT_EQ((*events)[1].to, v1::PAYMENT_STATE_CAPTURED);
+  EXPECT_EQ((*events)[2].from, v1::PAYMENT_STATE_CAPTURED);
+  EXPECT_EQ((*events)[2].to, v1::PAYMENT_STATE_REFUNDED);
+}
+
+// Every RPC that moves a payment, from every state a payment can be in.
+TEST_F(PaymentServiceTest, EveryOperationFromEveryState) {
+  struct Case {
+    PaymentState from;
+    std::string op;
+    PaymentState expected;  // UNSPECIFIED: invalid_transition
+  };
+  constexpr auto A = v1::PAYMENT_STATE_AUTHORIZED, C = v1::PAYMENT_STATE_CAPTURED,
+                 R = v1::PAYMENT_STATE_REFUNDED, V = v1::PAYMENT_STATE_VOIDED,
+                 D = v1::PAYMENT_STATE_DECLINED, X = v1::PAYMENT_STATE_UNSPECIFIED;
+  const std::vector<Case> cases = {
+      {A, "capture", C}, {A, "void", V}, {A, "refund", X},  //
+      {C, "capture", C}, {C, "void", X}, {C, "refund", R},  //
+      {R, "capture", X}, {R, "void", X}, {R, "refund", R},  //
+      {V, "capture", X}, {V, "void", V}, {V, "refund", X},  //
+      {D, "capture", X}, {D, "void", X}, {D, "refund", X},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    auto p = Authorize(Request("case" + std::to_string(n++), kSandboxApprovedCard));
+    ASSERT_TRUE(p.ok());
+    store_.ForceState(p->id(), c.from);
+    auto moved = Move(c.op, p->id());
+    const std::string what = StateName(c.from) + " " + c.op;
+    if (c.expected == X) {
+      ASSERT_FALSE(moved.ok()) << what;
+      EXPECT_EQ(moved.status().code(), absl::StatusCode::kFailedPrecondition) << what;
+      EXPECT_EQ(ErrorCodeOf(moved.status()), "invalid_transition") << what;
+      EXPECT_EQ(store_.Get(p->id())->payment.state(), c.from) << what;
+    } else {
+      ASSERT_TRUE(moved.ok()) << what << ": " << moved.status();
+      EXPECT_EQ(moved->state(), c.expected) << what;
+      EXPECT_EQ(store_.Get(p->id())->payment.state(), c.expected) << what;
+    }
+  }
+}
+
+TEST_F(PaymentServiceTest, DeclinedPaymentsCannotBeCaptured) {
+  auto p = Authorize(Request("k1", kSandboxDeclinedCard));
+  ASSERT_TRUE(p.ok());
+  auto captured = Move("capture", p->id());
+  ASSERT_FALSE(captured.ok());
+  EXPECT_EQ(ErrorCodeOf(captured.status()), "invalid_transition");
+  EXPECT_EQ(captured.status().message(), "a payment in state declined cannot become captured");
+}
+
+TEST_F(PaymentServiceTest, MovesOfUnknownOrMissingIds) {
+  for (const std::string op : {"capture", "void", "refund"}) {
+    auto missing = Move(op, NewUuid());
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(ErrorCodeOf(missing.status()), "payment_not_found");
+    auto empty = Move(op, "");
+    ASSERT_FALSE(empty.ok());
+    EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+}
+
+TEST_F(PaymentServiceTest, ProcessorFailureLeavesTheStateAlone) {
+  auto p = Authorize(Request("k1", kSandboxApprovedCard));
+  ASSERT_TRUE(p.ok());
+  processor_.fail_with = absl::UnavailableError("processor unreachable");
+  auto captured = Move("capture", p->id());
+  ASSERT_FALSE(captured.ok());
+  EXPECT_EQ(captured.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.Get(p->id())->payment.state(), v1::PAYMENT_STATE_AUTHORIZED);
+  EXPECT_EQ(store_.ListEvents(p->id())->size(), 1u);
+  EXPECT_EQ(Moves("authorized", "captured"), 0);
+  processor_.fail_with = absl::OkStatus();
+  EXPECT_TRUE(Move("capture", p->id()).ok());
+}
+
+TEST_F(PaymentServiceTest, GetPaymentByIdOrKey) {
+  auto p = Authorize(Request("k1", kSandboxApprovedCard));
+  ASSERT_TRUE(p.ok());
+  v1::GetPaymentRequest by_id;
+  by_id.set_id(p->id());
+  v1::Payment got;
+  ASSERT_TRUE(service_.DoGetPayment(by_id, &got).ok());
+  EXPECT_EQ(got.SerializeAsString(), p->SerializeAsString());
+  v1::GetPaymentRequest by_key;
+  by_key.set_idempotency_key("k1");
+  v1::Payment got2;
+  ASSERT_TRUE(service_.DoGetPayment(by_key, &got2).ok());
+  EXPECT_EQ(got2.id(), p->id());
+
+  v1::GetPaymentRequest unknown;
+  unknown.set_idempotency_key("nope");
+  absl::Status s = service_.DoGetPayment(unknown, &got);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ErrorCodeOf(s), "payment_not_found");
+  s = service_.DoGetPayment(v1::GetPaymentRequest(), &got);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PaymentServiceTest, StoredRecordsHoldNoCardNumberOrCvc) {
+  auto r = Request("k1", kSandboxApprovedCard);
+  r.mutable_card()->set_cvc("987");
+  ASSERT_TRUE(Authorize(r).ok());
+  for (const auto& rec : store_.All()) {
+    const std::string everything =
+        rec.payment.DebugString() + rec.fingerprint + rec.processor_reference;
+    EXPECT_EQ(everything.find(kSandboxApprovedCard), std::string::npos) << everything;
+    EXPECT_EQ(rec.payment.card_last4(), "4242");
+  }
+}
+
+TEST_F(PaymentServiceTest, ErrorMessagesNeverContainTheCardNumber) {
+  const std::string number = "4000056655665556";
+  std::vector<absl::StatusOr<v1::Payment>> results = {
+      Authorize(Request("k1", "4000056655665557")),  // Luhn failure
+      Authorize(Request("k1", number, 0)),
+      Authorize(Request("k1", number, 100, "usd")),
+  };
+  auto expired = Request("k1", number);
+  expired.mutable_card()->set_exp_year(2020);
+  results.push_back(Authorize(expired));
+  auto bad_cvc = Request("k1", number);
+  bad_cvc.mutable_card()->set_cvc("12");
+  results.push_back(Authorize(bad_cvc));
+  ASSERT_TRUE(Authorize(Request("k1", number)).ok());
+  results.push_back(Authorize(Request("k1", number, 5)));  // key reused
+  for (const auto& r : results) {
+    ASSERT_FALSE(r.ok());
+    const std::string text = r.status().ToString();
+    EXPECT_EQ(text.find("400005665566555"), std::string::npos) << text;
+    EXPECT_EQ(text.find("5556"), std::string::npos) << text;
+  }
+}
+
+TEST_F(PaymentServiceTest, MetricSeriesAreBoundedAndPresetToZero) {
+  int authorization_series = 0, transition_series = 0;
+  for (const auto& family : registry_.Collect()) {
+    if (family.name == "mercato_payment_authorizations_total") {
+      authorization_series = static_cast<int>(family.metric.size());
+    }
+    if (family.name == "mercato_payment_transitions_total") {
+      transition_series = static_cast<int>(family.metric.size());
+    }
+  }
+  EXPECT_EQ(authorization_series, 6);
+  EXPECT_EQ(transition_series, 5);
+  // Lots of different requests add no series.
+  for (int i = 0; i < 20; ++i) {
+    (void)Authorize(Request("m" + std::to_string(i), kSandboxApprovedCard, 100 + i));
+  }
+  for (const auto& family : registry_.Collect()) {
+    if (family.name == "mercato_payment_authorizations_total") {
+      EXPECT_EQ(family.metric.size(), 6u);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mercato::payment
