@@ -1,8 +1,171 @@
-// Admin routes for products and stock (issue #4).
+// Admin routes for products and stock (issue #4):
+//
+//   POST  /api/v1/admin/products       {"name","price":{"amount","currency"}, and optionally
+//                                       "description","categories","image_url","stock"}
+//                                      -> 201 Product
+//   PATCH /api/v1/admin/products/{id}  any non-empty subset of those fields -> 200 Product
+//
+// Role "admin" only: 401 without a signed-in caller, 403 for any other role (the catalog
+// checks the role again). The body's shape is checked strictly here: an unknown field, a
+// wrong type or a negative number is a 400 whose code names the field ("invalid_price",
+// "unknown_field", ...). Lengths, the currency code and the categories' existence are the
+// catalog's to check; its INVALID_ARGUMENT carries the same kind of code.
+#include <cstdint>
+#include <limits>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "common/call_context.h"
+#include "common/status.h"
+#include "gateway/backend_call.h"
+#include "gateway/json_codec.h"
 #include "gateway/routes.h"
 
 namespace mercato::gateway {
+namespace {
 
-void RegisterAdminRoutes(Router& router, Backends& backends, const GatewayConfig& config) {}
+using catalog::v1::Product;
+using catalog::v1::UpsertProductRequest;
+
+absl::Status BadField(const std::string& field, absl::string_view problem) {
+  return ErrorWithCode(absl::StatusCode::kInvalidArgument, absl::StrCat("invalid_", field),
+                       absl::StrCat(field, " ", problem));
+}
+
+absl::StatusOr<std::string> StringField(const Json& value, const std::string& field) {
+  if (!value.is_string()) return BadField(field, "must be a string");
+  return value.get<std::string>();
+}
+
+// A JSON integer >= 0 that fits int64 (nlohmann parses non-negative integers as unsigned).
+absl::StatusOr<int64_t> NonNegativeInteger(const Json& value, const std::string& field) {
+  if (value.is_number_unsigned()) {
+    const uint64_t n = value.get<uint64_t>();
+    if (n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return BadField(field, "is too large");
+    }
+    return static_cast<int64_t>(n);
+  }
+  if (value.is_number_integer()) return BadField(field, "must not be negative");
+  return BadField(field, "must be an integer");
+}
+
+absl::Status ParsePrice(const Json& value, Product& product) {
+  if (!value.is_object()) {
+    return BadField("price", "must be an object {\"amount\": minor units, \"currency\": \"USD\"}");
+  }
+  for (const auto& [key, v] : value.items()) {
+    if (key != "amount" && key != "currency") {
+      return BadField("price", absl::StrCat("has an unknown field '", key, "'"));
+    }
+  }
+  if (!value.contains("amount") || !value.contains("currency")) {
+    return BadField("price", "needs both amount and currency");
+  }
+  auto amount = NonNegativeInteger(value["amount"], "price");
+  if (!amount.ok()) return amount.status();
+  if (!value["currency"].is_string()) return BadField("price", "currency must be a string");
+  product.mutable_price()->set_amount(*amount);
+  product.mutable_price()->set_currency(value["currency"].get<std::string>());
+  return absl::OkStatus();
+}
+
+// The body as an UpsertProduct request: every field present goes into the product and the
+// update mask. A new product needs at least a name and a price.
+absl::StatusOr<UpsertProductRequest> ParseProductBody(const Json& body, bool create) {
+  UpsertProductRequest request;
+  Product& product = *request.mutable_product();
+  for (const auto& [key, value] : body.items()) {
+    if (key == "name" || key == "description" || key == "image_url") {
+      auto text = StringField(value, key);
+      if (!text.ok()) return text.status();
+      if (key == "name") product.set_name(*std::move(text));
+      if (key == "description") product.set_description(*std::move(text));
+      if (key == "image_url") product.set_image_url(*std::move(text));
+    } else if (key == "price") {
+      if (absl::Status s = ParsePrice(value, product); !s.ok()) return s;
+    } else if (key == "stock") {
+      auto stock = NonNegativeInteger(value, key);
+      if (!stock.ok()) return stock.status();
+      product.set_stock(*stock);
+    } else if (key == "categories") {
+      if (!value.is_array()) return BadField(key, "must be an array of category ids");
+      for (const auto& c : value) {
+        if (!c.is_string()) return BadField(key, "must be an array of category ids");
+        product.add_categories(c.get<std::string>());
+      }
+    } else {
+      return ErrorWithCode(absl::StatusCode::kInvalidArgument, "unknown_field",
+                           absl::StrCat("unknown field '", key,
+                                        "'; allowed: name, description, price, stock, "
+                                        "categories, image_url"));
+    }
+    request.mutable_update_mask()->add_paths(key);
+  }
+  if (create) {
+    if (!body.contains("name")) return BadField("name", "is required");
+    if (!body.contains("price")) return BadField("price", "is required");
+    request.clear_update_mask();  // a new product has every field
+  } else if (request.update_mask().paths_size() == 0) {
+    // An empty mask would mean "every field" to the catalog.
+    return ErrorWithCode(absl::StatusCode::kInvalidArgument, "empty_update",
+                         "the body must name at least one field to change");
+  }
+  return request;
+}
+
+// 401 / 403 unless the caller is a signed-in admin. The auth middleware answers 401 itself
+// for routes with AuthPolicy::kRequired; this also covers the role.
+std::optional<HttpResponse> RefuseNonAdmin() {
+  const CallContext& call = CurrentCall();
+  if (call.user_id.empty()) {
+    HttpResponse response = ErrorResponse(absl::UnauthenticatedError("sign-in required"));
+    response.Header("WWW-Authenticate", "Bearer");
+    return response;
+  }
+  if (call.user_role != "admin") {
+    return ErrorResponse(absl::PermissionDeniedError("admin role required"));
+  }
+  return std::nullopt;
+}
+
+void UpsertProduct(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
+                   bool create, Respond respond) {
+  if (auto refused = RefuseNonAdmin()) return respond(*std::move(refused));
+  auto body = ParseJsonObject(request);
+  if (!body.ok()) return respond(ErrorResponse(body.status()));
+  auto rpc = ParseProductBody(*body, create);
+  if (!rpc.ok()) return respond(ErrorResponse(rpc.status()));
+  if (!create) rpc->mutable_product()->set_id(request.Param("id"));
+  using Call = BackendCall<UpsertProductRequest, Product>;
+  CallBackend<UpsertProductRequest, Product>(
+      config.rpc_timeout, [&](Call& call) { call.request = *std::move(rpc); },
+      [&](Call& call, auto done) {
+        backends.catalog->async()->UpsertProduct(call.ctx.get(), &call.request, &call.response,
+                                                 std::move(done));
+      },
+      [create](const absl::Status& status, Product& product) {
+        return status.ok() ? JsonResponse(create ? 201 : 200, ProductJson(product))
+                           : ErrorResponse(status);
+      },
+      std::move(respond));
+}
+
+}  // namespace
+
+void RegisterAdminRoutes(Router& router, Backends& backends, const GatewayConfig& config) {
+  router.AddAsync(
+      http::verb::post, "/api/v1/admin/products",
+      [&](const HttpRequest& r, Respond done) {
+        UpsertProduct(backends, config, r, /*create=*/true, std::move(done));
+      },
+      AuthPolicy::kRequired);
+  router.AddAsync(
+      http::verb::patch, "/api/v1/admin/products/{id}",
+      [&](const HttpRequest& r, Respond done) {
+        UpsertProduct(backends, config, r, /*create=*/false, std::move(done));
+      },
+      AuthPolicy::kRequired);
+}
 
 }  // namespace mercato::gateway
