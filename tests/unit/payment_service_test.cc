@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/status.h"
 #include "payment/sandbox_card_processor.h"
@@ -163,7 +164,7 @@ TEST_F(PaymentServiceTest, OtherValidNumbersAreApprovedWithTheirBrand) {
                                                     {"4111111111111111", "visa"}};
   int n = 0;
   for (const auto& [number, brand] : cards) {
-    auto p = Authorize(Request("k" + std::to_string(n++), number));
+    auto p = Authorize(Request(absl::StrCat("k", n++), number));
     ASSERT_TRUE(p.ok()) << number << ": " << p.status();
     EXPECT_EQ(p->state(), v1::PAYMENT_STATE_AUTHORIZED) << number;
     EXPECT_EQ(p->card_brand(), brand) << number;
@@ -368,7 +369,7 @@ TEST_F(PaymentServiceTest, EveryOperationFromEveryState) {
   };
   int n = 0;
   for (const Case& c : cases) {
-    auto p = Authorize(Request("case" + std::to_string(n++), kSandboxApprovedCard));
+    auto p = Authorize(Request(absl::StrCat("case", n++), kSandboxApprovedCard));
     ASSERT_TRUE(p.ok());
     store_.ForceState(p->id(), c.from);
     auto moved = Move(c.op, p->id());
@@ -493,7 +494,7 @@ TEST_F(PaymentServiceTest, MetricSeriesAreBoundedAndPresetToZero) {
   EXPECT_EQ(transition_series, 5);
   // Lots of different requests add no series.
   for (int i = 0; i < 20; ++i) {
-    (void)Authorize(Request("m" + std::to_string(i), kSandboxApprovedCard, 100 + i));
+    (void)Authorize(Request(absl::StrCat("m", i), kSandboxApprovedCard, 100 + i));
   }
   for (const auto& family : registry_.Collect()) {
     if (family.name == "mercato_payment_authorizations_total") {

@@ -1,0 +1,123 @@
+// An in-memory PaymentStore for unit tests of the payment service, with the same guarantees
+// as the real one (one payment per key, conditional moves, history), under one mutex.
+// Whoever adds a method to PaymentStore adds it here too.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "common/status.h"
+#include "payment/payment_store.h"
+
+namespace mercato::payment {
+
+class FakePaymentStore : public PaymentStore {
+ public:
+  // How many times AuthorizeOnce ran `charge` and Transition ran `act`.
+  int charges = 0;
+  int acts = 0;
+  // When set, returned by the next call instead of doing anything.
+  absl::Status next_error;
+
+  absl::StatusOr<AuthorizeResult> AuthorizeOnce(const NewPayment& p,
+                                                const ChargeFn& charge) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!next_error.ok()) return std::exchange(next_error, absl::OkStatus());
+    if (auto it = by_key_.find(p.idempotency_key); it != by_key_.end()) {
+      return AuthorizeResult{.record = payments_.at(it->second), .created = false};
+    }
+    ++charges;
+    auto outcome = charge();
+    if (!outcome.ok()) return outcome.status();
+    PaymentRecord r;
+    r.payment.set_id(p.id);
+    r.payment.set_idempotency_key(p.idempotency_key);
+    r.payment.set_state(outcome->state);
+    r.payment.mutable_amount()->set_amount(p.amount);
+    r.payment.mutable_amount()->set_currency(p.currency);
+    r.payment.set_card_brand(p.card_brand);
+    r.payment.set_card_last4(p.card_last4);
+    r.payment.set_decline_code(outcome->decline_code);
+    r.payment.set_order_id(p.order_id);
+    r.payment.set_created_at_unix_ms(absl::ToUnixMillis(absl::Now()));
+    r.fingerprint = p.fingerprint;
+    r.processor_reference = outcome->processor_reference;
+    payments_[p.id] = r;
+    by_key_[p.idempotency_key] = p.id;
+    events_[p.id].push_back({std::nullopt, outcome->state, outcome->decline_code, absl::Now()});
+    return AuthorizeResult{.record = r, .created = true};
+  }
+
+  absl::StatusOr<TransitionResult> Transition(const std::string& id, v1::PaymentState from,
+                                              v1::PaymentState to, const ActFn& act) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!next_error.ok()) return std::exchange(next_error, absl::OkStatus());
+    auto it = payments_.find(id);
+    if (it == payments_.end()) {
+      return ErrorWithCode(absl::StatusCode::kNotFound, "payment_not_found", "no payment");
+    }
+    if (it->second.payment.state() != from) {
+      return TransitionResult{.record = it->second, .changed = false};
+    }
+    PaymentRecord moved = it->second;
+    moved.payment.set_state(to);
+    ++acts;
+    if (absl::Status s = act(moved); !s.ok()) return s;
+    it->second = moved;
+    events_[id].push_back({from, to, "", absl::Now()});
+    return TransitionResult{.record = moved, .changed = true};
+  }
+
+  absl::StatusOr<PaymentRecord> Get(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = payments_.find(id);
+    if (it == payments_.end()) {
+      return ErrorWithCode(absl::StatusCode::kNotFound, "payment_not_found", "no payment");
+    }
+    return it->second;
+  }
+
+  absl::StatusOr<PaymentRecord> GetByIdempotencyKey(const std::string& key) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_key_.find(key);
+    if (it == by_key_.end()) {
+      return ErrorWithCode(absl::StatusCode::kNotFound, "payment_not_found", "no payment");
+    }
+    return payments_.at(it->second);
+  }
+
+  absl::StatusOr<std::vector<PaymentEvent>> ListEvents(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = events_.find(id);
+    if (it == events_.end()) return std::vector<PaymentEvent>();
+    return it->second;
+  }
+
+  // Test helpers.
+  size_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return payments_.size();
+  }
+  // Sets a payment's state directly (to reach any state for state-machine tests).
+  void ForceState(const std::string& id, v1::PaymentState state) {
+    std::lock_guard<std::mutex> lock(mu_);
+    payments_.at(id).payment.set_state(state);
+  }
+  std::vector<PaymentRecord> All() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<PaymentRecord> out;
+    for (const auto& [id, r] : payments_) out.push_back(r);
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, PaymentRecord> payments_;
+  std::map<std::string, std::string> by_key_;
+  std::map<std::string, std::vector<PaymentEvent>> events_;
+};
+
+}  // namespace mercato::payment
