@@ -1,0 +1,3 @@
+mercato_test(inventory_unit_test LABEL unit
+  SOURCES inventory_service_test.cc
+  LIBS catalog_lib)
