@@ -12,10 +12,6 @@
 #include "payment/sandbox_card_processor.h"
 #include "rpc/server.h"
 
-namespace mercato::payment {
-const std::vector<EmbeddedFile>& Migrations();
-}
-
 int main() {
   using namespace mercato;
   BlockTerminationSignals();

@@ -7,10 +7,16 @@
 // UPDATE ... WHERE state = <source>; triggers reject illegal moves and write payment_events.
 #pragma once
 
+#include <vector>
+
+#include "common/embedded_file.h"
 #include "db/pg_pool.h"
 #include "payment/payment_store.h"
 
 namespace mercato::payment {
+
+// The schema (migrations/*.sql, compiled in), for mercato::ApplyMigrations().
+const std::vector<EmbeddedFile>& Migrations();
 
 class PostgresPaymentStore final : public PaymentStore {
  public:

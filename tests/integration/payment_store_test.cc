@@ -1,0 +1,466 @@
+// PostgresPaymentStore (and the service on top of it) against a real PostgreSQL:
+// idempotency under concurrency, conditional state moves under concurrency, the database's
+// own state-machine guard, history, and that no card number reaches any row.
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/status.h"
+#include "db/migrations.h"
+#include "payment/payment_service.h"
+#include "payment/postgres_payment_store.h"
+#include "payment/sandbox_card_processor.h"
+#include "support/postgres.h"
+#include "support/process.h"
+
+namespace mercato::payment {
+namespace {
+
+using mercato::testing::PostgresServer;
+
+constexpr char kDatabase[] = "payment_store_test";
+const std::string kFingerprintKey(40, 'f');
+constexpr int kPoolSize = 16;
+
+// A run of threads released together, to make the calls really overlap.
+void RunConcurrently(int n, const std::function<void(int)>& fn) {
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      ++ready;
+      while (!go.load()) std::this_thread::yield();
+      fn(i);
+    });
+  }
+  while (ready.load() < n) std::this_thread::yield();
+  go = true;
+  for (auto& t : threads) t.join();
+}
+
+v1::AuthorizeRequest Request(const std::string& key, const std::string& number,
+                             int64_t amount = 1999) {
+  v1::AuthorizeRequest r;
+  r.set_idempotency_key(key);
+  r.mutable_amount()->set_amount(amount);
+  r.mutable_amount()->set_currency("USD");
+  r.mutable_card()->set_number(number);
+  r.mutable_card()->set_exp_month(12);
+  r.mutable_card()->set_exp_year(2030);
+  r.mutable_card()->set_cvc("123");
+  r.set_order_id(absl::StrCat("order-", key));
+  return r;
+}
+
+class PaymentStoreTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string url = PostgresServer::Shared()->CreateDatabase(kDatabase);
+    auto pool = PgPool::Create({.conninfo = url, .size = kPoolSize});
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    pool_ = pool->release();
+    auto applied = ApplyMigrations(*pool_, Migrations());
+    ASSERT_TRUE(applied.ok()) << applied.status();
+    ASSERT_EQ(*applied, 1);
+  }
+  static void TearDownTestSuite() {
+    delete pool_;
+    pool_ = nullptr;
+  }
+
+  // Opens every pooled connection, so that concurrent calls start together instead of
+  // queueing behind connection set-up.
+  static void WarmPool() {
+    RunConcurrently(kPoolSize, [](int) {
+      ASSERT_TRUE(pool_
+                      ->Transact([](pqxx::work& tx) -> absl::Status {
+                        tx.exec("SELECT pg_sleep(0.05)");
+                        return absl::OkStatus();
+                      })
+                      .ok());
+    });
+  }
+
+  static std::string Sql(const std::string& sql) {
+    return PostgresServer::Shared()->Psql(kDatabase, sql);
+  }
+  static int Count(const std::string& sql) { return std::stoi(Sql(sql)); }
+
+  NewPayment MakeNew(const std::string& key, int64_t amount = 1999) {
+    NewPayment p;
+    p.id = NewUuid();
+    p.idempotency_key = key;
+    p.fingerprint = PaymentFingerprint(kFingerprintKey, kSandboxApprovedCard, amount, "USD");
+    p.amount = amount;
+    p.currency = "USD";
+    p.card_brand = "visa";
+    p.card_last4 = "4242";
+    p.order_id = "order-1";
+    return p;
+  }
+  static ChargeOutcome Approved() {
+    return {.state = v1::PAYMENT_STATE_AUTHORIZED, .processor_reference = "sbx_test"};
+  }
+
+  absl::StatusOr<v1::Payment> Authorize(const v1::AuthorizeRequest& r) {
+    v1::Payment p;
+    absl::Status s = service_.DoAuthorize(r, &p);
+    if (!s.ok()) return s;
+    return p;
+  }
+
+  static PgPool* pool_;
+  PostgresPaymentStore store_{*pool_};
+  SandboxCardProcessor processor_;
+  BoundedExecutor executor_{"payment-test", 1, 1};
+  prometheus::Registry registry_;
+  PaymentMetrics metrics_{registry_};
+  PaymentService service_{store_, processor_, executor_, metrics_,
+                          PaymentServiceOptions{.fingerprint_key = kFingerprintKey}};
+};
+
+PgPool* PaymentStoreTest::pool_ = nullptr;
+
+TEST_F(PaymentStoreTest, MigrationsAreAppliedOnce) {
+  auto again = ApplyMigrations(*pool_, Migrations());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, 0);
+}
+
+TEST_F(PaymentStoreTest, FiftyConcurrentAuthorizationsWithOneKeyMakeOneRowAndOneCharge) {
+  WarmPool();
+  std::atomic<int> charges{0};
+  std::vector<absl::StatusOr<AuthorizeResult>> results(50);
+  RunConcurrently(50, [&](int i) {
+    results[i] = store_.AuthorizeOnce(MakeNew("store-concurrent"), [&] {
+      ++charges;
+      // A processor takes a while: the window in which a second charge could slip in.
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      return absl::StatusOr<ChargeOutcome>(Approved());
+    });
+  });
+  std::set<std::string> ids;
+  int created = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    ids.insert(r->record.payment.id());
+    created += r->created ? 1 : 0;
+  }
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(charges.load(), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM payments WHERE idempotency_key = 'store-concurrent'"), 1);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM payment_events WHERE payment_id = '",
+                               *ids.begin(), "'")),
+            1);
+}
+
+TEST_F(PaymentStoreTest, FiftyConcurrentServiceAuthorizationsWithOneKey) {
+  WarmPool();
+  std::vector<absl::StatusOr<v1::Payment>> results(50);
+  RunConcurrently(50, [&](int i) {
+    results[i] = Authorize(Request("service-concurrent", kSandboxApprovedCard));
+  });
+  std::set<std::string> ids;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->state(), v1::PAYMENT_STATE_AUTHORIZED);
+    ids.insert(r->id());
+  }
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_EQ(Count("SELECT count(*) FROM payments WHERE idempotency_key = 'service-concurrent'"), 1);
+}
+
+TEST_F(PaymentStoreTest, ConcurrentCallsWithOneKeyAndTwoAmounts) {
+  // Whichever amount wins, the calls with the other amount are refused, none charges twice.
+  WarmPool();
+  std::vector<absl::StatusOr<v1::Payment>> results(40);
+  RunConcurrently(40, [&](int i) {
+    results[i] = Authorize(Request("two-amounts", kSandboxApprovedCard, i % 2 ? 1000 : 2000));
+  });
+  std::map<int64_t, int> ok_by_amount;
+  int reused = 0;
+  std::set<std::string> ids;
+  for (const auto& r : results) {
+    if (r.ok()) {
+      ++ok_by_amount[r->amount().amount()];
+      ids.insert(r->id());
+    } else {
+      EXPECT_EQ(ErrorCodeOf(r.status()), "idempotency_key_reused") << r.status();
+      ++reused;
+    }
+  }
+  ASSERT_EQ(ok_by_amount.size(), 1u);
+  EXPECT_EQ(ok_by_amount.begin()->second, 20);
+  EXPECT_EQ(reused, 20);
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_EQ(Count("SELECT count(*) FROM payments WHERE idempotency_key = 'two-amounts'"), 1);
+}
+
+TEST_F(PaymentStoreTest, UniqueConstraintBacksUpTheLock) {
+  // Someone writes the key while our transaction is between its check and its insert (only
+  // possible without the lock, e.g. by hand): the constraint holds and the winner is returned.
+  const NewPayment ours = MakeNew("race-by-hand");
+  std::string intruder_id = NewUuid();
+  auto result = store_.AuthorizeOnce(ours, [&] {
+    Sql(absl::StrCat(
+        "INSERT INTO payments (id, idempotency_key, fingerprint, state, amount, currency, "
+        "card_brand, card_last4) VALUES ('",
+        intruder_id, "', 'race-by-hand', '", ours.fingerprint,
+        "', 'authorized', 1999, 'USD', 'visa', '4242')"));
+    return absl::StatusOr<ChargeOutcome>(Approved());
+  });
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->created);
+  EXPECT_EQ(result->record.payment.id(), intruder_id);
+  EXPECT_EQ(Count("SELECT count(*) FROM payments WHERE idempotency_key = 'race-by-hand'"), 1);
+}
+
+TEST_F(PaymentStoreTest, ChargeErrorRecordsNothing) {
+  auto result = store_.AuthorizeOnce(MakeNew("charge-fails"), [] {
+    return absl::StatusOr<ChargeOutcome>(absl::UnavailableError("processor down"));
+  });
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Count("SELECT count(*) FROM payments WHERE idempotency_key = 'charge-fails'"), 0);
+}
+
+TEST_F(PaymentStoreTest, ConcurrentCaptureAndVoidOnlyOneWins) {
+  auto p = Authorize(Request("capture-vs-void", kSandboxApprovedCard));
+  ASSERT_TRUE(p.ok()) << p.status();
+  std::vector<absl::Status> statuses(40);
+  std::vector<v1::Payment> payments(40);
+  RunConcurrently(40, [&](int i) {
+    if (i % 2 == 0) {
+      v1::CaptureRequest r;
+      r.set_payment_id(p->id());
+      statuses[i] = service_.DoCapture(r, &payments[i]);
+    } else {
+      v1::VoidRequest r;
+      r.set_payment_id(p->id());
+      statuses[i] = service_.DoVoid(r, &payments[i]);
+    }
+  });
+  const std::string final_state =
+      Sql(absl::StrCat("SELECT state FROM payments WHERE id = '", p->id(), "'"));
+  ASSERT_TRUE(final_state == "captured" || final_state == "voided") << final_state;
+  const int winners_parity = final_state == "captured" ? 0 : 1;
+  for (int i = 0; i < 40; ++i) {
+    if (i % 2 == winners_parity) {
+      ASSERT_TRUE(statuses[i].ok()) << statuses[i];
+      EXPECT_EQ(StateName(payments[i].state()), final_state);
+    } else {
+      EXPECT_EQ(statuses[i].code(), absl::StatusCode::kFailedPrecondition) << statuses[i];
+      EXPECT_EQ(ErrorCodeOf(statuses[i]), "invalid_transition");
+    }
+  }
+  // One initial event and exactly one move.
+  EXPECT_EQ(Sql(absl::StrCat("SELECT string_agg(coalesce(from_state, '-') || '>' || to_state, "
+                             "',' ORDER BY id) FROM payment_events WHERE payment_id = '",
+                             p->id(), "'")),
+            absl::StrCat("->authorized,authorized>", final_state));
+}
+
+TEST_F(PaymentStoreTest, ConcurrentRefundsRefundOnce) {
+  auto p = Authorize(Request("refund-race", kSandboxApprovedCard));
+  ASSERT_TRUE(p.ok()) << p.status();
+  std::atomic<int> acts{0};
+  auto captured =
+      store_.Transition(p->id(), v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_CAPTURED,
+                        [](const PaymentRecord&) { return absl::OkStatus(); });
+  ASSERT_TRUE(captured.ok() && captured->changed);
+  std::vector<absl::StatusOr<TransitionResult>> results(30);
+  RunConcurrently(30, [&](int i) {
+    results[i] = store_.Transition(p->id(), v1::PAYMENT_STATE_CAPTURED, v1::PAYMENT_STATE_REFUNDED,
+                                   [&](const PaymentRecord& r) {
+                                     ++acts;
+                                     EXPECT_EQ(r.payment.state(), v1::PAYMENT_STATE_REFUNDED);
+                                     return absl::OkStatus();
+                                   });
+  });
+  int changed = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->record.payment.state(), v1::PAYMENT_STATE_REFUNDED);
+    changed += r->changed ? 1 : 0;
+  }
+  EXPECT_EQ(changed, 1);
+  EXPECT_EQ(acts.load(), 1);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM payment_events WHERE payment_id = '", p->id(),
+                               "' AND to_state = 'refunded'")),
+            1);
+}
+
+TEST_F(PaymentStoreTest, FailedActRollsTheMoveBack) {
+  auto p = Authorize(Request("act-fails", kSandboxApprovedCard));
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto moved = store_.Transition(
+      p->id(), v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_CAPTURED,
+      [](const PaymentRecord&) { return absl::UnavailableError("processor down"); });
+  EXPECT_EQ(moved.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Sql(absl::StrCat("SELECT state FROM payments WHERE id = '", p->id(), "'")),
+            "authorized");
+  EXPECT_EQ(
+      Count(absl::StrCat("SELECT count(*) FROM payment_events WHERE payment_id = '", p->id(), "'")),
+      1);
+}
+
+TEST_F(PaymentStoreTest, TheDatabaseRefusesIllegalMovesWhateverTheCode) {
+  auto declined = Authorize(Request("db-guard-declined", kSandboxDeclinedCard));
+  auto authorized = Authorize(Request("db-guard-authorized", kSandboxApprovedCard));
+  ASSERT_TRUE(declined.ok() && authorized.ok());
+  auto exec = [&](const std::string& sql) {
+    return pool_->Transact([&](pqxx::work& tx) -> absl::Status {
+      tx.exec(sql);
+      return absl::OkStatus();
+    });
+  };
+  for (const char* to : {"authorized", "captured", "refunded", "voided"}) {
+    absl::Status s = exec(absl::StrCat("UPDATE payments SET state = '", to,
+                                       "', decline_code = '' WHERE id = '", declined->id(), "'"));
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << to << ": " << s;
+  }
+  EXPECT_EQ(exec(absl::StrCat("UPDATE payments SET state = 'refunded' WHERE id = '",
+                              authorized->id(), "'"))
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      exec(absl::StrCat("INSERT INTO payments (id, idempotency_key, fingerprint, state, amount, "
+                        "currency, card_brand, card_last4) VALUES ('",
+                        NewUuid(), "', 'db-guard-insert', '", std::string(64, 'a'),
+                        "', 'captured', 1, 'USD', 'visa', '4242')"))
+          .code(),
+      absl::StatusCode::kFailedPrecondition);
+  // A second row with a used key is refused by the unique constraint.
+  EXPECT_EQ(
+      exec(absl::StrCat("INSERT INTO payments (id, idempotency_key, fingerprint, state, amount, "
+                        "currency, card_brand, card_last4) VALUES ('",
+                        NewUuid(), "', 'db-guard-authorized', '", std::string(64, 'a'),
+                        "', 'authorized', 1, 'USD', 'visa', '4242')"))
+          .code(),
+      absl::StatusCode::kAlreadyExists);
+  // The legal move is allowed.
+  EXPECT_TRUE(
+      exec(absl::StrCat("UPDATE payments SET state = 'voided' WHERE id = '", authorized->id(), "'"))
+          .ok());
+}
+
+TEST_F(PaymentStoreTest, HistoryRecordsEveryStateWithTimestamps) {
+  const absl::Time before = absl::Now() - absl::Seconds(1);
+  auto p = Authorize(Request("history", kSandboxApprovedCard));
+  ASSERT_TRUE(p.ok()) << p.status();
+  v1::Payment out;
+  v1::CaptureRequest capture;
+  capture.set_payment_id(p->id());
+  ASSERT_TRUE(service_.DoCapture(capture, &out).ok());
+  ASSERT_TRUE(service_.DoCapture(capture, &out).ok());  // repeat: no new event
+  v1::RefundRequest refund;
+  refund.set_payment_id(p->id());
+  ASSERT_TRUE(service_.DoRefund(refund, &out).ok());
+  const absl::Time after = absl::Now() + absl::Seconds(1);
+
+  auto events = store_.ListEvents(p->id());
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[0].from, std::nullopt);
+  EXPECT_EQ((*events)[0].to, v1::PAYMENT_STATE_AUTHORIZED);
+  EXPECT_EQ((*events)[1].from, v1::PAYMENT_STATE_AUTHORIZED);
+  EXPECT_EQ((*events)[1].to, v1::PAYMENT_STATE_CAPTURED);
+  EXPECT_EQ((*events)[2].from, v1::PAYMENT_STATE_CAPTURED);
+  EXPECT_EQ((*events)[2].to, v1::PAYMENT_STATE_REFUNDED);
+  for (size_t i = 0; i < events->size(); ++i) {
+    EXPECT_GE((*events)[i].at, before);
+    EXPECT_LE((*events)[i].at, after);
+    if (i > 0) {
+      EXPECT_GE((*events)[i].at, (*events)[i - 1].at);
+    }
+  }
+
+  auto declined = Authorize(Request("history-declined", kSandboxInsufficientFundsCard));
+  ASSERT_TRUE(declined.ok());
+  auto declined_events = store_.ListEvents(declined->id());
+  ASSERT_TRUE(declined_events.ok());
+  ASSERT_EQ(declined_events->size(), 1u);
+  EXPECT_EQ((*declined_events)[0].to, v1::PAYMENT_STATE_DECLINED);
+  EXPECT_EQ((*declined_events)[0].decline_code, "insufficient_funds");
+}
+
+TEST_F(PaymentStoreTest, LookupsAndNotFound) {
+  auto p = Authorize(Request("lookup", kSandboxApprovedCard));
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto by_id = store_.Get(p->id());
+  ASSERT_TRUE(by_id.ok()) << by_id.status();
+  EXPECT_EQ(by_id->payment.SerializeAsString(), p->SerializeAsString());
+  EXPECT_EQ(by_id->fingerprint,
+            PaymentFingerprint(kFingerprintKey, kSandboxApprovedCard, 1999, "USD"));
+  EXPECT_TRUE(absl::StartsWith(by_id->processor_reference, "sbx_"));
+  auto by_key = store_.GetByIdempotencyKey("lookup");
+  ASSERT_TRUE(by_key.ok());
+  EXPECT_EQ(by_key->payment.id(), p->id());
+
+  for (const std::string& id : {NewUuid(), std::string("not-a-uuid"), std::string("")}) {
+    auto missing = store_.Get(id);
+    EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound) << id;
+    EXPECT_EQ(ErrorCodeOf(missing.status()), "payment_not_found");
+    auto move = store_.Transition(id, v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_CAPTURED,
+                                  [](const PaymentRecord&) { return absl::OkStatus(); });
+    EXPECT_EQ(move.status().code(), absl::StatusCode::kNotFound) << id;
+  }
+  EXPECT_EQ(store_.GetByIdempotencyKey("no-such-key").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(PaymentStoreTest, NoCardNumberInAnyRow) {
+  const std::vector<std::string> numbers = {
+      kSandboxApprovedCard, kSandboxDeclinedCard, kSandboxInsufficientFundsCard,
+      "5555555555554444",   "378282246310005",    "6011111111111117"};
+  int n = 0;
+  for (const auto& number : numbers) {
+    auto r = Request(absl::StrCat("pan-scan-", n++), number);
+    auto p = Authorize(r);
+    ASSERT_TRUE(p.ok()) << p.status();
+    if (p->state() == v1::PAYMENT_STATE_AUTHORIZED) {
+      v1::Payment out;
+      v1::CaptureRequest capture;
+      capture.set_payment_id(p->id());
+      ASSERT_TRUE(service_.DoCapture(capture, &out).ok());
+    }
+  }
+  // Every text-like column of every table, as text.
+  const std::string columns =
+      Sql("SELECT string_agg(format('SELECT %I::text FROM %I', column_name, table_name), ' UNION "
+          "ALL ') FROM information_schema.columns WHERE table_schema = 'public'");
+  const std::string values =
+      Sql(absl::StrCat("SELECT string_agg(v, '|') FROM (", columns, ") AS all_values(v)"));
+  ASSERT_NE(values.find("pan-scan-0"), std::string::npos);  // the scan does see the data
+  // And the whole database as pg_dump writes it.
+  auto bindir = mercato::testing::FindPostgresBinDir();
+  ASSERT_TRUE(bindir.ok());
+  std::string dump;
+  ASSERT_EQ(
+      mercato::testing::RunCommand(absl::StrCat(*bindir, "/pg_dump --data-only --no-owner '",
+                                                PostgresServer::Shared()->Url(kDatabase), "'"),
+                                   &dump),
+      0)
+      << dump;
+  ASSERT_NE(dump.find("pan-scan-0"), std::string::npos);
+  for (const auto& number : numbers) {
+    EXPECT_EQ(values.find(number), std::string::npos) << number;
+    EXPECT_EQ(dump.find(number), std::string::npos) << number;
+    // Not even the first twelve digits (only the last four are kept).
+    EXPECT_EQ(dump.find(number.substr(0, 12)), std::string::npos) << number;
+  }
+  // No column that could hold a number or CVC (a CVC is too short to scan the dump for).
+  EXPECT_EQ(Count("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                  "'public' AND (column_name ~ '(cvc|cvv|pan|card_number|number)')"),
+            0);
+}
+
+}  // namespace
+}  // namespace mercato::payment
