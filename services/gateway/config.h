@@ -35,6 +35,10 @@ struct GatewayConfig {
   std::string cart_address;
   std::string user_address;
   std::string checkout_address;
+  // HS256 key of the access tokens the user service issues (at least 32 characters), and how
+  // far the clocks of the user service and the gateway may disagree when checking exp / iat.
+  std::string jwt_secret;
+  std::chrono::seconds jwt_clock_skew{30};
 };
 
 // Reads MERCATO_HTTP_PORT, MERCATO_ADMIN_PORT, MERCATO_BIND_ADDRESS, MERCATO_LOG_LEVEL,
@@ -42,7 +46,8 @@ struct GatewayConfig {
 // MERCATO_MAX_HEADER_BYTES, MERCATO_MAX_BODY_BYTES, MERCATO_REQUEST_TIMEOUT_MS,
 // MERCATO_RPC_TIMEOUT_MS, MERCATO_IDLE_TIMEOUT_MS, MERCATO_SHUTDOWN_GRACE_MS,
 // MERCATO_ACCESS_LOG, MERCATO_WEB_ROOT, MERCATO_CATALOG_ADDR, MERCATO_CART_ADDR,
-// MERCATO_USER_ADDR, MERCATO_CHECKOUT_ADDR (deploy/services.json describes each).
+// MERCATO_USER_ADDR, MERCATO_CHECKOUT_ADDR, MERCATO_JWT_SECRET (required),
+// MERCATO_JWT_CLOCK_SKEW_S (deploy/services.json describes each).
 absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env);
 
 }  // namespace mercato::gateway

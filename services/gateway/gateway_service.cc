@@ -38,6 +38,7 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
     : config_(config),
       backends_(backends),
       static_files_(std::move(static_files)),
+      verifier_(config.jwt_secret, config.jwt_clock_skew),
       executor_("gw-handler", config.handler_threads, config.max_in_flight),
       requests_(prometheus::BuildCounter()
                     .Name("http_requests_total")
@@ -122,6 +123,17 @@ void GatewayService::Handle(HttpRequest request, Done done) {
 
   const Route& route = *match.route;
   request.path_params = std::move(match.params);
+  // The caller's identity comes from a verified access token only; no header a client sends
+  // (X-Mercato-User-Id or any other) ever becomes identity metadata.
+  auto identity = Authenticate(verifier_, route.auth, request, std::chrono::system_clock::now());
+  if (!identity.ok()) {
+    ScopedCallContext scope(call);
+    return Finish(request, route.pattern, start, UnauthorizedResponse(identity.status()), done);
+  }
+  if (*identity) {
+    call.user_id = std::move((*identity)->user_id);
+    call.user_role = std::move((*identity)->role);
+  }
   if (route.async_handler) {
     auto shared = std::make_shared<HttpRequest>(std::move(request));
     ScopedCallContext scope(call);

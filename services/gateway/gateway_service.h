@@ -1,5 +1,6 @@
 // The HTTP API of the gateway: for every request it assigns a request id and trace, finds
-// the route (404 / 405 otherwise), runs the handler on the handler pool with a deadline,
+// the route (404 / 405 otherwise), establishes the caller from the access token as the
+// route's AuthPolicy says (401 otherwise), runs the handler on the handler pool with a deadline,
 // records metrics and writes the access log. Routes are registered by the *_routes.cc files.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <unordered_map>
 
 #include "common/executor.h"
+#include "gateway/auth.h"
 #include "gateway/backends.h"
 #include "gateway/config.h"
 #include "gateway/http_server.h"
@@ -51,6 +53,8 @@ class GatewayService final : public RequestHandler {
   const GatewayConfig& config_;
   Backends& backends_;
   StaticFiles static_files_;
+  // Checks access tokens for routes whose AuthPolicy asks for them (auth.h).
+  AccessTokenVerifier verifier_;
   Router router_;
   BoundedExecutor executor_;
   std::atomic<bool> draining_{false};

@@ -72,6 +72,11 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
       inst.env[absl::StrCat("MERCATO_", absl::AsciiStrToUpper(c), "_ADDR")] =
           seen.count(c) ? suite->address(c) : absl::StrCat("127.0.0.1:", FreePort());
     }
+    // Services that share the access-token key (the user service signs, the gateway
+    // verifies) get one test key; options.env may override it.
+    if (svc["env"].contains("MERCATO_JWT_SECRET")) {
+      inst.env["MERCATO_JWT_SECRET"] = "mercato-test-jwt-secret-0123456789abcdef";
+    }
     for (const auto& key : {std::string("*"), name}) {
       auto it = options.env.find(key);
       if (it == options.env.end()) continue;
