@@ -1,12 +1,280 @@
-// Cart routes (issue #3).
+// Cart routes. A signed-in caller (AuthPolicy::kOptional fills CurrentCall().user_id, which
+// travels to the cart service as metadata) acts on their own cart; anyone else on the guest
+// cart named by the mercato_cart cookie, which is issued on the first add:
+//
+//   GET    /api/v1/cart                          the cart, priced now
+//   POST   /api/v1/cart/items                    {"product_id","quantity"} adds to the line
+//   PATCH  /api/v1/cart/items/{product_id}       {"quantity"} sets the line's quantity
+//   DELETE /api/v1/cart/items/{product_id}       removes the line
+//   DELETE /api/v1/cart                          empties the cart
+//
+// Every route answers 200 with the cart:
+//   {"items":[{"product_id","name","quantity","unit_price":{"amount","currency"},
+//              "line_total":{...},"image_url","available_stock"}],
+//    "subtotal":{"amount","currency"}}
+// Quantity rules, product checks and their error codes are the cart service's.
+#include <spdlog/spdlog.h>
+
+#include <cstdint>
+#include <limits>
+
+#include "common/call_context.h"
+#include "common/ids.h"
+#include "common/logging.h"
+#include "common/status.h"
+#include "gateway/backend_call.h"
+#include "gateway/cookies.h"
+#include "gateway/json_codec.h"
 #include "gateway/routes.h"
+#include "rpc/client.h"
+#include "rpc/status_conversion.h"
 
 namespace mercato::gateway {
+namespace {
 
-void RegisterCartRoutes(Router& router, Backends& backends, const GatewayConfig& config) {}
+constexpr char kCartCookie[] = "mercato_cart";
+// As long as the cart service keeps an unused guest cart.
+constexpr long long kCartCookieMaxAgeSeconds = 30LL * 24 * 60 * 60;
+// Guest cart ids are RandomToken(kGuestCartIdBytes): 43 URL-safe base64 characters.
+constexpr size_t kGuestCartIdBytes = 32;
+constexpr size_t kGuestCartIdLength = 43;
+
+bool IsGuestCartId(std::string_view id) {
+  if (id.size() != kGuestCartIdLength) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Behind a TLS-terminating proxy the cookie is marked Secure.
+bool IsHttps(const HttpRequest& request) { return request.Header("x-forwarded-proto") == "https"; }
+
+std::string CartCookie(const std::string& id, bool secure) {
+  return FormatSetCookie({.name = kCartCookie,
+                          .value = id,
+                          .max_age_seconds = kCartCookieMaxAgeSeconds,
+                          .secure = secure});
+}
+
+std::string ClearedCartCookie(bool secure) {
+  return FormatSetCookie(
+      {.name = kCartCookie, .value = "", .max_age_seconds = 0, .secure = secure});
+}
+
+Json CartJson(const cart::v1::Cart& cart) {
+  Json out = Json::object();
+  Json& items = out["items"] = Json::array();
+  items.get_ref<Json::array_t&>().reserve(cart.items_size());
+  for (const auto& line : cart.items()) {
+    Json& item = items.emplace_back(Json::object());
+    item["product_id"] = line.product_id();
+    item["name"] = line.name();
+    item["quantity"] = line.quantity();
+    item["unit_price"] = MoneyJson(line.unit_price());
+    item["line_total"] = MoneyJson(line.line_total());
+    item["image_url"] = line.image_url();
+    item["available_stock"] = line.available_stock();
+  }
+  out["subtotal"] = MoneyJson(cart.subtotal());
+  return out;
+}
+
+absl::Status BadField(absl::string_view code, absl::string_view message) {
+  return ErrorWithCode(absl::StatusCode::kInvalidArgument, code, message);
+}
+
+// The body's "quantity": an integer. Its range is the cart service's to check; values beyond
+// int32 are saturated so that they are refused there with the one range message.
+absl::StatusOr<int32_t> QuantityOf(const Json& body) {
+  auto it = body.find("quantity");
+  if (it == body.end() || !it->is_number_integer()) {
+    return BadField("invalid_quantity", "quantity must be an integer");
+  }
+  if (it->is_number_unsigned()) {
+    const uint64_t v = it->get<uint64_t>();
+    return v > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())
+               ? std::numeric_limits<int32_t>::max()
+               : static_cast<int32_t>(v);
+  }
+  const int64_t v = it->get<int64_t>();
+  if (v > std::numeric_limits<int32_t>::max()) return std::numeric_limits<int32_t>::max();
+  if (v < std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::min();
+  return static_cast<int32_t>(v);
+}
+
+absl::StatusOr<std::string> ProductIdOf(const Json& body) {
+  auto it = body.find("product_id");
+  if (it == body.end() || !it->is_string()) {
+    return BadField("invalid_product_id", "product_id must be a string");
+  }
+  return it->get<std::string>();
+}
+
+// Which cart a request acts on, as the cart service is told, and whether the response sets
+// the cookie. A signed-in caller's cart comes from their identity: no guest id is sent. A
+// guest's cookie is sent again on every success so that it lives as long as the cart.
+struct GuestCart {
+  std::string id;
+  bool set_cookie = false;
+};
+
+GuestCart GuestCartOf(const HttpRequest& request, bool issue_when_missing) {
+  if (!CurrentCall().user_id.empty()) return {};
+  // A malformed (forged, truncated) cookie is ignored: the caller has no cart yet.
+  if (auto id = FindCookie(request, kCartCookie); id && IsGuestCartId(*id)) {
+    return {*std::move(id), true};
+  }
+  if (issue_when_missing) return {RandomToken(kGuestCartIdBytes), true};
+  return {};
+}
+
+// Calls one CartService method and answers with the cart (plus the guest cookie).
+//   start(call, done) starts the asynchronous RPC on call.ctx / call.request / call.response.
+template <typename Request, typename Start>
+void CallCart(const GatewayConfig& config, const HttpRequest& http, Request request,
+              bool issue_cookie, Start start, Respond respond) {
+  GuestCart guest = GuestCartOf(http, issue_cookie);
+  request.set_guest_cart_id(guest.id);
+  std::string cookie = guest.set_cookie ? CartCookie(guest.id, IsHttps(http)) : std::string();
+  using Call = BackendCall<Request, cart::v1::Cart>;
+  CallBackend<Request, cart::v1::Cart>(
+      config.rpc_timeout, [&](Call& call) { call.request = std::move(request); }, std::move(start),
+      [cookie = std::move(cookie)](const absl::Status& status, cart::v1::Cart& reply) {
+        HttpResponse response =
+            status.ok() ? JsonResponse(200, CartJson(reply)) : ErrorResponse(status);
+        response.Header("Cache-Control", "no-store");
+        if (status.ok() && !cookie.empty()) response.Header("Set-Cookie", cookie);
+        return response;
+      },
+      std::move(respond));
+}
+
+void GetCart(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
+             Respond respond) {
+  using Call = BackendCall<cart::v1::GetCartRequest, cart::v1::Cart>;
+  CallCart(
+      config, http, cart::v1::GetCartRequest(), /*issue_cookie=*/false,
+      [&backends](Call& call, auto done) {
+        backends.cart->async()->GetCart(call.ctx.get(), &call.request, &call.response,
+                                        std::move(done));
+      },
+      std::move(respond));
+}
+
+void AddItem(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
+             Respond respond) {
+  auto body = ParseJsonObject(http);
+  if (!body.ok()) return respond(ErrorResponse(body.status()));
+  auto product_id = ProductIdOf(*body);
+  if (!product_id.ok()) return respond(ErrorResponse(product_id.status()));
+  auto quantity = QuantityOf(*body);
+  if (!quantity.ok()) return respond(ErrorResponse(quantity.status()));
+  cart::v1::AddItemRequest rpc;
+  rpc.set_product_id(*std::move(product_id));
+  rpc.set_quantity(*quantity);
+  using Call = BackendCall<cart::v1::AddItemRequest, cart::v1::Cart>;
+  CallCart(
+      config, http, std::move(rpc), /*issue_cookie=*/true,
+      [&backends](Call& call, auto done) {
+        backends.cart->async()->AddItem(call.ctx.get(), &call.request, &call.response,
+                                        std::move(done));
+      },
+      std::move(respond));
+}
+
+void UpdateItem(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
+                Respond respond) {
+  auto body = ParseJsonObject(http);
+  if (!body.ok()) return respond(ErrorResponse(body.status()));
+  auto quantity = QuantityOf(*body);
+  if (!quantity.ok()) return respond(ErrorResponse(quantity.status()));
+  cart::v1::UpdateItemRequest rpc;
+  rpc.set_product_id(http.Param("product_id"));
+  rpc.set_quantity(*quantity);
+  using Call = BackendCall<cart::v1::UpdateItemRequest, cart::v1::Cart>;
+  CallCart(
+      config, http, std::move(rpc), /*issue_cookie=*/false,
+      [&backends](Call& call, auto done) {
+        backends.cart->async()->UpdateItem(call.ctx.get(), &call.request, &call.response,
+                                           std::move(done));
+      },
+      std::move(respond));
+}
+
+void RemoveItem(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
+                Respond respond) {
+  cart::v1::RemoveItemRequest rpc;
+  rpc.set_product_id(http.Param("product_id"));
+  using Call = BackendCall<cart::v1::RemoveItemRequest, cart::v1::Cart>;
+  CallCart(
+      config, http, std::move(rpc), /*issue_cookie=*/false,
+      [&backends](Call& call, auto done) {
+        backends.cart->async()->RemoveItem(call.ctx.get(), &call.request, &call.response,
+                                           std::move(done));
+      },
+      std::move(respond));
+}
+
+void ClearCart(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
+               Respond respond) {
+  using Call = BackendCall<cart::v1::ClearCartRequest, cart::v1::Cart>;
+  CallCart(
+      config, http, cart::v1::ClearCartRequest(), /*issue_cookie=*/false,
+      [&backends](Call& call, auto done) {
+        backends.cart->async()->ClearCart(call.ctx.get(), &call.request, &call.response,
+                                          std::move(done));
+      },
+      std::move(respond));
+}
+
+}  // namespace
+
+void RegisterCartRoutes(Router& router, Backends& backends, const GatewayConfig& config) {
+  using Fn = void (*)(Backends&, const GatewayConfig&, const HttpRequest&, Respond);
+  auto add = [&](http::verb verb, const char* pattern, Fn fn) {
+    router.AddAsync(
+        verb, pattern,
+        [&backends, &config, fn](const HttpRequest& r, Respond done) {
+          fn(backends, config, r, std::move(done));
+        },
+        AuthPolicy::kOptional);
+  };
+  add(http::verb::get, "/api/v1/cart", &GetCart);
+  add(http::verb::delete_, "/api/v1/cart", &ClearCart);
+  add(http::verb::post, "/api/v1/cart/items", &AddItem);
+  add(http::verb::patch, "/api/v1/cart/items/{product_id}", &UpdateItem);
+  add(http::verb::delete_, "/api/v1/cart/items/{product_id}", &RemoveItem);
+}
 
 void MergeGuestCartAfterSignIn(Backends& backends, const GatewayConfig& config,
                                const HttpRequest& request, const std::string& user_id,
-                               const std::string& role, HttpResponse& response) {}
+                               const std::string& role, HttpResponse& response) {
+  auto guest_id = FindCookie(request, kCartCookie);
+  if (!guest_id) return;
+  const bool secure = IsHttps(request);
+  if (!IsGuestCartId(*guest_id)) {
+    response.Header("Set-Cookie", ClearedCartCookie(secure));
+    return;
+  }
+  // The call is made as the user who just signed in (the request itself is anonymous).
+  CallContext as_user = CurrentCall();
+  as_user.user_id = user_id;
+  as_user.user_role = role;
+  ScopedCallContext scope(std::move(as_user));
+  auto ctx = NewClientContext(config.rpc_timeout);
+  cart::v1::MergeGuestCartRequest rpc;
+  rpc.set_guest_cart_id(*guest_id);
+  cart::v1::Cart merged;
+  absl::Status s = FromGrpcStatus(backends.cart->MergeGuestCart(ctx.get(), rpc, &merged));
+  if (!s.ok()) {
+    // The cookie stays, so that the next sign-in tries again.
+    spdlog::warn("merging the guest cart after sign-in failed: {}", s);
+    return;
+  }
+  response.Header("Set-Cookie", ClearedCartCookie(secure));
+}
 
 }  // namespace mercato::gateway

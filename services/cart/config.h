@@ -1,0 +1,29 @@
+// Configuration of the cart service, from environment variables.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/config.h"
+#include "redis/redis_client.h"
+
+namespace mercato::cart {
+
+struct CartConfig {
+  ServerConfig server;
+  std::string bind_address;
+  // Endpoint, pool size and timeouts of the Redis holding the carts.
+  RedisClient::Options redis;
+  // host:port of the catalog's gRPC service (prices, names, stock).
+  std::string catalog_address;
+  // The currency of an empty cart's zero subtotal (a cart with lines has its lines' one).
+  std::string empty_cart_currency = "USD";
+};
+
+// Reads MERCATO_REDIS_URL (required), MERCATO_REDIS_POOL_SIZE,
+// MERCATO_REDIS_CONNECT_TIMEOUT_MS, MERCATO_REDIS_COMMAND_TIMEOUT_MS, MERCATO_CATALOG_ADDR,
+// MERCATO_CART_CURRENCY, MERCATO_BIND_ADDRESS and the shared server settings (config.h in
+// libs/common). deploy/services.json describes each.
+absl::StatusOr<CartConfig> LoadCartConfig(EnvReader& env);
+
+}  // namespace mercato::cart

@@ -1,0 +1,195 @@
+#include "cart/redis_cart_store.h"
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace mercato::cart {
+namespace {
+
+// Each script ends by refreshing the cart's TTL (ARGV[ttl] = seconds, 0 for none; EXPIRE on a
+// key that no longer exists does nothing) and returns the cart's lines as HGETALL does.
+
+// KEYS[1] cart. ARGV: product id, delta, max quantity, max lines, ttl.
+// Returns {outcome, previous quantity, lines}; outcome 0 added, 1 quantity out of range,
+// 2 too many lines.
+const RedisScript kAddScript(R"lua(
+local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+local wanted = current + tonumber(ARGV[2])
+local outcome = 0
+if wanted < 1 or wanted > tonumber(ARGV[3]) then
+  outcome = 1
+elseif current == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then
+  outcome = 2
+else
+  redis.call('HSET', KEYS[1], ARGV[1], wanted)
+end
+if tonumber(ARGV[5]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
+return {outcome, current, redis.call('HGETALL', KEYS[1])}
+)lua");
+
+// KEYS[1] cart. ARGV: product id, quantity, ttl. Returns {found (0/1), lines}.
+const RedisScript kSetScript(R"lua(
+local found = redis.call('HEXISTS', KEYS[1], ARGV[1])
+if found == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+return {found, redis.call('HGETALL', KEYS[1])}
+)lua");
+
+// KEYS[1] cart. ARGV: product id, ttl. Returns lines.
+const RedisScript kRemoveScript(R"lua(
+redis.call('HDEL', KEYS[1], ARGV[1])
+if tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return redis.call('HGETALL', KEYS[1])
+)lua");
+
+// KEYS[1] guest cart, KEYS[2] user cart. ARGV: max quantity, max lines, ttl of the user cart.
+// Returns the user cart's lines.
+const RedisScript kMergeScript(R"lua(
+local max_quantity = tonumber(ARGV[1])
+local max_lines = tonumber(ARGV[2])
+local guest = redis.call('HGETALL', KEYS[1])
+local lines = redis.call('HLEN', KEYS[2])
+for i = 1, #guest, 2 do
+  local add = tonumber(guest[i + 1])
+  if add and add > 0 then
+    local current = tonumber(redis.call('HGET', KEYS[2], guest[i]) or '0')
+    if current > 0 or lines < max_lines then
+      if current == 0 then lines = lines + 1 end
+      redis.call('HSET', KEYS[2], guest[i], math.min(current + add, max_quantity))
+    end
+  end
+end
+redis.call('DEL', KEYS[1])
+if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
+return redis.call('HGETALL', KEYS[2])
+)lua");
+
+absl::Status Unexpected(absl::string_view what) {
+  return absl::InternalError(absl::StrCat("unexpected Redis reply to ", what));
+}
+
+// HGETALL's flat [field, value, ...] array into lines. A value that is not a positive
+// quantity (only a hand edit could write one) is skipped, not fatal for the whole cart.
+absl::StatusOr<StoredLines> ParseLines(const RedisReply& reply) {
+  if (reply.type != RedisReply::Type::kArray || reply.elements.size() % 2 != 0) {
+    return Unexpected("HGETALL");
+  }
+  StoredLines lines;
+  lines.reserve(reply.elements.size() / 2);
+  for (size_t i = 0; i < reply.elements.size(); i += 2) {
+    const std::string& id = reply.elements[i].str;
+    int quantity = 0;
+    if (!absl::SimpleAtoi(reply.elements[i + 1].str, &quantity) || quantity < 1) {
+      spdlog::warn("ignoring cart line {} with quantity '{}'", id, reply.elements[i + 1].str);
+      continue;
+    }
+    lines.push_back({id, quantity});
+  }
+  return lines;
+}
+
+}  // namespace
+
+std::string RedisCartStore::KeyOf(const CartRef& cart) const {
+  return absl::StrCat(options_.key_prefix,
+                      cart.kind == CartRef::Kind::kUser ? "u:" : "g:", cart.id);
+}
+
+std::string RedisCartStore::TtlArg(const CartRef& cart) const {
+  return cart.kind == CartRef::Kind::kGuest ? absl::StrCat(options_.guest_ttl.count()) : "0";
+}
+
+absl::StatusOr<StoredLines> RedisCartStore::Get(const CartRef& cart) {
+  const std::string key = KeyOf(cart);
+  if (cart.kind == CartRef::Kind::kUser) {
+    auto reply = redis_.Command({"HGETALL", key});
+    if (!reply.ok()) return reply.status();
+    return ParseLines(*reply);
+  }
+  auto replies = redis_.Pipeline({{"HGETALL", key}, {"EXPIRE", key, TtlArg(cart)}});
+  if (!replies.ok()) return replies.status();
+  return ParseLines(replies->front());
+}
+
+absl::StatusOr<AddResult> RedisCartStore::Add(const CartRef& cart, const std::string& product_id,
+                                              int delta, const CartLimits& limits) {
+  auto reply = redis_.Eval(kAddScript, {KeyOf(cart)},
+                           {product_id, absl::StrCat(delta), absl::StrCat(limits.max_quantity),
+                            absl::StrCat(limits.max_lines), TtlArg(cart)});
+  if (!reply.ok()) return reply.status();
+  const auto& e = reply->elements;
+  if (reply->type != RedisReply::Type::kArray || e.size() != 3 ||
+      e[0].type != RedisReply::Type::kInteger || e[1].type != RedisReply::Type::kInteger) {
+    return Unexpected("the add script");
+  }
+  AddResult result;
+  switch (e[0].integer) {
+    case 0:
+      result.outcome = AddResult::Outcome::kAdded;
+      break;
+    case 1:
+      result.outcome = AddResult::Outcome::kQuantityOutOfRange;
+      break;
+    case 2:
+      result.outcome = AddResult::Outcome::kTooManyLines;
+      break;
+    default:
+      return Unexpected("the add script");
+  }
+  result.previous_quantity = static_cast<int>(e[1].integer);
+  auto lines = ParseLines(e[2]);
+  if (!lines.ok()) return lines.status();
+  result.lines = *std::move(lines);
+  return result;
+}
+
+absl::StatusOr<SetResult> RedisCartStore::Set(const CartRef& cart, const std::string& product_id,
+                                              int quantity) {
+  auto reply =
+      redis_.Eval(kSetScript, {KeyOf(cart)}, {product_id, absl::StrCat(quantity), TtlArg(cart)});
+  if (!reply.ok()) return reply.status();
+  const auto& e = reply->elements;
+  if (reply->type != RedisReply::Type::kArray || e.size() != 2 ||
+      e[0].type != RedisReply::Type::kInteger) {
+    return Unexpected("the set script");
+  }
+  SetResult result;
+  result.found = e[0].integer == 1;
+  auto lines = ParseLines(e[1]);
+  if (!lines.ok()) return lines.status();
+  result.lines = *std::move(lines);
+  return result;
+}
+
+absl::StatusOr<StoredLines> RedisCartStore::Remove(const CartRef& cart,
+                                                   const std::string& product_id) {
+  auto reply = redis_.Eval(kRemoveScript, {KeyOf(cart)}, {product_id, TtlArg(cart)});
+  if (!reply.ok()) return reply.status();
+  return ParseLines(*reply);
+}
+
+absl::Status RedisCartStore::RemoveLines(const CartRef& cart,
+                                         const std::vector<std::string>& product_ids) {
+  if (product_ids.empty()) return absl::OkStatus();
+  std::vector<std::string> args = {"HDEL", KeyOf(cart)};
+  args.insert(args.end(), product_ids.begin(), product_ids.end());
+  return redis_.Command(args).status();
+}
+
+absl::Status RedisCartStore::Clear(const CartRef& cart) {
+  return redis_.Command({"DEL", KeyOf(cart)}).status();
+}
+
+absl::StatusOr<StoredLines> RedisCartStore::Merge(const CartRef& guest, const CartRef& user,
+                                                  const CartLimits& limits) {
+  auto reply = redis_.Eval(
+      kMergeScript, {KeyOf(guest), KeyOf(user)},
+      {absl::StrCat(limits.max_quantity), absl::StrCat(limits.max_lines), TtlArg(user)});
+  if (!reply.ok()) return reply.status();
+  return ParseLines(*reply);
+}
+
+}  // namespace mercato::cart
