@@ -8,11 +8,13 @@
 
 #include "common/call_context.h"
 #include "rpc/interceptors.h"
+#include "rpc/library_logs.h"
 
 namespace mercato {
 
 std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target, Metrics& metrics,
                                              const ChannelOptions& options) {
+  RouteLibraryLogsToSpdlog();
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);

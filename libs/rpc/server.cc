@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "rpc/interceptors.h"
+#include "rpc/library_logs.h"
 
 namespace mercato {
 
@@ -21,6 +22,7 @@ GrpcServer::~GrpcServer() { Shutdown(); }
 void GrpcServer::AddService(grpc::Service* service) { services_.push_back(service); }
 
 absl::Status GrpcServer::Start() {
+  RouteLibraryLogsToSpdlog();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 

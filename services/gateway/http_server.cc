@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +19,17 @@ namespace {
 namespace beast = boost::beast;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+
+// Decoded URL parts end up in protobuf `string` fields, which must be UTF-8. nlohmann's strict
+// serializer is the validator: it throws on invalid UTF-8.
+bool IsValidUtf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -69,10 +81,17 @@ class Session : public std::enable_shared_from_this<Session> {
     auto url = boost::urls::parse_origin_form(target);
     if (!url) return WriteProtocolError(400, "malformed request target");
     request.path = std::string(url->encoded_path());
-    for (auto segment : url->segments()) request.segments.push_back(segment);
-    for (auto param : url->params()) {
-      request.query.emplace_back(param.key, param.has_value ? param.value : std::string());
+    bool utf8 = true;
+    for (auto segment : url->segments()) {
+      utf8 = utf8 && IsValidUtf8(segment);
+      request.segments.push_back(segment);
     }
+    for (auto param : url->params()) {
+      std::string value = param.has_value ? param.value : std::string();
+      utf8 = utf8 && IsValidUtf8(param.key) && IsValidUtf8(value);
+      request.query.emplace_back(param.key, std::move(value));
+    }
+    if (!utf8) return WriteProtocolError(400, "the request path or query is not valid UTF-8");
     request.body = std::move(raw.body());
     request.client_address = client_address_;
     keep_alive_ = raw.keep_alive();
