@@ -1,0 +1,100 @@
+// User service configuration from environment variables, and its contract with
+// deploy/services.json (every variable read is listed there, and nothing more).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "support/process.h"
+#include "user/config.h"
+
+namespace mercato::user {
+namespace {
+
+const std::string kSecret(40, 's');
+
+EnvReader EnvOf(std::map<std::string, std::string> vars) {
+  auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
+  return EnvReader([shared](const char* name) -> const char* {
+    auto it = shared->find(name);
+    return it == shared->end() ? nullptr : it->second.c_str();
+  });
+}
+
+TEST(UserConfigTest, Defaults) {
+  EnvReader env =
+      EnvOf({{"MERCATO_DATABASE_URL", "postgresql://x/users"}, {"MERCATO_JWT_SECRET", kSecret}});
+  auto c = LoadUserConfig(env);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->server.grpc_port, 50053);
+  EXPECT_EQ(c->server.admin_port, 9103);
+  EXPECT_EQ(c->db_pool_size, 8);
+  EXPECT_EQ(c->jwt_secret, kSecret);
+  EXPECT_EQ(c->access_token_ttl, std::chrono::seconds(900));
+  EXPECT_EQ(c->refresh_token_ttl, std::chrono::seconds(30 * 24 * 3600));
+  EXPECT_TRUE(c->admin_email.empty());
+  EXPECT_TRUE(c->admin_password.empty());
+}
+
+TEST(UserConfigTest, ReadsEverySetting) {
+  EnvReader env = EnvOf({{"MERCATO_DATABASE_URL", "postgresql://x/users"},
+                         {"MERCATO_JWT_SECRET", kSecret},
+                         {"MERCATO_DB_POOL_SIZE", "3"},
+                         {"MERCATO_ACCESS_TOKEN_TTL_S", "300"},
+                         {"MERCATO_REFRESH_TOKEN_TTL_S", "86400"},
+                         {"MERCATO_ADMIN_EMAIL", "admin@mercato.local"},
+                         {"MERCATO_ADMIN_PASSWORD", "mercato-admin"}});
+  auto c = LoadUserConfig(env);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->db_pool_size, 3);
+  EXPECT_EQ(c->access_token_ttl, std::chrono::seconds(300));
+  EXPECT_EQ(c->refresh_token_ttl, std::chrono::seconds(86400));
+  EXPECT_EQ(c->admin_email, "admin@mercato.local");
+  EXPECT_EQ(c->admin_password, "mercato-admin");
+}
+
+TEST(UserConfigTest, ReportsEveryProblemWithoutEchoingSecrets) {
+  EnvReader env = EnvOf({{"MERCATO_JWT_SECRET", "too-short-secret"},
+                         {"MERCATO_ACCESS_TOKEN_TTL_S", "3600"},
+                         {"MERCATO_ADMIN_PASSWORD", "lonely-admin-password"}});
+  auto c = LoadUserConfig(env);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string message(c.status().message());
+  EXPECT_NE(message.find("MERCATO_DATABASE_URL is required"), std::string::npos) << message;
+  EXPECT_NE(message.find("MERCATO_JWT_SECRET must be at least 32 characters"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("MERCATO_ACCESS_TOKEN_TTL_S must be between 1 and 900"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("MERCATO_ADMIN_EMAIL must be set together"), std::string::npos) << message;
+  EXPECT_EQ(message.find("too-short-secret"), std::string::npos);
+  EXPECT_EQ(message.find("lonely-admin-password"), std::string::npos);
+}
+
+TEST(UserConfigTest, JwtSecretIsRequired) {
+  EnvReader env = EnvOf({{"MERCATO_DATABASE_URL", "postgresql://x/users"}});
+  auto c = LoadUserConfig(env);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(std::string(c.status().message()).find("MERCATO_JWT_SECRET is required"),
+            std::string::npos);
+}
+
+TEST(UserConfigTest, ReadsExactlyWhatServicesJsonDocuments) {
+  std::ifstream in(testing::SourceDir() + "/deploy/services.json");
+  const nlohmann::json spec = nlohmann::json::parse(in);
+  std::set<std::string> documented;
+  for (const auto& [name, description] : spec["services"]["user"]["env"].items()) {
+    documented.insert(name);
+  }
+  for (const auto& [name, description] : spec["common_grpc_env"].items()) {
+    documented.insert(name);
+  }
+  EnvReader env([](const char*) -> const char* { return nullptr; });
+  (void)LoadUserConfig(env);
+  EXPECT_EQ(std::set<std::string>(env.names_read().begin(), env.names_read().end()), documented);
+}
+
+}  // namespace
+}  // namespace mercato::user
