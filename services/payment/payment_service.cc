@@ -118,10 +118,12 @@ absl::Status PaymentService::DoAuthorize(const v1::AuthorizeRequest& request,
   const bool approved = stored.state() == v1::PAYMENT_STATE_AUTHORIZED;
   metrics_.CountAuthorization(approved ? AuthorizeOutcome::kApproved : AuthorizeOutcome::kDeclined);
   metrics_.CountTransition(std::nullopt, stored.state());
-  spdlog::info(
-      "payment {} {}{}: {} {} on {} ending {}, order '{}'", stored.id(), StateName(stored.state()),
-      approved ? "" : absl::StrCat(" (", stored.decline_code(), ")"), stored.amount().amount(),
-      stored.amount().currency(), stored.card_brand(), stored.card_last4(), stored.order_id());
+  // Only ids, amounts, brand and last four: nothing a caller typed free-form (a misused
+  // order id could hold anything) reaches the log.
+  spdlog::info("payment {} {}{}: {} {} on {} ending {}", stored.id(), StateName(stored.state()),
+               approved ? "" : absl::StrCat(" (", stored.decline_code(), ")"),
+               stored.amount().amount(), stored.amount().currency(), stored.card_brand(),
+               stored.card_last4());
   *response = stored;
   return absl::OkStatus();
 }
