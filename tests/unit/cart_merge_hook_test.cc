@@ -1,0 +1,118 @@
+// Unit tests of MergeGuestCartAfterSignIn, the gateway hook the sign-in route calls: a gMock
+// cart stub stands in for the cart service.
+#include <gmock/gmock.h>
+#include <grpcpp/test/client_context_test_peer.h>
+#include <gtest/gtest.h>
+
+#include "common/call_context.h"
+#include "common/ids.h"
+#include "gateway/routes.h"
+#include "mercato/cart/v1/cart_mock.grpc.pb.h"
+
+namespace mercato::gateway {
+namespace {
+
+using ::testing::_;
+using ::testing::Invoke;
+using ::testing::Return;
+
+constexpr char kUserId[] = "5b0e9d2a-6a53-4b8e-9d0e-2f1c3a4b5c6d";
+constexpr char kCleared[] = "mercato_cart=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax";
+
+class MergeHookTest : public ::testing::Test {
+ protected:
+  MergeHookTest() {
+    auto stub = std::make_unique<cart::v1::MockCartServiceStub>();
+    cart_ = stub.get();
+    backends_.cart = std::move(stub);
+  }
+
+  HttpRequest RequestWithCookie(const std::string& cookie) {
+    HttpRequest request;
+    request.method = http::verb::post;
+    request.path = "/api/v1/sessions";
+    if (!cookie.empty()) request.headers.insert(http::field::cookie, cookie);
+    return request;
+  }
+
+  std::vector<std::string> SetCookies(const HttpResponse& response) {
+    std::vector<std::string> out;
+    for (const auto& [name, value] : response.headers) {
+      if (name == "Set-Cookie") out.push_back(value);
+    }
+    return out;
+  }
+
+  Backends backends_;
+  cart::v1::MockCartServiceStub* cart_ = nullptr;
+  GatewayConfig config_;
+};
+
+TEST_F(MergeHookTest, WithoutCartCookieNothingHappens) {
+  EXPECT_CALL(*cart_, MergeGuestCart(_, _, _)).Times(0);
+  HttpResponse response;
+  MergeGuestCartAfterSignIn(backends_, config_, RequestWithCookie("other=1"), kUserId, "customer",
+                            response);
+  EXPECT_TRUE(SetCookies(response).empty());
+}
+
+TEST_F(MergeHookTest, MalformedCartCookieIsClearedWithoutACall) {
+  EXPECT_CALL(*cart_, MergeGuestCart(_, _, _)).Times(0);
+  HttpResponse response;
+  MergeGuestCartAfterSignIn(backends_, config_, RequestWithCookie("mercato_cart=forged"), kUserId,
+                            "customer", response);
+  EXPECT_EQ(SetCookies(response), std::vector<std::string>{kCleared});
+}
+
+TEST_F(MergeHookTest, MergesAsTheSignedInUserAndClearsTheCookie) {
+  const std::string guest_id = RandomToken(32);
+  std::multimap<std::string, std::string> metadata;
+  EXPECT_CALL(*cart_, MergeGuestCart(_, _, _))
+      .WillOnce(Invoke([&](grpc::ClientContext* ctx, const cart::v1::MergeGuestCartRequest& req,
+                           cart::v1::Cart*) {
+        EXPECT_EQ(req.guest_cart_id(), guest_id);
+        metadata = grpc::testing::ClientContextTestPeer(ctx).GetSendInitialMetadata();
+        return grpc::Status::OK;
+      }));
+  HttpResponse response;
+  ScopedCallContext anonymous(CallContext{.request_id = "req-1"});
+  MergeGuestCartAfterSignIn(backends_, config_, RequestWithCookie("a=1; mercato_cart=" + guest_id),
+                            kUserId, "customer", response);
+  EXPECT_EQ(SetCookies(response), std::vector<std::string>{kCleared});
+  auto user = metadata.find(kUserIdKey);
+  ASSERT_NE(user, metadata.end());
+  EXPECT_EQ(user->second, kUserId);
+  auto role = metadata.find(kUserRoleKey);
+  ASSERT_NE(role, metadata.end());
+  EXPECT_EQ(role->second, "customer");
+  auto request_id = metadata.find(kRequestIdKey);
+  ASSERT_NE(request_id, metadata.end());
+  EXPECT_EQ(request_id->second, "req-1");
+  // The request's own context is back afterwards.
+  EXPECT_EQ(CurrentCall().user_id, "");
+  EXPECT_EQ(CurrentCall().request_id, "req-1");
+}
+
+TEST_F(MergeHookTest, SecureCookieBehindTls) {
+  EXPECT_CALL(*cart_, MergeGuestCart(_, _, _)).WillOnce(Return(grpc::Status::OK));
+  HttpRequest request = RequestWithCookie("mercato_cart=" + RandomToken(32));
+  request.headers.insert("X-Forwarded-Proto", "https");
+  HttpResponse response;
+  MergeGuestCartAfterSignIn(backends_, config_, request, kUserId, "customer", response);
+  EXPECT_EQ(SetCookies(response), std::vector<std::string>{std::string(kCleared) + "; Secure"});
+}
+
+TEST_F(MergeHookTest, FailedMergeKeepsTheCookieForTheNextSignIn) {
+  EXPECT_CALL(*cart_, MergeGuestCart(_, _, _))
+      .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAVAILABLE, "redis down")));
+  HttpResponse response;
+  response.status = 200;
+  MergeGuestCartAfterSignIn(backends_, config_,
+                            RequestWithCookie("mercato_cart=" + RandomToken(32)), kUserId,
+                            "customer", response);
+  EXPECT_TRUE(SetCookies(response).empty());
+  EXPECT_EQ(response.status, 200u);
+}
+
+}  // namespace
+}  // namespace mercato::gateway
