@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "cart/config.h"
 #include "common/ids.h"
@@ -157,6 +160,22 @@ TEST(CartConfigTest, NamesEveryBadVariable) {
   ASSERT_FALSE(c.ok());
   EXPECT_NE(std::string(c.status().message()).find("MERCATO_REDIS_URL is required"),
             std::string::npos);
+}
+
+TEST(CartConfigTest, ReadsExactlyTheVariablesListedInServicesJson) {
+  std::ifstream in(std::string(MERCATO_SOURCE_DIR) + "/deploy/services.json");
+  auto spec = nlohmann::json::parse(in);
+  std::set<std::string> listed;
+  for (const auto& [name, _] : spec["common_grpc_env"].items()) listed.insert(name);
+  for (const auto& [name, description] : spec["services"]["cart"]["env"].items()) {
+    listed.insert(name);
+    EXPECT_FALSE(description.get<std::string>().empty()) << name;
+  }
+  env_values.clear();
+  EnvReader env([](const char*) -> const char* { return nullptr; });
+  (void)LoadCartConfig(env);
+  const std::set<std::string> read(env.names_read().begin(), env.names_read().end());
+  EXPECT_EQ(read, listed);
 }
 
 }  // namespace
