@@ -170,10 +170,13 @@ TEST_F(CatalogApiTest, UnknownRouteIs404AndWrongMethodIs405) {
 }
 
 TEST_F(CatalogApiTest, OversizeBodyIs413AndOversizeHeadersAre431) {
-  HttpResult big = http().Send("POST", "/api/v1/products", std::string(2 * 1024 * 1024, 'x'),
-                               {{"Content-Type", "application/json"}});
-  EXPECT_EQ(big.status, 413);
-  EXPECT_EQ(big.json["error"]["code"], "body_too_large");
+  // The gateway refuses as soon as it reads the declared length (and closes), so the test
+  // sends only the start of the body instead of racing a 2 MiB write against the close.
+  std::string big = http().SendRaw(
+      "POST /api/v1/products HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 2097152\r\n\r\n" + std::string(1000, 'x'));
+  EXPECT_EQ(big.rfind("HTTP/1.1 413", 0), 0u) << big;
+  EXPECT_NE(big.find("\"code\":\"body_too_large\""), std::string::npos);
   HttpResult headers = http().Get("/api/v1/products", {{"X-Big", std::string(16 * 1024, 'h')}});
   EXPECT_EQ(headers.status, 431);
   EXPECT_EQ(headers.json["error"]["code"], "headers_too_large");

@@ -1,0 +1,37 @@
+# Thin wrapper over scripts/ and CMake. `make run` and `make test` are all a newcomer needs.
+.PHONY: setup build run test bench test-unit test-integration test-e2e format clean
+
+JOBS ?= $(shell nproc)
+# Every service that has a CMakeLists.txt.
+SERVICES := $(notdir $(patsubst %/CMakeLists.txt,%,$(wildcard services/*/CMakeLists.txt)))
+
+setup:
+	scripts/setup
+
+build:
+	@scripts/setup --check >/dev/null || scripts/setup
+	cmake --preset default
+	cmake --build build -j $(JOBS)
+
+# Builds the services only (not the tests), then runs the whole shop on :8080.
+run:
+	@scripts/setup --check >/dev/null || scripts/setup
+	cmake --preset default
+	cmake --build build -j $(JOBS) --target $(SERVICES)
+	scripts/run-local
+
+# The whole test suite, as CI runs it.
+test:
+	scripts/test
+
+test-unit test-integration test-e2e: build
+	ctest --test-dir build -L $(subst test-,,$@) --output-on-failure
+
+bench:
+	bench/run
+
+format:
+	find libs services tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build
