@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/call_context.h"
 #include "common/status.h"
+#include "gateway/auth.h"
 #include "gateway/backend_call.h"
 #include "gateway/json_codec.h"
 #include "gateway/routes.h"
@@ -114,14 +115,15 @@ absl::StatusOr<UpsertProductRequest> ParseProductBody(const Json& body, bool cre
   return request;
 }
 
-// 401 / 403 unless the caller is a signed-in admin. The auth middleware answers 401 itself
-// for routes with AuthPolicy::kRequired; this also covers the role.
+// 401 / 403 unless the caller is a signed-in admin. The auth middleware (auth.h) answers 401
+// itself for routes with AuthPolicy::kRequired; the 401 here is a second line of defence,
+// the role check is this route's own.
 std::optional<HttpResponse> RefuseNonAdmin() {
   const CallContext& call = CurrentCall();
   if (call.user_id.empty()) {
-    HttpResponse response = ErrorResponse(absl::UnauthenticatedError("sign-in required"));
-    response.Header("WWW-Authenticate", "Bearer");
-    return response;
+    return UnauthorizedResponse(ErrorWithCode(absl::StatusCode::kUnauthenticated,
+                                              "authentication_required",
+                                              "sign in: this needs an admin's access token"));
   }
   if (call.user_role != "admin") {
     return ErrorResponse(absl::PermissionDeniedError("admin role required"));

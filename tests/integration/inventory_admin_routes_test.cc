@@ -138,7 +138,10 @@ constexpr char kValidCreate[] =
 TEST_F(AdminRoutesTest, WithoutASignedInCallerIs401) {
   HttpResponse post = Post(kValidCreate, CallContext{});
   EXPECT_EQ(post.status, 401u);
-  EXPECT_EQ(CodeOf(post), "unauthenticated");
+  EXPECT_EQ(CodeOf(post), "authentication_required");
+  bool challenge = false;
+  for (const auto& [name, value] : post.headers) challenge |= name == "WWW-Authenticate";
+  EXPECT_TRUE(challenge);
   HttpResponse patch = Patch("p1", R"({"stock":1})", CallContext{});
   EXPECT_EQ(patch.status, 401u);
   EXPECT_EQ(Calls(), 0);
