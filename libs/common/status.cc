@@ -77,6 +77,7 @@ int HttpStatusOf(const absl::Status& status) {
   const std::string code = ExplicitErrorCodeOf(status);
   if (code == "payment_declined" || code == "insufficient_funds") return 402;
   if (code == "idempotency_key_reused") return 422;
+  if (code == "cart_empty") return 400;
   switch (status.code()) {
     case absl::StatusCode::kOk: return 200;
     case absl::StatusCode::kNotFound: return 404;

@@ -41,7 +41,7 @@ absl::string_view DefaultErrorCode(absl::StatusCode code);
 //   ABORTED 409, UNAUTHENTICATED 401, PERMISSION_DENIED 403, RESOURCE_EXHAUSTED 429,
 //   UNAVAILABLE 503, DEADLINE_EXCEEDED 504, UNIMPLEMENTED 501, others 500;
 // except the error codes that have an HTTP status of their own:
-//   payment_declined / insufficient_funds 402, idempotency_key_reused 422.
+//   payment_declined / insufficient_funds 402, idempotency_key_reused 422, cart_empty 400.
 int HttpStatusOf(const absl::Status& status);
 
 }  // namespace mercato

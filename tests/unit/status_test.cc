@@ -51,6 +51,9 @@ TEST(HttpMappingTest, ErrorCodesWithTheirOwnHttpStatus) {
   EXPECT_EQ(HttpStatusOf(ErrorWithCode(absl::StatusCode::kFailedPrecondition,
                                        "idempotency_key_reused", "no")),
             422);
+  EXPECT_EQ(HttpStatusOf(ErrorWithCode(absl::StatusCode::kFailedPrecondition, "cart_empty",
+                                       "nothing to buy")),
+            400);
   EXPECT_EQ(HttpStatusOf(ErrorWithCode(absl::StatusCode::kFailedPrecondition, "out_of_stock",
                                        "none left")),
             409);
