@@ -26,8 +26,14 @@ std::string EmailThrottleKey(const std::string& normalised_email) {
 }
 
 std::string AddressThrottleKey(const std::string& client_address) {
-  // Bounded: the address comes from the gateway, but the column is a primary key.
-  return absl::StrCat("addr:", client_address.substr(0, 100));
+  // Bounded and printable: the address comes from the gateway, but the key is a primary key
+  // and appears in log lines.
+  std::string address = client_address.substr(0, 100);
+  for (char& c : address) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f) c = '?';
+  }
+  return absl::StrCat("addr:", address);
 }
 
 }  // namespace mercato::user

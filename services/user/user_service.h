@@ -96,7 +96,7 @@ class UserService final : public v1::UserService::CallbackService {
  private:
   // Starts a new token family for the user and fills the session.
   absl::Status StartSession(const UserRecord& user, v1::Session* session);
-  // Issues an access token and stores `refresh_token` (already in `record`).
+  // Fills the session: a new access token, the (already stored) refresh token and the user.
   absl::Status FillSession(const UserRecord& user, const std::string& refresh_token,
                            v1::Session* session);
   RefreshTokenRecord NewTokenRecord(const std::string& token, TimePoint now) const;

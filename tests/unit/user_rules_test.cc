@@ -248,6 +248,9 @@ TEST(UserLoginThrottleTest, EmailKeysAreHashes) {
   EXPECT_EQ(key, EmailThrottleKey("ann@example.com"));
   EXPECT_NE(key, EmailThrottleKey("bob@example.com"));
   EXPECT_EQ(AddressThrottleKey("10.0.0.1"), "addr:10.0.0.1");
+  EXPECT_EQ(AddressThrottleKey("::1"), "addr:::1");
+  EXPECT_EQ(AddressThrottleKey(std::string("1.2\0.3\n", 7)), "addr:1.2?.3?");
+  EXPECT_EQ(AddressThrottleKey(std::string(500, '1')).size(), 105u);
 }
 
 }  // namespace
