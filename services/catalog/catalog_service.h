@@ -5,6 +5,28 @@
 // Inventory (ReserveStock / CommitReservation / ReleaseReservation) and the admin writes
 // (UpsertProduct / SetStock) go to the store; after a write commits, the products it changed
 // are refreshed in this process's cache before the call returns (read your writes).
+//
+// The inventory contract (what checkout relies on):
+//   States: held -> committed (final: the stock is sold) or held -> released / expired (final:
+//   the stock is back). Reserved stock leaves products.stock at once, so Product.stock is
+//   what can still be bought.
+//   ReserveStock(id, items, ttl): all items or none, in one transaction. Idempotent per id: a
+//   repeat with the same items (after merging duplicate product ids) returns the stored
+//   reservation unchanged, whatever its ttl, held or committed. Errors, all with an
+//   ErrorInfo code: INVALID_ARGUMENT invalid_reservation_id / invalid_items /
+//   invalid_quantity / invalid_ttl; NOT_FOUND product_not_found; FAILED_PRECONDITION
+//   out_of_stock (message "not enough stock for product <id>: <n> requested, <m> available"),
+//   reservation_mismatch (the id exists with other items), reservation_closed (the id was
+//   released or expired). ttl_seconds 0 means the default (MERCATO_RESERVATION_TTL_S);
+//   above MERCATO_RESERVATION_MAX_TTL_S is invalid_ttl.
+//   CommitReservation(id): held -> committed; committed again: OK, unchanged; released /
+//   expired: FAILED_PRECONDITION reservation_closed; unknown: NOT_FOUND
+//   reservation_not_found. A held reservation past expires_at that the sweeper has not yet
+//   expired is still committed: expiry is decided by the sweeper, not by the clock alone.
+//   ReleaseReservation(id): held -> released, stock returned; released / expired: OK,
+//   unchanged; committed: FAILED_PRECONDITION reservation_committed; unknown: recorded as
+//   released without items, so that a ReserveStock arriving later is reservation_closed.
+//   UNAVAILABLE / DEADLINE_EXCEEDED / ABORTED may be retried with the same id.
 #pragma once
 
 #include <prometheus/registry.h>
