@@ -1,0 +1,4 @@
+# The cart API through the real gateway, cart and catalog binaries (guest cookie, pricing,
+# concurrency, validation, signed-in carts, the sign-in merge, Redis going down).
+mercato_test(cart_api_e2e_test LABEL e2e SOURCES cart_api_test.cc
+  LIBS cart_proto PkgConfig::LIBJWT NEEDS cart catalog gateway)
