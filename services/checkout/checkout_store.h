@@ -1,0 +1,134 @@
+// Storage behind the checkout service: orders, their items and their status history.
+// PostgresCheckoutStore is the real one; unit tests use an in-memory fake
+// (tests/unit/checkout_fake_store.h).
+//
+// The guarantees the saga rests on:
+//   - CreateOrder: at most one order per (user, idempotency key), whatever runs concurrently;
+//     a second call gets the first order back.
+//   - Leases: a pending order is owned by whoever holds its lease (a random token per request
+//     or recovery pass). Advance() changes an order only for the holder, renewing the lease,
+//     so a request that stalled past its lease cannot overwrite what recovery decided
+//     (fencing). ClaimStalled() hands pending orders whose lease ran out to a new owner,
+//     skipping rows another transaction holds, so replicas and in-flight requests never
+//     drive one order at once.
+//   - Steps only move forward and terminal orders never change (enforced by the database).
+//   - Every step change is recorded in the order's history in the same transaction.
+//
+// Nothing here ever sees a card number or CVC: only the brand and last four digits.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "mercato/checkout/v1/checkout.pb.h"
+
+namespace mercato::checkout {
+
+// The saga's steps, in order. An order is PENDING until it reaches kPaid or kFailed.
+//   kPriced      the order is recorded with its items and totals; no side effect yet
+//   kReserved    the catalog holds its stock (reservation id = order id)
+//   kAuthorized  the card is authorized (payment_id known)
+//   kCaptured    the payment is captured
+//   kPaid        the reservation is committed: terminal, status PAID
+//   kFailed      stock released, any payment voided or refunded: terminal, status FAILED
+enum class OrderStep { kPriced, kReserved, kAuthorized, kCaptured, kPaid, kFailed };
+
+std::string_view StepName(OrderStep step);
+std::optional<OrderStep> StepFromName(std::string_view name);
+v1::OrderStatus StatusOfStep(OrderStep step);
+bool IsTerminal(OrderStep step);
+
+// A stored order: the API view plus what only the service needs.
+struct OrderRecord {
+  // id, user_id, status, items, totals, shipping address, created_at, failure_code,
+  // payment_id, card brand and last four. history is filled by GetOrder only.
+  v1::Order order;
+  std::string idempotency_key;
+  // The gateway's hash of the request body (PlaceOrderRequest.request_fingerprint).
+  std::string request_fingerprint;
+  OrderStep step = OrderStep::kPriced;
+  // For a failed order, what a repeat of the request gets again: the status code and message
+  // of the first answer (order.failure_code is its error code).
+  absl::StatusCode failure_status = absl::StatusCode::kOk;
+  std::string failure_message;
+  // When the last step was recorded.
+  absl::Time updated_at = absl::UnixEpoch();
+  // Keyset position in the owner's order list (newest first).
+  int64_t seq = 0;
+};
+
+struct CreateOrderResult {
+  OrderRecord record;
+  // False when (user, idempotency key) already had an order: that one is returned as stored.
+  bool created = false;
+};
+
+// What Advance() records.
+struct StepUpdate {
+  OrderStep step = OrderStep::kReserved;
+  // Free text for the history ("reservation committed", "payment voided; stock released").
+  std::string detail;
+  // Set when known (kept otherwise).
+  std::string payment_id;
+  std::string card_brand;
+  std::string card_last4;
+  // For kFailed.
+  std::string failure_code;
+  absl::StatusCode failure_status = absl::StatusCode::kOk;
+  std::string failure_message;
+};
+
+class CheckoutStore {
+ public:
+  virtual ~CheckoutStore() = default;
+
+  // Inserts `order` (step kPriced with its items, or kFailed for an outcome known at once,
+  // e.g. an empty cart) owned by `lease_owner` for `lease`, unless its user already has an
+  // order with its idempotency key: then that order is returned with created = false.
+  // Fills order.created_at / seq / updated_at of the record returned.
+  virtual absl::StatusOr<CreateOrderResult> CreateOrder(const OrderRecord& order,
+                                                        const std::string& lease_owner,
+                                                        absl::Duration lease) = 0;
+
+  // The order of (user, idempotency key), with items; nullopt when there is none.
+  virtual absl::StatusOr<std::optional<OrderRecord>> FindByIdempotencyKey(
+      const std::string& user_id, const std::string& idempotency_key) = 0;
+
+  // Records that pending `order` reached update.step, if `lease_owner` still holds its lease;
+  // renews the lease by `lease` (a terminal step gives it up). Applies the update to `order`.
+  // FAILED_PRECONDITION "lease_lost" when the order is not pending or held by someone else.
+  virtual absl::Status Advance(OrderRecord& order, const std::string& lease_owner,
+                               const StepUpdate& update, absl::Duration lease) = 0;
+
+  // Ends `lease_owner`'s lease of a pending order now, so that recovery takes it on its next
+  // pass. A no-op when the lease is not held by lease_owner.
+  virtual absl::Status ReleaseLease(const std::string& order_id,
+                                    const std::string& lease_owner) = 0;
+
+  // Takes up to `limit` pending orders whose lease ran out, oldest lease first, and gives
+  // them to `lease_owner` for `lease`. Rows locked by another transaction are skipped.
+  // Records come without items.
+  virtual absl::StatusOr<std::vector<OrderRecord>> ClaimStalled(const std::string& lease_owner,
+                                                                absl::Duration lease,
+                                                                int limit) = 0;
+
+  // One order with items and history; NOT_FOUND "order_not_found" when there is none.
+  virtual absl::StatusOr<OrderRecord> GetOrder(const std::string& id) = 0;
+
+  // The user's orders that have items (an order refused before pricing, e.g. for an empty
+  // cart, is not listed), newest first, with items; only those with seq < before_seq when
+  // before_seq > 0.
+  virtual absl::StatusOr<std::vector<OrderRecord>> ListOrders(const std::string& user_id, int limit,
+                                                              int64_t before_seq) = 0;
+};
+
+using CheckoutStorePtr = std::unique_ptr<CheckoutStore>;
+
+}  // namespace mercato::checkout

@@ -1,0 +1,346 @@
+#include "checkout/postgres_checkout_store.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/ids.h"
+#include "common/status.h"
+
+namespace mercato::checkout {
+namespace {
+
+constexpr char kColumns[] =
+    "id::text, user_id, idempotency_key, request_fingerprint, step, currency, subtotal, "
+    "shipping, tax, total, ship_address_id, ship_name, ship_line1, ship_line2, ship_city, "
+    "ship_region, ship_postal_code, ship_country, payment_id, card_brand, card_last4, "
+    "failure_code, failure_status, failure_message, "
+    "(extract(epoch FROM created_at) * 1000)::bigint, "
+    "(extract(epoch FROM updated_at) * 1000000)::bigint, seq";
+
+// The database's name of an order status.
+const char* StatusName(OrderStep step) {
+  switch (StatusOfStep(step)) {
+    case v1::ORDER_STATUS_PAID:
+      return "paid";
+    case v1::ORDER_STATUS_FAILED:
+      return "failed";
+    default:
+      return "pending";
+  }
+}
+
+absl::Status NotFound() {
+  return ErrorWithCode(absl::StatusCode::kNotFound, "order_not_found", "no such order");
+}
+
+absl::Status LeaseLost() {
+  return ErrorWithCode(absl::StatusCode::kFailedPrecondition, "lease_lost",
+                       "the order is no longer pending or is driven by someone else");
+}
+
+double Millis(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
+
+void SetMoney(common::v1::Money* money, int64_t amount, const std::string& currency) {
+  money->set_amount(amount);
+  money->set_currency(currency);
+}
+
+absl::StatusOr<OrderRecord> RecordFromRow(const pqxx::row& row) {
+  OrderRecord r;
+  v1::Order& o = r.order;
+  o.set_id(row[0].as<std::string>());
+  o.set_user_id(row[1].as<std::string>());
+  r.idempotency_key = row[2].as<std::string>();
+  r.request_fingerprint = row[3].as<std::string>();
+  auto step = StepFromName(row[4].as<std::string>());
+  if (!step) return absl::InternalError("order row with an unknown step");
+  r.step = *step;
+  o.set_status(StatusOfStep(*step));
+  const std::string currency = row[5].as<std::string>();
+  SetMoney(o.mutable_subtotal(), row[6].as<int64_t>(), currency);
+  SetMoney(o.mutable_shipping(), row[7].as<int64_t>(), currency);
+  SetMoney(o.mutable_tax(), row[8].as<int64_t>(), currency);
+  SetMoney(o.mutable_total(), row[9].as<int64_t>(), currency);
+  common::v1::Address* a = o.mutable_shipping_address();
+  a->set_id(row[10].as<std::string>());
+  a->set_name(row[11].as<std::string>());
+  a->set_line1(row[12].as<std::string>());
+  a->set_line2(row[13].as<std::string>());
+  a->set_city(row[14].as<std::string>());
+  a->set_region(row[15].as<std::string>());
+  a->set_postal_code(row[16].as<std::string>());
+  a->set_country(row[17].as<std::string>());
+  o.set_payment_id(row[18].as<std::string>());
+  o.set_card_brand(row[19].as<std::string>());
+  o.set_card_last4(row[20].as<std::string>());
+  o.set_failure_code(row[21].as<std::string>());
+  r.failure_status = static_cast<absl::StatusCode>(row[22].as<int>());
+  r.failure_message = row[23].as<std::string>();
+  o.set_created_at_unix_ms(row[24].as<int64_t>());
+  r.updated_at = absl::FromUnixMicros(row[25].as<int64_t>());
+  r.seq = row[26].as<int64_t>();
+  return r;
+}
+
+template <typename Txn>
+absl::StatusOr<std::vector<OrderRecord>> RecordsFromRows(Txn&, const pqxx::result& rows) {
+  std::vector<OrderRecord> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) {
+    auto r = RecordFromRow(row);
+    if (!r.ok()) return r.status();
+    out.push_back(*std::move(r));
+  }
+  return out;
+}
+
+// Loads the items of `records` (one query for all).
+template <typename Txn>
+void LoadItems(Txn& tx, std::vector<OrderRecord>& records) {
+  if (records.empty()) return;
+  std::vector<std::string> ids;
+  std::map<std::string, OrderRecord*> by_id;
+  for (auto& r : records) {
+    ids.push_back(r.order.id());
+    by_id[r.order.id()] = &r;
+    r.order.clear_items();
+  }
+  // Canonical UUIDs only (they came from the uuid column), so the array literal needs no
+  // quoting.
+  pqxx::result rows = tx.exec_params(
+      "SELECT order_id::text, product_id, name, quantity, unit_price, line_total "
+      "FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, line_no",
+      absl::StrCat("{", absl::StrJoin(ids, ","), "}"));
+  for (const auto& row : rows) {
+    OrderRecord* r = by_id.at(row[0].as<std::string>());
+    const std::string& currency = r->order.total().currency();
+    v1::OrderItem* item = r->order.add_items();
+    item->set_product_id(row[1].as<std::string>());
+    item->set_name(row[2].as<std::string>());
+    item->set_quantity(row[3].as<int>());
+    SetMoney(item->mutable_unit_price(), row[4].as<int64_t>(), currency);
+    SetMoney(item->mutable_line_total(), row[5].as<int64_t>(), currency);
+  }
+}
+
+template <typename Txn>
+void InsertHistory(Txn& tx, const std::string& order_id, OrderStep step,
+                   const std::string& detail) {
+  tx.exec_params(
+      "INSERT INTO order_status_history (order_id, status, step, detail) "
+      "VALUES ($1::uuid, $2, $3, $4)",
+      order_id, StatusName(step), std::string(StepName(step)), detail);
+}
+
+template <typename Txn>
+absl::StatusOr<std::optional<OrderRecord>> SelectByKey(Txn& tx, const std::string& user_id,
+                                                       const std::string& key) {
+  pqxx::result rows = tx.exec_params(
+      absl::StrCat("SELECT ", kColumns, " FROM orders WHERE user_id = $1 AND idempotency_key = $2"),
+      user_id, key);
+  auto records = RecordsFromRows(tx, rows);
+  if (!records.ok()) return records.status();
+  if (records->empty()) return std::optional<OrderRecord>();
+  LoadItems(tx, *records);
+  return std::optional<OrderRecord>(std::move(records->front()));
+}
+
+}  // namespace
+
+absl::StatusOr<CreateOrderResult> PostgresCheckoutStore::CreateOrder(const OrderRecord& order,
+                                                                     const std::string& lease_owner,
+                                                                     absl::Duration lease) {
+  if (!IsUuid(order.order.id())) return absl::InvalidArgumentError("order id must be a UUID");
+  CreateOrderResult result;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    result = CreateOrderResult();
+    const v1::Order& o = order.order;
+    const common::v1::Address& a = o.shipping_address();
+    pqxx::result inserted = tx.exec_params(
+        absl::StrCat(
+            "INSERT INTO orders (id, user_id, idempotency_key, request_fingerprint, status, step, "
+            "item_count, currency, subtotal, shipping, tax, total, ship_address_id, ship_name, "
+            "ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, ship_country, "
+            "failure_code, failure_status, failure_message, lease_owner, lease_until) "
+            "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+            "$17, $18, $19, $20, $21, $22, $23, $24, "
+            "now() + $25::float8 * interval '1 millisecond') "
+            "ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING ",
+            kColumns),
+        o.id(), o.user_id(), order.idempotency_key, order.request_fingerprint,
+        StatusName(order.step), std::string(StepName(order.step)), o.items_size(),
+        o.total().currency(), o.subtotal().amount(), o.shipping().amount(), o.tax().amount(),
+        o.total().amount(), a.id(), a.name(), a.line1(), a.line2(), a.city(), a.region(),
+        a.postal_code(), a.country(), o.failure_code(), static_cast<int>(order.failure_status),
+        order.failure_message, IsTerminal(order.step) ? std::string() : lease_owner,
+        IsTerminal(order.step) ? 0.0 : Millis(lease));
+    if (inserted.empty()) {
+      // The key is taken: the ON CONFLICT waited for the other insert to commit.
+      auto existing = SelectByKey(tx, o.user_id(), order.idempotency_key);
+      if (!existing.ok()) return existing.status();
+      if (!existing->has_value()) return absl::AbortedError("idempotency key conflict");
+      result.record = **std::move(existing);
+      return absl::OkStatus();
+    }
+    auto record = RecordFromRow(inserted[0]);
+    if (!record.ok()) return record.status();
+    int line_no = 0;
+    for (const auto& item : o.items()) {
+      tx.exec_params(
+          "INSERT INTO order_items (order_id, line_no, product_id, name, quantity, unit_price, "
+          "line_total) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7)",
+          o.id(), line_no++, item.product_id(), item.name(), item.quantity(),
+          item.unit_price().amount(), item.line_total().amount());
+      *record->order.add_items() = item;
+    }
+    InsertHistory(tx, o.id(), order.step,
+                  order.step == OrderStep::kFailed ? o.failure_code() : "order created");
+    result.record = *std::move(record);
+    result.created = true;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<std::optional<OrderRecord>> PostgresCheckoutStore::FindByIdempotencyKey(
+    const std::string& user_id, const std::string& idempotency_key) {
+  std::optional<OrderRecord> found;
+  absl::Status status =
+      pool_.Transact<pqxx::read_transaction>([&](pqxx::read_transaction& tx) -> absl::Status {
+        auto one = SelectByKey(tx, user_id, idempotency_key);
+        if (!one.ok()) return one.status();
+        found = *std::move(one);
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return found;
+}
+
+absl::Status PostgresCheckoutStore::Advance(OrderRecord& order, const std::string& lease_owner,
+                                            const StepUpdate& update, absl::Duration lease) {
+  int64_t updated_at_us = 0;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    pqxx::result moved = tx.exec_params(
+        "UPDATE orders SET step = $3, status = $4, "
+        "payment_id = CASE WHEN $5 = '' THEN payment_id ELSE $5 END, "
+        "card_brand = CASE WHEN $6 = '' THEN card_brand ELSE $6 END, "
+        "card_last4 = CASE WHEN $7 = '' THEN card_last4 ELSE $7 END, "
+        "failure_code = $8, failure_status = $9, failure_message = $10, "
+        "lease_until = CASE WHEN $4 = 'pending' "
+        "  THEN now() + $11::float8 * interval '1 millisecond' ELSE now() END, "
+        "lease_owner = CASE WHEN $4 = 'pending' THEN lease_owner ELSE '' END, "
+        "updated_at = now() "
+        "WHERE id = $1::uuid AND lease_owner = $2 AND status = 'pending' "
+        "RETURNING (extract(epoch FROM updated_at) * 1000000)::bigint",
+        order.order.id(), lease_owner, std::string(StepName(update.step)), StatusName(update.step),
+        update.payment_id, update.card_brand, update.card_last4, update.failure_code,
+        static_cast<int>(update.failure_status), update.failure_message, Millis(lease));
+    if (moved.empty()) return LeaseLost();
+    updated_at_us = moved[0][0].as<int64_t>();
+    InsertHistory(tx, order.order.id(), update.step, update.detail);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  order.step = update.step;
+  order.order.set_status(StatusOfStep(update.step));
+  if (!update.payment_id.empty()) order.order.set_payment_id(update.payment_id);
+  if (!update.card_brand.empty()) order.order.set_card_brand(update.card_brand);
+  if (!update.card_last4.empty()) order.order.set_card_last4(update.card_last4);
+  order.order.set_failure_code(update.failure_code);
+  order.failure_status = update.failure_status;
+  order.failure_message = update.failure_message;
+  order.updated_at = absl::FromUnixMicros(updated_at_us);
+  return absl::OkStatus();
+}
+
+absl::Status PostgresCheckoutStore::ReleaseLease(const std::string& order_id,
+                                                 const std::string& lease_owner) {
+  if (!IsUuid(order_id)) return absl::OkStatus();
+  return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    tx.exec_params(
+        "UPDATE orders SET lease_until = now() "
+        "WHERE id = $1::uuid AND lease_owner = $2 AND status = 'pending'",
+        order_id, lease_owner);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<OrderRecord>> PostgresCheckoutStore::ClaimStalled(
+    const std::string& lease_owner, absl::Duration lease, int limit) {
+  std::vector<OrderRecord> claimed;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    pqxx::result rows = tx.exec_params(
+        absl::StrCat("WITH due AS (SELECT id FROM orders WHERE status = 'pending' AND "
+                     "lease_until < now() ORDER BY lease_until LIMIT $3 "
+                     "FOR UPDATE SKIP LOCKED) "
+                     "UPDATE orders SET lease_owner = $1, "
+                     "lease_until = now() + $2::float8 * interval '1 millisecond', "
+                     "recovery_attempts = recovery_attempts + 1 "
+                     "FROM due WHERE orders.id = due.id RETURNING ",
+                     // Qualified: "id" alone would be ambiguous next to due.id.
+                     absl::StrCat("orders.", kColumns)),
+        lease_owner, Millis(lease), limit);
+    auto records = RecordsFromRows(tx, rows);
+    if (!records.ok()) return records.status();
+    claimed = *std::move(records);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return claimed;
+}
+
+absl::StatusOr<OrderRecord> PostgresCheckoutStore::GetOrder(const std::string& id) {
+  if (!IsUuid(id)) return NotFound();
+  std::optional<OrderRecord> found;
+  absl::Status status =
+      pool_.Transact<pqxx::read_transaction>([&](pqxx::read_transaction& tx) -> absl::Status {
+        found.reset();
+        pqxx::result rows = tx.exec_params(
+            absl::StrCat("SELECT ", kColumns, " FROM orders WHERE id = $1::uuid"), id);
+        auto records = RecordsFromRows(tx, rows);
+        if (!records.ok()) return records.status();
+        if (records->empty()) return absl::OkStatus();
+        LoadItems(tx, *records);
+        found = std::move(records->front());
+        pqxx::result history = tx.exec_params(
+            "SELECT status, step, detail, (extract(epoch FROM created_at) * 1000)::bigint "
+            "FROM order_status_history WHERE order_id = $1::uuid ORDER BY id",
+            id);
+        for (const auto& row : history) {
+          v1::OrderStatusChange* change = found->order.add_history();
+          auto step = StepFromName(row[1].as<std::string>());
+          change->set_status(step ? StatusOfStep(*step) : v1::ORDER_STATUS_UNSPECIFIED);
+          change->set_step(row[1].as<std::string>());
+          change->set_detail(row[2].as<std::string>());
+          change->set_at_unix_ms(row[3].as<int64_t>());
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  if (!found) return NotFound();
+  return *std::move(found);
+}
+
+absl::StatusOr<std::vector<OrderRecord>> PostgresCheckoutStore::ListOrders(
+    const std::string& user_id, int limit, int64_t before_seq) {
+  std::vector<OrderRecord> out;
+  absl::Status status =
+      pool_.Transact<pqxx::read_transaction>([&](pqxx::read_transaction& tx) -> absl::Status {
+        pqxx::result rows = tx.exec_params(
+            absl::StrCat("SELECT ", kColumns,
+                         " FROM orders WHERE user_id = $1 AND item_count > 0 AND "
+                         "($2::bigint <= 0 OR seq < $2::bigint) ORDER BY seq DESC LIMIT $3"),
+            user_id, before_seq, limit);
+        auto records = RecordsFromRows(tx, rows);
+        if (!records.ok()) return records.status();
+        out = *std::move(records);
+        LoadItems(tx, out);
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return out;
+}
+
+}  // namespace mercato::checkout

@@ -1,0 +1,44 @@
+// CheckoutStore on PostgreSQL (schema in migrations/).
+//
+// CreateOrder is INSERT ... ON CONFLICT (user_id, idempotency_key) DO NOTHING: of concurrent
+// requests with one key, the later ones wait for the first insert to commit and then read
+// its order back. Advance is a conditional UPDATE ... WHERE lease_owner = <token> AND status =
+// 'pending' (the fencing check) plus a history row, in one transaction; a trigger refuses
+// steps that move backwards or change a terminal order. ClaimStalled picks expired leases
+// with FOR UPDATE SKIP LOCKED and re-leases them in the same statement.
+#pragma once
+
+#include <vector>
+
+#include "checkout/checkout_store.h"
+#include "common/embedded_file.h"
+#include "db/pg_pool.h"
+
+namespace mercato::checkout {
+
+// The schema (migrations/*.sql, compiled in), for mercato::ApplyMigrations().
+const std::vector<EmbeddedFile>& Migrations();
+
+class PostgresCheckoutStore final : public CheckoutStore {
+ public:
+  explicit PostgresCheckoutStore(PgPool& pool) : pool_(pool) {}
+
+  absl::StatusOr<CreateOrderResult> CreateOrder(const OrderRecord& order,
+                                                const std::string& lease_owner,
+                                                absl::Duration lease) override;
+  absl::StatusOr<std::optional<OrderRecord>> FindByIdempotencyKey(
+      const std::string& user_id, const std::string& idempotency_key) override;
+  absl::Status Advance(OrderRecord& order, const std::string& lease_owner, const StepUpdate& update,
+                       absl::Duration lease) override;
+  absl::Status ReleaseLease(const std::string& order_id, const std::string& lease_owner) override;
+  absl::StatusOr<std::vector<OrderRecord>> ClaimStalled(const std::string& lease_owner,
+                                                        absl::Duration lease, int limit) override;
+  absl::StatusOr<OrderRecord> GetOrder(const std::string& id) override;
+  absl::StatusOr<std::vector<OrderRecord>> ListOrders(const std::string& user_id, int limit,
+                                                      int64_t before_seq) override;
+
+ private:
+  PgPool& pool_;
+};
+
+}  // namespace mercato::checkout
