@@ -1,8 +1,462 @@
-// Checkout and order routes (issue #4).
+// Checkout and order routes. Every route needs a signed-in caller (AuthPolicy::kRequired);
+// the checkout service acts for CurrentCall().user_id, which travels as metadata.
+//
+//   POST /api/v1/checkout        header Idempotency-Key (required), body
+//        {"shipping_address":{"name","line1","line2","city","region","postal_code","country"}
+//         | "address_id":"<saved address>",
+//         "payment":{"card":{"number","exp_month","exp_year","cvc"}}}
+//        -> 201 Order. Errors: 400 idempotency_key_required / invalid_idempotency_key /
+//        invalid_json / missing_field / invalid_field / unknown_field / cart_empty /
+//        invalid_card / card_expired; 402 payment_declined / insufficient_funds;
+//        404 address_not_found; 409 out_of_stock / in_progress / checkout_interrupted;
+//        422 idempotency_key_reused; 503 order_pending (repeat with the same key).
+//   GET  /api/v1/orders          ?page_size=1..100&page_token=... -> {"orders":[...],
+//                                "next_page_token"} newest first
+//   GET  /api/v1/orders/{id}     -> Order with "history"; 404 unless it is the caller's
+//
+// Order: {"id","status":"pending|paid|failed","items":[{"product_id","name","quantity",
+//   "unit_price","line_total"}],"subtotal","shipping","tax","total" (money as
+//   {"amount","currency"}, minor units),"shipping_address":{...},"failure_code",
+//   "card_brand","card_last4","created_at"}
+//
+// Idempotency as Stripe does it: the checkout service keeps the first outcome per (user,
+// Idempotency-Key) with a fingerprint of the request body, and answers a repeat with that
+// outcome (the order, or the same error), a different body with 422, and a repeat while the
+// first is running with 409 in_progress. The fingerprint is a keyed BLAKE2b
+// (crypto_generichash) of the body in canonical form (parsed, keys sorted, no whitespace), so
+// that formatting does not matter; the key is derived from MERCATO_JWT_SECRET, and the hash
+// of a body that holds a card number cannot be tested against guessed numbers without it.
+//
+// The card goes straight to the checkout service (and from there to payment only); no log
+// line, error message or stored row here ever holds its number or CVC.
+#include <sodium.h>
+
+#include <algorithm>
+#include <initializer_list>
+#include <memory>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/call_context.h"
+#include "common/status.h"
+#include "gateway/backend_call.h"
+#include "gateway/json_codec.h"
 #include "gateway/routes.h"
+#include "rpc/client.h"
+#include "rpc/status_conversion.h"
 
 namespace mercato::gateway {
+namespace {
 
-void RegisterCheckoutRoutes(Router& router, Backends& backends, const GatewayConfig& config) {}
+using checkout::v1::Order;
+
+constexpr size_t kMaxIdempotencyKeyLength = 255;
+constexpr size_t kMaxAddressIdLength = 64;
+constexpr int kMaxPageSize = 100;
+
+// The BLAKE2b key of the request fingerprints, derived from the JWT secret.
+struct FingerprintKey {
+  unsigned char bytes[crypto_generichash_KEYBYTES];
+};
+
+FingerprintKey DeriveFingerprintKey(const std::string& jwt_secret) {
+  static constexpr char kPurpose[] = "mercato/checkout/idempotency-fingerprint/v1";
+  FingerprintKey key;
+  crypto_generichash(key.bytes, sizeof key.bytes,
+                     reinterpret_cast<const unsigned char*>(jwt_secret.data()), jwt_secret.size(),
+                     reinterpret_cast<const unsigned char*>(kPurpose), sizeof(kPurpose) - 1);
+  return key;
+}
+
+std::string Fingerprint(const FingerprintKey& key, const Json& body) {
+  const std::string canonical = body.dump();
+  unsigned char hash[32];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(canonical.data()),
+                     canonical.size(), key.bytes, sizeof key.bytes);
+  char hex[sizeof hash * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+  return std::string(hex, sizeof hash * 2);
+}
+
+// 1 to 255 characters of A-Z a-z 0-9 - _ . : (UUIDs, ULIDs and base64url fit).
+bool IsIdempotencyKey(std::string_view key) {
+  if (key.empty() || key.size() > kMaxIdempotencyKeyLength) return false;
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == ':';
+  });
+}
+
+absl::Status BadField(absl::string_view code, absl::string_view message) {
+  return ErrorWithCode(absl::StatusCode::kInvalidArgument, code, message);
+}
+absl::Status Missing(absl::string_view path) {
+  return BadField("missing_field", absl::StrCat("'", path, "' is required"));
+}
+absl::Status Invalid(absl::string_view path, absl::string_view what) {
+  return BadField("invalid_field", absl::StrCat("'", path, "' must be ", what));
+}
+
+// Refuses members other than `allowed`; the name is quoted (shortened), never a value.
+absl::Status OnlyFields(const Json& object, absl::string_view path,
+                        std::initializer_list<absl::string_view> allowed) {
+  for (const auto& [key, value] : object.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      const std::string name = key.size() > 40 ? key.substr(0, 40) + "..." : key;
+      return BadField("unknown_field",
+                      absl::StrCat("unknown field '", path, path.empty() ? "" : ".", name, "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool AllDigits(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A member that must be a string (required: present and not empty).
+absl::StatusOr<std::string> StringMember(const Json& object, const char* name,
+                                         absl::string_view path, bool required) {
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) {
+    if (required) return Missing(path);
+    return std::string();
+  }
+  if (!it->is_string()) return Invalid(path, "a string");
+  std::string value = it->get<std::string>();
+  if (required && value.empty()) return Missing(path);
+  return value;
+}
+
+absl::StatusOr<common::v1::Address> ParseShippingAddress(const Json& json) {
+  if (!json.is_object()) return Invalid("shipping_address", "an object");
+  if (auto s = OnlyFields(json, "shipping_address",
+                          {"name", "line1", "line2", "city", "region", "postal_code", "country"});
+      !s.ok()) {
+    return s;
+  }
+  struct Member {
+    const char* name;
+    bool required;
+    void (common::v1::Address::*set)(const std::string&);
+  };
+  static constexpr Member kMembers[] = {
+      {"name", true, &common::v1::Address::set_name},
+      {"line1", true, &common::v1::Address::set_line1},
+      {"line2", false, &common::v1::Address::set_line2},
+      {"city", true, &common::v1::Address::set_city},
+      {"region", false, &common::v1::Address::set_region},
+      {"postal_code", false, &common::v1::Address::set_postal_code},
+      {"country", true, &common::v1::Address::set_country},
+  };
+  common::v1::Address address;
+  for (const Member& m : kMembers) {
+    auto value = StringMember(json, m.name, absl::StrCat("shipping_address.", m.name), m.required);
+    if (!value.ok()) return value.status();
+    (address.*m.set)(*value);
+  }
+  return address;
+}
+
+absl::StatusOr<int32_t> IntMember(const Json& object, const char* name, absl::string_view path,
+                                  int64_t min, int64_t max) {
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) return Missing(path);
+  const std::string range = absl::StrCat("an integer from ", min, " to ", max);
+  if (!it->is_number_integer()) return Invalid(path, range);
+  if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(max)) {
+    return Invalid(path, range);
+  }
+  const int64_t v = it->get<int64_t>();
+  if (v < min || v > max) return Invalid(path, range);
+  return static_cast<int32_t>(v);
+}
+
+// payment.card. Formats only; Luhn, expiry and brand are the payment service's to check.
+// Messages name the field and never repeat what was sent.
+absl::StatusOr<common::v1::Card> ParseCard(const Json& payment) {
+  if (!payment.is_object()) return Invalid("payment", "an object");
+  if (auto s = OnlyFields(payment, "payment", {"card"}); !s.ok()) return s;
+  auto it = payment.find("card");
+  if (it == payment.end() || it->is_null()) return Missing("payment.card");
+  const Json& card = *it;
+  if (!card.is_object()) return Invalid("payment.card", "an object");
+  if (auto s = OnlyFields(card, "payment.card", {"number", "exp_month", "exp_year", "cvc"});
+      !s.ok()) {
+    return s;
+  }
+  common::v1::Card out;
+  auto number = StringMember(card, "number", "payment.card.number", true);
+  if (!number.ok()) return number.status();
+  if (number->size() < 12 || number->size() > 19 || !AllDigits(*number)) {
+    return Invalid("payment.card.number", "a string of 12 to 19 digits");
+  }
+  out.set_number(*std::move(number));
+  auto month = IntMember(card, "exp_month", "payment.card.exp_month", 1, 12);
+  if (!month.ok()) return month.status();
+  out.set_exp_month(*month);
+  auto year = IntMember(card, "exp_year", "payment.card.exp_year", 2000, 2199);
+  if (!year.ok()) return year.status();
+  out.set_exp_year(*year);
+  auto cvc = StringMember(card, "cvc", "payment.card.cvc", true);
+  if (!cvc.ok()) return cvc.status();
+  if (cvc->size() < 3 || cvc->size() > 4 || !AllDigits(*cvc)) {
+    return Invalid("payment.card.cvc", "a string of 3 or 4 digits");
+  }
+  out.set_cvc(*std::move(cvc));
+  return out;
+}
+
+struct CheckoutBody {
+  common::v1::Address address;  // when no address_id
+  std::string address_id;
+  common::v1::Card card;
+};
+
+absl::StatusOr<CheckoutBody> ParseCheckoutBody(const Json& body) {
+  if (auto s = OnlyFields(body, "", {"shipping_address", "address_id", "payment"}); !s.ok()) {
+    return s;
+  }
+  CheckoutBody out;
+  const bool has_address = body.contains("shipping_address") && !body["shipping_address"].is_null();
+  const bool has_address_id = body.contains("address_id") && !body["address_id"].is_null();
+  if (has_address && has_address_id) {
+    return BadField("invalid_field", "give either 'shipping_address' or 'address_id', not both");
+  }
+  if (!has_address && !has_address_id) {
+    return BadField("missing_field", "'shipping_address' or 'address_id' is required");
+  }
+  if (has_address) {
+    auto address = ParseShippingAddress(body["shipping_address"]);
+    if (!address.ok()) return address.status();
+    out.address = *std::move(address);
+  } else {
+    auto id = StringMember(body, "address_id", "address_id", true);
+    if (!id.ok()) return id.status();
+    if (id->size() > kMaxAddressIdLength) {
+      return Invalid("address_id", absl::StrCat("at most ", kMaxAddressIdLength, " characters"));
+    }
+    out.address_id = *std::move(id);
+  }
+  auto payment = body.find("payment");
+  if (payment == body.end() || payment->is_null()) return Missing("payment");
+  auto card = ParseCard(*payment);
+  if (!card.ok()) return card.status();
+  out.card = *std::move(card);
+  return out;
+}
+
+const char* StatusName(checkout::v1::OrderStatus status) {
+  switch (status) {
+    case checkout::v1::ORDER_STATUS_PAID:
+      return "paid";
+    case checkout::v1::ORDER_STATUS_FAILED:
+      return "failed";
+    case checkout::v1::ORDER_STATUS_PENDING:
+      return "pending";
+    default:
+      return "unknown";
+  }
+}
+
+std::string IsoTime(int64_t unix_ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(unix_ms),
+                          absl::UTCTimeZone());
+}
+
+void FillOrderJson(const Order& o, Json& out, bool with_history) {
+  out["id"] = o.id();
+  out["status"] = StatusName(o.status());
+  Json& items = out["items"] = Json::array();
+  items.get_ref<Json::array_t&>().reserve(o.items_size());
+  for (const auto& line : o.items()) {
+    Json& item = items.emplace_back(Json::object());
+    item["product_id"] = line.product_id();
+    item["name"] = line.name();
+    item["quantity"] = line.quantity();
+    item["unit_price"] = MoneyJson(line.unit_price());
+    item["line_total"] = MoneyJson(line.line_total());
+  }
+  out["subtotal"] = MoneyJson(o.subtotal());
+  out["shipping"] = MoneyJson(o.shipping());
+  out["tax"] = MoneyJson(o.tax());
+  out["total"] = MoneyJson(o.total());
+  Json& address = out["shipping_address"] = Json::object();
+  const common::v1::Address& a = o.shipping_address();
+  if (!a.id().empty()) address["id"] = a.id();
+  address["name"] = a.name();
+  address["line1"] = a.line1();
+  address["line2"] = a.line2();
+  address["city"] = a.city();
+  address["region"] = a.region();
+  address["postal_code"] = a.postal_code();
+  address["country"] = a.country();
+  out["failure_code"] = o.failure_code();
+  out["card_brand"] = o.card_brand();
+  out["card_last4"] = o.card_last4();
+  out["created_at"] = IsoTime(o.created_at_unix_ms());
+  if (with_history) {
+    Json& history = out["history"] = Json::array();
+    for (const auto& change : o.history()) {
+      Json& h = history.emplace_back(Json::object());
+      h["status"] = StatusName(change.status());
+      h["step"] = change.step();
+      h["detail"] = change.detail();
+      h["at"] = IsoTime(change.at_unix_ms());
+    }
+  }
+}
+
+Json OrderJson(const Order& o, bool with_history) {
+  Json out = Json::object();
+  FillOrderJson(o, out, with_history);
+  return out;
+}
+
+HttpResponse NoStore(HttpResponse response) {
+  response.Header("Cache-Control", "no-store");
+  return response;
+}
+
+void CallPlaceOrder(Backends& backends, const GatewayConfig& config,
+                    checkout::v1::PlaceOrderRequest rpc, Respond respond) {
+  using Call = BackendCall<checkout::v1::PlaceOrderRequest, Order>;
+  // The saga may take longer than one ordinary backend call: the whole request's budget.
+  CallBackend<checkout::v1::PlaceOrderRequest, Order>(
+      config.request_timeout, [&](Call& call) { call.request = std::move(rpc); },
+      [&backends](Call& call, auto done) {
+        backends.checkout->async()->PlaceOrder(call.ctx.get(), &call.request, &call.response,
+                                               std::move(done));
+      },
+      [](const absl::Status& status, Order& order) {
+        if (!status.ok()) return NoStore(ErrorResponse(status));
+        HttpResponse response = JsonResponse(201, OrderJson(order, /*with_history=*/false));
+        response.Header("Location", absl::StrCat("/api/v1/orders/", order.id()));
+        return NoStore(std::move(response));
+      },
+      std::move(respond));
+}
+
+void PlaceOrder(Backends& backends, const GatewayConfig& config, const FingerprintKey& key,
+                const HttpRequest& http, Respond respond) {
+  const std::string idempotency_key(http.Header("idempotency-key"));
+  if (idempotency_key.empty()) {
+    return respond(
+        ErrorResponse(400, "idempotency_key_required", "the Idempotency-Key header is required"));
+  }
+  if (!IsIdempotencyKey(idempotency_key)) {
+    return respond(ErrorResponse(
+        400, "invalid_idempotency_key",
+        absl::StrCat("the Idempotency-Key header must be 1 to ", kMaxIdempotencyKeyLength,
+                     " characters of A-Z, a-z, 0-9, '-', '_', '.', ':'")));
+  }
+  auto body = ParseJsonObject(http);
+  if (!body.ok()) return respond(ErrorResponse(body.status()));
+  auto parsed = ParseCheckoutBody(*body);
+  if (!parsed.ok()) return respond(ErrorResponse(parsed.status()));
+
+  checkout::v1::PlaceOrderRequest rpc;
+  rpc.set_idempotency_key(idempotency_key);
+  rpc.set_request_fingerprint(Fingerprint(key, *body));
+  *rpc.mutable_card() = std::move(parsed->card);
+  if (parsed->address_id.empty()) {
+    *rpc.mutable_shipping_address() = std::move(parsed->address);
+    return CallPlaceOrder(backends, config, std::move(rpc), std::move(respond));
+  }
+
+  // A saved address, looked up as the caller: someone else's id is 404 address_not_found.
+  using AddressCall = BackendCall<user::v1::GetAddressRequest, common::v1::Address>;
+  auto call = std::make_shared<AddressCall>();
+  call->ctx = NewClientContext(config.rpc_timeout);
+  call->call = CurrentCall();
+  call->request.set_id(parsed->address_id);
+  auto pending = std::make_shared<checkout::v1::PlaceOrderRequest>(std::move(rpc));
+  backends.user->async()->GetAddress(
+      call->ctx.get(), &call->request, &call->response,
+      [call, pending, &backends, &config, respond = std::move(respond)](grpc::Status status) {
+        ScopedCallContext scope(call->call);
+        absl::Status s = FromGrpcStatus(status);
+        if (!s.ok()) return respond(NoStore(ErrorResponse(s)));
+        *pending->mutable_shipping_address() = call->response;
+        CallPlaceOrder(backends, config, std::move(*pending), respond);
+      });
+}
+
+void ListOrders(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
+                Respond respond) {
+  checkout::v1::ListOrdersRequest rpc;
+  if (auto size = http.Query("page_size")) {
+    int value = 0;
+    if (!absl::SimpleAtoi(*size, &value) || value < 1 || value > kMaxPageSize) {
+      return respond(
+          ErrorResponse(400, "invalid_page_size",
+                        absl::StrCat("page_size must be an integer from 1 to ", kMaxPageSize)));
+    }
+    rpc.set_page_size(value);
+  }
+  if (auto token = http.Query("page_token")) rpc.set_page_token(*token);
+  using Call = BackendCall<checkout::v1::ListOrdersRequest, checkout::v1::ListOrdersResponse>;
+  CallBackend<checkout::v1::ListOrdersRequest, checkout::v1::ListOrdersResponse>(
+      config.rpc_timeout, [&](Call& call) { call.request = std::move(rpc); },
+      [&backends](Call& call, auto done) {
+        backends.checkout->async()->ListOrders(call.ctx.get(), &call.request, &call.response,
+                                               std::move(done));
+      },
+      [](const absl::Status& status, checkout::v1::ListOrdersResponse& reply) {
+        if (!status.ok()) return NoStore(ErrorResponse(status));
+        Json out = Json::object();
+        Json& orders = out["orders"] = Json::array();
+        orders.get_ref<Json::array_t&>().reserve(reply.orders_size());
+        for (const auto& o : reply.orders()) {
+          FillOrderJson(o, orders.emplace_back(Json::object()), /*with_history=*/false);
+        }
+        out["next_page_token"] = reply.next_page_token();
+        return NoStore(JsonResponse(200, out));
+      },
+      std::move(respond));
+}
+
+void GetOrder(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
+              Respond respond) {
+  using Call = BackendCall<checkout::v1::GetOrderRequest, Order>;
+  const std::string id = http.Param("id");
+  CallBackend<checkout::v1::GetOrderRequest, Order>(
+      config.rpc_timeout, [&](Call& call) { call.request.set_id(id); },
+      [&backends](Call& call, auto done) {
+        backends.checkout->async()->GetOrder(call.ctx.get(), &call.request, &call.response,
+                                             std::move(done));
+      },
+      [](const absl::Status& status, Order& order) {
+        if (!status.ok()) return NoStore(ErrorResponse(status));
+        return NoStore(JsonResponse(200, OrderJson(order, /*with_history=*/true)));
+      },
+      std::move(respond));
+}
+
+}  // namespace
+
+void RegisterCheckoutRoutes(Router& router, Backends& backends, const GatewayConfig& config) {
+  if (sodium_init() < 0) std::abort();  // no libsodium: nothing safe can be done
+  auto key = std::make_shared<const FingerprintKey>(DeriveFingerprintKey(config.jwt_secret));
+  router.AddAsync(
+      http::verb::post, "/api/v1/checkout",
+      [&backends, &config, key](const HttpRequest& r, Respond done) {
+        PlaceOrder(backends, config, *key, r, std::move(done));
+      },
+      AuthPolicy::kRequired);
+  router.AddAsync(
+      http::verb::get, "/api/v1/orders",
+      [&backends, &config](const HttpRequest& r, Respond done) {
+        ListOrders(backends, config, r, std::move(done));
+      },
+      AuthPolicy::kRequired);
+  router.AddAsync(
+      http::verb::get, "/api/v1/orders/{id}",
+      [&backends, &config](const HttpRequest& r, Respond done) {
+        GetOrder(backends, config, r, std::move(done));
+      },
+      AuthPolicy::kRequired);
+}
 
 }  // namespace mercato::gateway
