@@ -1,24 +1,85 @@
 #include "gateway/static_files.h"
 
 #include <sodium.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace mercato::gateway {
 namespace {
+
+constexpr char kAssetsDir[] = "/assets/";
+
+// Only this origin may supply scripts, styles, images, fonts and API calls; no plugins, no
+// <base> tricks, no framing (clickjacking), forms post back here only.
+constexpr char kContentSecurityPolicy[] =
+    "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'";
+
+std::string Hex(const unsigned char* digest, size_t size) {
+  std::string hex(size * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), digest, size);
+  hex.pop_back();
+  return hex;
+}
 
 std::string Etag(const std::string& content) {
   unsigned char digest[16];
   crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(content.data()),
                      content.size(), nullptr, 0);
-  char hex[sizeof digest * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return absl::StrCat("\"", hex, "\"");
+  return absl::StrCat("\"", Hex(digest, sizeof digest), "\"");
+}
+
+bool IsCompressible(const std::string& content_type) {
+  return absl::StartsWith(content_type, "text/") ||
+         absl::StartsWith(content_type, "application/json") ||
+         absl::StartsWith(content_type, "application/manifest+json") ||
+         absl::StartsWith(content_type, "image/svg+xml");
+}
+
+// The gzip (RFC 1952) encoding of `content` at the best compression level: this runs once per
+// file at start-up, so the smallest output is worth the time. Empty on failure.
+std::string Gzip(const std::string& content) {
+  z_stream stream{};
+  // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
+  if (deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
+    return "";
+  }
+  std::string out(deflateBound(&stream, content.size()), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(content.data()));
+  stream.avail_in = static_cast<uInt>(content.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  const int result = deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return result == Z_STREAM_END ? out : std::string();
+}
+
+// The q-value of one Accept-Encoding element's parameters ("q=0.5"); 1 when absent.
+bool QualityIsPositive(absl::string_view params) {
+  for (absl::string_view param : absl::StrSplit(params, ';')) {
+    param = absl::StripAsciiWhitespace(param);
+    if (param.size() < 2 || absl::AsciiStrToLower(param.substr(0, 2)) != "q=") continue;
+    absl::string_view value = absl::StripAsciiWhitespace(param.substr(2));
+    // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ): zero is "0", "0.", "0.0"...
+    if (value.empty()) return false;
+    for (char c : value) {
+      if (c != '0' && c != '.') return true;
+    }
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -42,6 +103,38 @@ std::string ContentTypeFor(const std::string& path) {
   return it == types.end() ? "application/octet-stream" : it->second;
 }
 
+bool AcceptsGzip(std::string_view accept_encoding) {
+  std::optional<bool> gzip;
+  std::optional<bool> any;
+  for (absl::string_view element :
+       absl::StrSplit(absl::string_view(accept_encoding.data(), accept_encoding.size()), ',')) {
+    const size_t semicolon = element.find(';');
+    const std::string coding =
+        absl::AsciiStrToLower(absl::StripAsciiWhitespace(element.substr(0, semicolon)));
+    const bool positive =
+        semicolon == absl::string_view::npos || QualityIsPositive(element.substr(semicolon + 1));
+    if (coding == "gzip" || coding == "x-gzip") {
+      gzip = gzip.value_or(false) || positive;
+    } else if (coding == "*") {
+      any = positive;
+    }
+  }
+  return gzip.has_value() ? *gzip : any.value_or(false);
+}
+
+bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag) {
+  absl::string_view wanted(etag.data(), etag.size());
+  absl::ConsumePrefix(&wanted, "W/");
+  for (absl::string_view candidate :
+       absl::StrSplit(absl::string_view(if_none_match.data(), if_none_match.size()), ',')) {
+    candidate = absl::StripAsciiWhitespace(candidate);
+    if (candidate == "*") return true;
+    absl::ConsumePrefix(&candidate, "W/");
+    if (!candidate.empty() && candidate == wanted) return true;
+  }
+  return false;
+}
+
 absl::StatusOr<StaticFiles> StaticFiles::Load(const std::string& root) {
   StaticFiles files;
   if (root.empty()) return files;
@@ -50,37 +143,91 @@ absl::StatusOr<StaticFiles> StaticFiles::Load(const std::string& root) {
   if (!fs::is_directory(root, ec)) {
     return absl::NotFoundError(absl::StrCat("web root ", root, " is not a directory"));
   }
+  std::map<std::string, std::string> contents;  // sorted, so the assets version is stable
   for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
     if (!it->is_regular_file()) continue;
     std::ifstream in(it->path(), std::ios::binary);
     std::ostringstream content;
     content << in.rdbuf();
-    const std::string url = "/" + fs::relative(it->path(), root).generic_string();
-    File file;
-    file.content = content.str();
-    file.content_type = ContentTypeFor(url);
-    file.etag = Etag(file.content);
-    file.cache_control =
-        absl::EndsWith(url, ".html") ? "no-cache" : "public, max-age=3600";
-    files.files_[url] = std::move(file);
+    contents["/" + fs::relative(it->path(), root).generic_string()] = content.str();
   }
   if (ec) return absl::InternalError(absl::StrCat("reading ", root, ": ", ec.message()));
+
+  // One version for everything under assets/: a hash of their names and contents.
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, crypto_generichash_BYTES);
+  bool has_assets = false;
+  for (const auto& [url, content] : contents) {
+    if (!absl::StartsWith(url, kAssetsDir)) continue;
+    has_assets = true;
+    for (const std::string* part : {&url, &content}) {
+      crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(part->data()),
+                                part->size() + 1);  // with the terminating NUL as a separator
+    }
+  }
+  unsigned char digest[crypto_generichash_BYTES];
+  crypto_generichash_final(&state, digest, sizeof digest);
+  const std::string versioned_dir =
+      has_assets ? absl::StrCat(kAssetsDir, Hex(digest, 6), "/") : std::string();
+  if (has_assets) files.assets_prefix_ = versioned_dir.substr(0, versioned_dir.size() - 1);
+
+  auto add = [&files](const std::string& url, std::string content, std::string cache_control) {
+    File file;
+    file.content = std::move(content);
+    file.content_type = ContentTypeFor(url);
+    file.is_html = absl::EndsWith(url, ".html");
+    file.etag = Etag(file.content);
+    file.cache_control = std::move(cache_control);
+    if (IsCompressible(file.content_type)) {
+      std::string gzip = Gzip(file.content);
+      if (!gzip.empty() && gzip.size() < file.content.size()) {
+        file.gzip_etag = Etag(gzip);
+        file.gzip_content = std::move(gzip);
+      }
+    }
+    files.files_[url] = std::move(file);
+  };
+  for (auto& [url, content] : contents) {
+    if (absl::EndsWith(url, ".html")) {
+      if (has_assets) {
+        content = absl::StrReplaceAll(
+            content, {{absl::StrCat("\"", kAssetsDir), absl::StrCat("\"", versioned_dir)}});
+      }
+      add(url, std::move(content), "no-cache");
+    } else if (absl::StartsWith(url, kAssetsDir)) {
+      add(absl::StrCat(versioned_dir, url.substr(sizeof kAssetsDir - 1)), content,
+          "public, max-age=31536000, immutable");
+      add(url, std::move(content), "no-cache");
+    } else {
+      add(url, std::move(content), "public, max-age=3600");
+    }
+  }
   return files;
 }
 
 HttpResponse StaticFiles::Respond(const File& file, const HttpRequest& request) const {
+  const bool gzip =
+      !file.gzip_content.empty() && AcceptsGzip(request.Header(http::field::accept_encoding));
+  const std::string& etag = gzip ? file.gzip_etag : file.etag;
   HttpResponse response;
   response.content_type = file.content_type;
-  response.Header("ETag", file.etag);
+  response.Header("ETag", etag);
   response.Header("Cache-Control", file.cache_control);
+  // Caches must key the response on Accept-Encoding whenever there is a choice to make.
+  if (!file.gzip_content.empty()) response.Header("Vary", "Accept-Encoding");
   response.Header("X-Content-Type-Options", "nosniff");
-  if (request.Header(http::field::if_none_match) == file.etag) {
+  if (file.is_html) {
+    response.Header("Content-Security-Policy", kContentSecurityPolicy);
+    response.Header("Referrer-Policy", "same-origin");
+  }
+  if (IfNoneMatchMatches(request.Header(http::field::if_none_match), etag)) {
     response.status = 304;
     response.content_type.clear();
     return response;
   }
-  response.body = file.content;
+  if (gzip) response.Header("Content-Encoding", "gzip");
+  response.body = gzip ? file.gzip_content : file.content;
   return response;
 }
 
