@@ -1,0 +1,125 @@
+{{- define "mercato.fullname" -}}
+{{- include "mercato-lib.names.fullname" . -}}
+{{- end -}}
+
+{{/* "<fullname>-<name>", e.g. mercato-catalog. Call with (dict "ctx" $ "name" "catalog"). */}}
+{{- define "mercato.name" -}}
+{{- include "mercato-lib.names.component" . -}}
+{{- end -}}
+
+{{- define "mercato.labels" -}}
+{{- include "mercato-lib.labels.standard" . -}}
+{{- end -}}
+
+{{- define "mercato.selectorLabels" -}}
+{{- include "mercato-lib.labels.selector" . -}}
+{{- end -}}
+
+{{/* Labels every pod of the release carries: what the release-wide NetworkPolicies select. */}}
+{{- define "mercato.releaseSelector" -}}
+app.kubernetes.io/part-of: mercato
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* Secret holding jwt-secret, admin-email, admin-password, payment-fingerprint-key. */}}
+{{- define "mercato.appSecretName" -}}
+{{- .Values.secrets.existingSecret | default (printf "%s-secrets" (include "mercato.fullname" .)) -}}
+{{- end -}}
+
+{{/* The chart's own Secret of datastore URLs and bundled-datastore passwords. */}}
+{{- define "mercato.datastoreSecretName" -}}
+{{- printf "%s-datastores" (include "mercato.fullname" .) -}}
+{{- end -}}
+
+{{- define "mercato.databaseSecretName" -}}
+{{- if and (not .Values.postgresql.enabled) .Values.externalDatabase.existingSecret -}}
+{{- .Values.externalDatabase.existingSecret -}}
+{{- else -}}
+{{- include "mercato.datastoreSecretName" . -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "mercato.redisSecretName" -}}
+{{- if and (not .Values.redis.enabled) .Values.externalRedis.existingSecret -}}
+{{- .Values.externalRedis.existingSecret -}}
+{{- else -}}
+{{- include "mercato.datastoreSecretName" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether the chart renders <fullname>-datastores. */}}
+{{- define "mercato.datastoreSecretNeeded" -}}
+{{- if or .Values.postgresql.enabled .Values.redis.enabled (not .Values.externalDatabase.existingSecret) (not .Values.externalRedis.existingSecret) -}}true{{- end -}}
+{{- end -}}
+
+{{/* Seconds the drain may take: preStop delay, then MERCATO_SHUTDOWN_GRACE_MS, then a margin. */}}
+{{- define "mercato.terminationGracePeriodSeconds" -}}
+{{- $graceS := div (add (int .Values.shutdown.graceMs) 999) 1000 -}}
+{{- add (int .Values.shutdown.preStopSeconds) $graceS (int .Values.shutdown.marginSeconds) -}}
+{{- end -}}
+
+{{- define "mercato.preStop" -}}
+{{- $mode := .Values.shutdown.preStopMode -}}
+{{- if eq $mode "auto" -}}
+{{- $mode = ternary "sleep" "exec" (semverCompare ">=1.30-0" .Capabilities.KubeVersion.Version) -}}
+{{- end -}}
+{{- if eq $mode "sleep" }}
+sleep:
+  seconds: {{ int .Values.shutdown.preStopSeconds }}
+{{- else }}
+exec:
+  command: ["sleep", "{{ int .Values.shutdown.preStopSeconds }}"]
+{{- end }}
+{{- end -}}
+
+{{/*
+The non-secret settings of one service, as its ConfigMap's data. Ports and addresses come from
+the topology; <service>.config adds the rest (validated in _validate.tpl).
+Call with (dict "ctx" $ "svc" "catalog").
+*/}}
+{{- define "mercato.configData" -}}
+{{- $ctx := .ctx -}}
+{{- $topology := include "mercato.topology" $ctx | fromYaml -}}
+{{- $t := get $topology .svc -}}
+{{- $data := dict -}}
+{{- if eq $t.kind "http" -}}
+{{- $_ := set $data "MERCATO_HTTP_PORT" (toString $t.port) -}}
+{{- else -}}
+{{- $_ := set $data "MERCATO_GRPC_PORT" (toString $t.port) -}}
+{{- end -}}
+{{- $_ := set $data "MERCATO_ADMIN_PORT" (toString $t.adminPort) -}}
+{{- $_ := set $data "MERCATO_LOG_LEVEL" (toString $ctx.Values.logLevel) -}}
+{{- $_ := set $data "MERCATO_SHUTDOWN_GRACE_MS" (toString (int $ctx.Values.shutdown.graceMs)) -}}
+{{- range $t.calls -}}
+{{- $callee := get $topology . -}}
+{{- $_ := set $data (printf "MERCATO_%s_ADDR" (upper .)) (printf "%s:%v" (include "mercato.name" (dict "ctx" $ctx "name" .)) $callee.port) -}}
+{{- end -}}
+{{- range $k, $v := (get $ctx.Values .svc).config -}}
+{{- $_ := set $data $k (toString $v) -}}
+{{- end -}}
+{{- toYaml $data -}}
+{{- end -}}
+
+{{/* Pod labels and annotations the service-mesh toggles add. Call with the root context. */}}
+{{- define "mercato.meshPodLabels" -}}
+{{- if .Values.istio.enabled }}
+sidecar.istio.io/inject: "true"
+{{- end }}
+{{- end -}}
+
+{{- define "mercato.meshPodAnnotations" -}}
+{{- $drain := add (int .Values.shutdown.preStopSeconds) (div (add (int .Values.shutdown.graceMs) 999) 1000) -}}
+{{- if .Values.istio.enabled }}
+# The sidecar starts before and outlives the service's own drain.
+proxy.istio.io/config: '{"holdApplicationUntilProxyStarts": true, "terminationDrainDuration": "{{ $drain }}s"}'
+{{- end }}
+{{- if .Values.linkerd.enabled }}
+linkerd.io/inject: enabled
+config.alpha.linkerd.io/proxy-wait-before-exit-seconds: "{{ $drain }}"
+{{- end }}
+{{- end -}}
+
+{{/* What the checksum/secret annotation covers: the chart-managed secret values. */}}
+{{- define "mercato.secretChecksumInput" -}}
+{{- toYaml (list .Values.secrets .Values.postgresql.auth .Values.redis.auth .Values.externalDatabase .Values.externalRedis.url .Values.externalRedis.existingSecret) -}}
+{{- end -}}

@@ -1,0 +1,83 @@
+{{/*
+How the services fit together: ports, datastores, which service calls which, the variables each
+reads and which of them come from Secrets. A copy of deploy/services.json (the single source of
+truth) in the form the templates need; tests/deploy/check.py fails when the two differ.
+
+  {{- $topology := include "mercato.topology" . | fromYaml }}
+*/}}
+{{- define "mercato.topology" -}}
+catalog:
+  kind: grpc
+  port: 50051
+  adminPort: 9101
+  database: catalog
+  redis: false
+  calls: []
+  env: [MERCATO_DATABASE_URL, MERCATO_DB_POOL_SIZE, MERCATO_CATALOG_SEED, MERCATO_RESERVATION_TTL_S, MERCATO_RESERVATION_MAX_TTL_S, MERCATO_RESERVATION_SWEEP_MS, MERCATO_RESERVATION_SWEEP_BATCH]
+  secretEnv:
+    MERCATO_DATABASE_URL: {secret: database, key: catalog-database-url}
+cart:
+  kind: grpc
+  port: 50052
+  adminPort: 9102
+  database: ""
+  redis: true
+  calls: [catalog]
+  env: [MERCATO_REDIS_URL, MERCATO_REDIS_POOL_SIZE, MERCATO_REDIS_CONNECT_TIMEOUT_MS, MERCATO_REDIS_COMMAND_TIMEOUT_MS, MERCATO_CATALOG_ADDR, MERCATO_CART_CURRENCY]
+  secretEnv:
+    MERCATO_REDIS_URL: {secret: redis, key: redis-url}
+user:
+  kind: grpc
+  port: 50053
+  adminPort: 9103
+  database: users
+  redis: false
+  calls: []
+  env: [MERCATO_DATABASE_URL, MERCATO_DB_POOL_SIZE, MERCATO_JWT_SECRET, MERCATO_ACCESS_TOKEN_TTL_S, MERCATO_REFRESH_TOKEN_TTL_S, MERCATO_ADMIN_EMAIL, MERCATO_ADMIN_PASSWORD]
+  secretEnv:
+    MERCATO_DATABASE_URL: {secret: database, key: users-database-url}
+    MERCATO_JWT_SECRET: {secret: app, key: jwt-secret}
+    MERCATO_ADMIN_EMAIL: {secret: app, key: admin-email}
+    MERCATO_ADMIN_PASSWORD: {secret: app, key: admin-password}
+checkout:
+  kind: grpc
+  port: 50054
+  adminPort: 9104
+  database: checkout
+  redis: false
+  calls: [catalog, cart, payment]
+  env: [MERCATO_DATABASE_URL, MERCATO_DB_POOL_SIZE, MERCATO_CATALOG_ADDR, MERCATO_CART_ADDR, MERCATO_PAYMENT_ADDR]
+  secretEnv:
+    MERCATO_DATABASE_URL: {secret: database, key: checkout-database-url}
+payment:
+  kind: grpc
+  port: 50055
+  adminPort: 9105
+  database: payment
+  redis: false
+  calls: []
+  env: [MERCATO_DATABASE_URL, MERCATO_DB_POOL_SIZE, MERCATO_PAYMENT_FINGERPRINT_KEY, MERCATO_PAYMENT_MAX_AMOUNT]
+  secretEnv:
+    MERCATO_DATABASE_URL: {secret: database, key: payment-database-url}
+    MERCATO_PAYMENT_FINGERPRINT_KEY: {secret: app, key: payment-fingerprint-key}
+gateway:
+  kind: http
+  port: 8080
+  adminPort: 9100
+  database: ""
+  redis: false
+  calls: [catalog, cart, user, checkout]
+  env: [MERCATO_HTTP_PORT, MERCATO_ADMIN_PORT, MERCATO_BIND_ADDRESS, MERCATO_LOG_LEVEL, MERCATO_IO_THREADS, MERCATO_HANDLER_THREADS, MERCATO_MAX_IN_FLIGHT, MERCATO_MAX_HEADER_BYTES, MERCATO_MAX_BODY_BYTES, MERCATO_REQUEST_TIMEOUT_MS, MERCATO_RPC_TIMEOUT_MS, MERCATO_IDLE_TIMEOUT_MS, MERCATO_SHUTDOWN_GRACE_MS, MERCATO_ACCESS_LOG, MERCATO_WEB_ROOT, MERCATO_CATALOG_ADDR, MERCATO_CART_ADDR, MERCATO_USER_ADDR, MERCATO_CHECKOUT_ADDR, MERCATO_JWT_SECRET, MERCATO_JWT_CLOCK_SKEW_S]
+  secretEnv:
+    MERCATO_JWT_SECRET: {secret: app, key: jwt-secret}
+{{- end -}}
+
+{{/* Variables every gRPC service reads (services.json: common_grpc_env). */}}
+{{- define "mercato.commonGrpcEnv" -}}
+[MERCATO_GRPC_PORT, MERCATO_ADMIN_PORT, MERCATO_BIND_ADDRESS, MERCATO_SHUTDOWN_GRACE_MS, MERCATO_RPC_TIMEOUT_MS, MERCATO_LOG_LEVEL, MERCATO_WORKER_THREADS, MERCATO_MAX_IN_FLIGHT]
+{{- end -}}
+
+{{/* Service order in rendered output: callees before callers. */}}
+{{- define "mercato.serviceNames" -}}
+[catalog, cart, user, payment, checkout, gateway]
+{{- end -}}
