@@ -93,4 +93,16 @@ absl::StatusOr<int> ApplyMigrations(PgPool& pool, const std::vector<EmbeddedFile
   return applied;
 }
 
+absl::StatusOr<std::unique_ptr<PgPool>> OpenDatabase(PgPool::Options options,
+                                                     const std::vector<EmbeddedFile>& migrations) {
+  auto pool = PgPool::Create(std::move(options));
+  if (!pool.ok()) return pool.status();
+  auto applied = ApplyMigrations(**pool, migrations);
+  if (!applied.ok()) {
+    return absl::Status(applied.status().code(),
+                        absl::StrCat("migrations: ", applied.status().message()));
+  }
+  return pool;
+}
+
 }  // namespace mercato

@@ -19,4 +19,9 @@ namespace mercato {
 // Returns the number of migrations applied now (0 when the schema was current).
 absl::StatusOr<int> ApplyMigrations(PgPool& pool, const std::vector<EmbeddedFile>& files);
 
+// A service's start-up: connects the pool (checking the database is reachable) and brings
+// the schema up to date.
+absl::StatusOr<std::unique_ptr<PgPool>> OpenDatabase(PgPool::Options options,
+                                                     const std::vector<EmbeddedFile>& migrations);
+
 }  // namespace mercato
