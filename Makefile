@@ -1,5 +1,5 @@
 # Thin wrapper over scripts/ and CMake. `make run` and `make test` are all a newcomer needs.
-.PHONY: setup build run test bench test-unit test-integration test-e2e format clean
+.PHONY: setup build run test bench test-unit test-integration test-e2e test-deploy format clean
 
 JOBS ?= $(shell nproc)
 # Every service that has a CMakeLists.txt.
@@ -26,6 +26,10 @@ test:
 
 test-unit test-integration test-e2e: build
 	ctest --test-dir build -L $(subst test-,,$@) --output-on-failure
+
+# Helm chart and kustomize overlays, checked offline (no cluster): tests/deploy/run.
+test-deploy:
+	tests/deploy/run
 
 bench:
 	bench/run

@@ -287,7 +287,8 @@ def crd_schemas(ctx):
         cache.mkdir(parents=True, exist_ok=True)
         kinds = {}
         for module, version, files in CRD_SOURCES:
-            r = run(["go", "mod", "download", "-json", f"{module}@{version}"])
+            go = os.environ.get("MERCATO_GO", "go")
+            r = run([go, "mod", "download", "-json", f"{module}@{version}"])
             if r.returncode != 0:
                 ctx.error(f"go mod download {module}@{version} failed: {r.stderr or r.stdout}")
                 return {}
