@@ -102,7 +102,10 @@ export async function ordersView(ctx) {
     showPageError(ctx, e, 'Your orders could not be loaded');
     return;
   }
-  const orders = page.orders ?? [];
+  // A checkout that failed (declined card, out of stock) is recorded by the API with status
+  // "failed": an attempt, not an order the shopper placed, so the history leaves it out.
+  const orders = (page.orders ?? []).filter((order) => order.status !== 'failed');
+  const more = Boolean(page.next_page_token);
   ctx.show('Your orders', h('h1', null, 'Your orders'),
       orders.length ? h('ol', {class: 'order-list', 'aria-label': 'Orders, newest first'},
           orders.map((order) => h('li', {class: 'order-row', dataset: {orderId: order.id}},
@@ -115,8 +118,9 @@ export async function ordersView(ctx) {
                   pluralize((order.items ?? []).reduce((n, i) => n + i.quantity, 0), 'item',
                       'items')),
               h('strong', {class: 'order-total'}, formatMoney(order.total))))) :
-        h('p', {class: 'empty'}, 'You have no orders yet. ', h('a', {href: '/'}, 'Start shopping')),
-      orders.length ? pager(ctx, '/orders', page.next_page_token) : null);
+        h('p', {class: 'empty'}, more ? 'No orders on this page.' : 'You have no orders yet. ',
+            more ? null : h('a', {href: '/'}, 'Start shopping')),
+      orders.length || more ? pager(ctx, '/orders', page.next_page_token) : null);
 }
 
 export async function orderView(ctx) {
