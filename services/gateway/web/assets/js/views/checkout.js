@@ -9,7 +9,7 @@
 // dropped only when the attempt has a final answer (an order, or a definite refusal such as a
 // declined card); a changed form is a different request, so it gets a new key.
 import * as api from '../api.js';
-import {countryList, formatMoney} from '../format.js';
+import {countryList, countryName, formatMoney} from '../format.js';
 import {h, sleep} from '../dom.js';
 import {currentPath, navigate} from '../router.js';
 import {describeError, loading, messageArea, sentence, setMessage, showPageError} from './common.js';
@@ -67,7 +67,7 @@ export function estimate(subtotal) {
 
 function addressText(a) {
   return [a.name, a.line1, a.line2, [a.postal_code, a.city].filter(Boolean).join(' '), a.region,
-    a.country].filter(Boolean).join(', ');
+    countryName(a.country)].filter(Boolean).join(', ');
 }
 
 function field(id, label, attrs = {}) {
@@ -347,5 +347,6 @@ export async function checkoutView(ctx) {
   });
 
   ctx.show('Checkout', h('h1', null, 'Checkout'),
-      h('div', {class: 'checkout-layout'}, form, summary(cart)));
+      // The summary first: on a phone the total shows before the form, not after the button.
+      h('div', {class: 'checkout-layout'}, summary(cart), form));
 }
