@@ -46,6 +46,7 @@ describe('storefront', () => {
         await expectUrl(page, `${BASE}/categories/kitchen`);
         await expectText(page.locator('h1'), kitchen.name);
         await expectTexts(page.locator('.product-name'), page1.products.map((p) => p.name));
+        await screenshot(page, 'category');
         assert.ok(page1.next_page_token, 'kitchen has more than one page');
         const page2 = await apiOk('GET', '/api/v1/products?category=kitchen&page_size=12' +
           `&page_token=${encodeURIComponent(page1.next_page_token)}`);
