@@ -31,9 +31,30 @@ describe('storefront', () => {
         // --- home: categories and featured products, as the API lists them
         const {categories} = await apiOk('GET', '/api/v1/categories');
         const featured = (await apiOk('GET', '/api/v1/products?page_size=8')).products;
-        await page.goto(`${BASE}/`);
+        const assets = [];
+        page.on('response', (r) => {
+          if (new URL(r.url()).pathname.startsWith('/assets/')) assets.push(r);
+        });
+        const document = await page.goto(`${BASE}/`);
         await expectText(page.locator('h1'), 'Welcome to Mercato');
         assert.equal(await page.title(), 'Mercato');
+        // Served by the gateway: gzip, revalidated HTML with a strict CSP, versioned assets.
+        const headers = await document.allHeaders();
+        assert.deepEqual([headers['content-type'], headers['content-encoding'], headers.vary,
+          headers['cache-control'], headers['content-security-policy'],
+          headers['x-content-type-options'], headers['referrer-policy']],
+        ['text/html; charset=utf-8', 'gzip', 'Accept-Encoding', 'no-cache',
+          "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " +
+          "frame-ancestors 'none'", 'nosniff', 'same-origin']);
+        const script = await page.locator('script[type=module]').getAttribute('src');
+        assert.match(script, /^\/assets\/[0-9a-f]{12}\/js\/app\.js$/);
+        const app = assets.find((r) => new URL(r.url()).pathname === script);
+        assert.ok(app, 'app.js was loaded from its versioned URL');
+        assert.deepEqual([app.status(), (await app.allHeaders())['cache-control'],
+          (await app.allHeaders())['content-encoding']],
+        [200, 'public, max-age=31536000, immutable', 'gzip']);
+        assert.ok(assets.every((r) => r.url().startsWith(`${BASE}${script.slice(0, 21)}`)),
+            'every asset from the versioned directory');
         await expectTexts(page.locator('.categories a'), categories.map((c) => c.name));
         await expectTexts(page.locator('.product-grid .product-name'), featured.map((p) => p.name));
         await expectTexts(page.locator('.product-grid .price'), featured.map((p) => usd(p.price.amount)));
