@@ -281,7 +281,7 @@ void Shop(int port, const std::vector<std::string>& products, std::atomic<bool>&
 }
 
 TEST_F(CheckoutCrashTest, KillNineDuringCheckoutsLosesNothingAndChargesNothingTwice) {
-  constexpr int64_t kInitialStock = 400;
+  constexpr int64_t kInitialStock = 1500;
   std::vector<std::string> products;
   for (int i = 0; i < 4; ++i) {
     products.push_back(admin_->CreateProduct("Crash stock", 1000 + 500 * i, kInitialStock));
