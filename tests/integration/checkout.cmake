@@ -1,0 +1,6 @@
+# Checkout: PostgresCheckoutStore against a real PostgreSQL (one order per key under
+# concurrency, lease fencing, non-overlapping claims, the database's step guard, listing),
+# and the saga on it with simulated dependencies.
+mercato_test(checkout_store_integration_test LABEL integration
+  SOURCES checkout_store_test.cc
+  LIBS checkout_lib)
