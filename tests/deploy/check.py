@@ -1095,6 +1095,11 @@ def _widen_payment(docs):
 
 # (check, what is broken, how, the text the check must report)
 MUTATIONS = [
+    ("schema", "an unknown field",
+     lambda d: _container(d, "cart").update(imagePullPolicyy="Always"), "imagePullPolicyy"),
+    ("schema", "a wrong type",
+     lambda d: by_name(d, "Service", f"{RELEASE}-cart")["spec"]["ports"][0].update(
+         port="fifty"), "fifty"),
     ("policy", "writable root filesystem",
      lambda d: _container(d, "cart")["securityContext"].pop("readOnlyRootFilesystem"),
      "readOnlyRootFilesystem"),
@@ -1230,10 +1235,9 @@ def values_table():
             rows.append(f"\n### {sec}\n\n| Value | Description | Default |\n|---|---|---|")
             section = sec
         default = json.dumps(lookup(values, path))
-        if len(default) > 60:
-            default = "see values.yaml"
-        desc = desc.replace("|", "\\|")
-        rows.append(f"| `{path}` | {desc} | `{default}` |")
+        default = "(see values.yaml)" if len(default) > 60 else f"`{default}`"
+        desc = desc.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+        rows.append(f"| `{path}` | {desc} | {default} |")
     return "\n".join(rows).strip() + "\n"
 
 
