@@ -1,5 +1,5 @@
 # Thin wrapper over scripts/ and CMake. `make run` and `make test` are all a newcomer needs.
-.PHONY: setup build run test bench test-unit test-integration test-e2e test-deploy format clean
+.PHONY: setup build run test bench test-unit test-integration test-e2e test-deploy test-containers format clean
 
 JOBS ?= $(shell nproc)
 # Every service that has a CMakeLists.txt.
@@ -30,6 +30,15 @@ test-unit test-integration test-e2e: build
 # Helm chart and kustomize overlays, checked offline (no cluster): tests/deploy/run.
 test-deploy:
 	tests/deploy/run
+
+# Every image built (packaging the binaries of build/), the shop run with compose and tested
+# end to end, one backend stopped and brought back (tests/containers/run). Uses Docker if it
+# answers, else sets up podman (scripts/container-env). Gateway on 127.0.0.1:18080.
+test-containers:
+	@scripts/setup --check >/dev/null || scripts/setup
+	cmake --preset default
+	cmake --build build -j $(JOBS) --target $(SERVICES) mercato_healthcheck
+	tests/containers/run
 
 bench:
 	bench/run
