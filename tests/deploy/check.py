@@ -29,7 +29,6 @@ import re
 import shlex
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -762,8 +761,8 @@ def check_drift(ctx):
                 else:
                     path = (p.get("httpGet") or {}).get("path")
                     want = "/readyz" if probe == "readinessProbe" else "/healthz"
-                    if path != want or (p.get("httpGet") or {}).get("port") not in ("http",
-                                                                                     svc["port"]):
+                    port = (p.get("httpGet") or {}).get("port")
+                    if path != want or port not in ("http", svc["port"]):
                         ctx.error(f"{where}: {probe} must GET {want} on the http port")
             # The Service in front of it.
             own = [x for x in services if x["spec"].get("selector") and all(
@@ -952,8 +951,8 @@ def check_netpol(ctx):
                 ctx.error(f"{s.name}: Prometheus reaches {name}'s API port {svc['port']}")
             reach = allowed(policies, ns_labels, ingress, ep, svc["port"])
             if reach != (svc["kind"] == "http"):
-                ctx.error(f"{s.name}: the ingress controller {'reaches' if reach else 'cannot reach'}"
-                          f" {name}:{svc['port']}")
+                verb = "reaches" if reach else "cannot reach"
+                ctx.error(f"{s.name}: the ingress controller {verb} {name}:{svc['port']}")
         # Managed datastores: only their owners may reach their address ranges.
         for store, port, owners, cidr_key in (
                 ("postgresql", 5432, [n for n, v in SERVICES.items() if v["database"]],
@@ -1325,8 +1324,8 @@ def main(argv):
         took = time.time() - start
         status = "FAIL" if new else "PASS"
         failed |= bool(new)
-        summary.append(f"{status}  {name:8s} {took:6.1f} s" + (f"  ({len(new)} problems)"
-                                                              if new else ""))
+        problems = f"  ({len(new)} problems)" if new else ""
+        summary.append(f"{status}  {name:8s} {took:6.1f} s{problems}")
     print("\n=== test-deploy summary (scenarios: " +
           ", ".join(s.name for s in ctx.scenarios) + ")")
     print("\n".join(summary))

@@ -43,6 +43,15 @@ def metrics(port):
     return out
 
 
+CHECKOUT = {
+    "shipping_address": {"name": "Load", "line1": "1 Main St", "line2": "",
+                         "city": "Springfield", "region": "IL", "postal_code": "62701",
+                         "country": "US"},
+    "payment": {"card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030,
+                         "cvc": "123"}},
+}
+
+
 class Shopper(threading.Thread):
     """One signed-in customer doing what customers do, as fast as the shop answers."""
 
@@ -110,13 +119,8 @@ class Shopper(threading.Thread):
             elif r < 0.93:
                 self.sign_in()  # a sign-in: argon2id, the user service's expensive call
             else:
-                self.call("POST", "/api/v1/checkout", {
-                    "shipping_address": {"name": "Load", "line1": "1 Main St", "line2": "",
-                                         "city": "Springfield", "region": "IL",
-                                         "postal_code": "62701", "country": "US"},
-                    "payment": {"card": {"number": "4242424242424242", "exp_month": 12,
-                                         "exp_year": 2030, "cvc": "123"}}},
-                    headers={"Idempotency-Key": str(uuid.uuid4())})
+                self.call("POST", "/api/v1/checkout", CHECKOUT,
+                          headers={"Idempotency-Key": str(uuid.uuid4())})
 
 
 class SignInLoop(threading.Thread):
