@@ -107,7 +107,21 @@ def scenarios():
         "postgresql": {"enabled": True}, "redis": {"enabled": True}})))
     out.append(Scenario("kustomize:prod", "kustomize", K8S / "overlays/prod", deep_merge(common, {
         "postgresql": {"enabled": False}, "redis": {"enabled": False}, "production": True})))
+    # overlays/dev plus the optional components (deploy/k8s/components), as test fixtures.
+    for mesh in ("istio", "linkerd"):
+        out.append(Scenario(f"kustomize:dev-{mesh}", "kustomize",
+                            ROOT / f"tests/deploy/overlays/dev-{mesh}", deep_merge(common, {
+                                "postgresql": {"enabled": True}, "redis": {"enabled": True},
+                                "serviceMonitor": {"enabled": True}, mesh: {"enabled": True}})))
     return out
+
+
+# Pairs that must render the same objects: a kustomize scenario and the chart's values for it.
+PARITY = [
+    ("kustomize:dev", []),
+    ("kustomize:dev-istio", ["istio.enabled=true", "serviceMonitor.enabled=true"]),
+    ("kustomize:dev-linkerd", ["linkerd.enabled=true", "serviceMonitor.enabled=true"]),
+]
 
 
 # --- YAML -----------------------------------------------------------------------------------
@@ -993,10 +1007,14 @@ def essentials(d, docs):
     spec = copy.deepcopy(d.get("spec"))
     if kind in ("Deployment", "StatefulSet"):
         tpl = spec["template"]
-        tpl["metadata"] = {"labels": {k: v for k, v in tpl["metadata"]["labels"].items()
-                                      if k in ("app.kubernetes.io/name",
-                                               "app.kubernetes.io/instance",
-                                               "app.kubernetes.io/component")}}
+        mesh = ("sidecar.istio.io/", "proxy.istio.io/", "linkerd.io/", "config.linkerd.io/",
+                "config.alpha.linkerd.io/")
+        tpl["metadata"] = {
+            "labels": {k: v for k, v in tpl["metadata"]["labels"].items()
+                       if k in ("app.kubernetes.io/name", "app.kubernetes.io/instance",
+                                "app.kubernetes.io/component") or k.startswith(mesh)},
+            "annotations": {k: v for k, v in (tpl["metadata"].get("annotations") or {}).items()
+                            if k.startswith(mesh)}}
         for vct in spec.get("volumeClaimTemplates") or []:
             vct["metadata"]["labels"] = {k: v for k, v in vct["metadata"]["labels"].items()
                                          if k in ("app.kubernetes.io/name",
@@ -1030,35 +1048,42 @@ def normalise_secret_refs(value):
 
 @check("parity")
 def check_parity(ctx):
-    helm = next((s for s in ctx.scenarios if s.name == "helm:default"), None)
-    kust = next((s for s in ctx.scenarios if s.name == "kustomize:dev"), None)
-    if not (helm and kust and helm.docs and kust.docs):
-        ctx.error("parity needs helm:default and kustomize:dev rendered")
-        return
+    """Each kustomize scenario of PARITY and the chart with ci/default-values.yaml plus the
+    matching toggles render the same objects with the same specs."""
     # Release-wide policies are scoped differently on purpose: the overlay owns its namespace
     # (podSelector {}), a chart release may share one (it selects its own pods).
-    own = {"mercato-default-deny", "mercato-allow-dns"}
+    own = {"mercato-default-deny", "mercato-allow-dns", "mercato-allow-mesh-control-plane"}
 
-    def index(s):
+    def index(kind, docs):
         out = {}
-        for d in s.docs:
+        for d in docs:
             if d["kind"] == "Namespace" or d["metadata"]["name"] in own:
                 continue
             name = d["metadata"]["name"]
-            if s.kind == "kustomize" and d["kind"] in ("ConfigMap", "Secret"):
+            if kind == "kustomize" and d["kind"] in ("ConfigMap", "Secret"):
                 name = strip_hash(name)
-            out[(d["kind"], name)] = normalise_secret_refs(essentials(d, s.docs))
+            out[(d["kind"], name)] = normalise_secret_refs(essentials(d, docs))
         return out
 
-    h, k = index(helm), index(kust)
-    for key in sorted(set(h) - set(k)):
-        ctx.error(f"helm renders {key[0]}/{key[1]}, overlays/dev does not")
-    for key in sorted(set(k) - set(h)):
-        ctx.error(f"overlays/dev renders {key[0]}/{key[1]}, the chart does not")
-    for key in sorted(set(h) & set(k)):
-        if h[key] != k[key]:
-            diff = first_difference(h[key], k[key])
-            ctx.error(f"{key[0]}/{key[1]} differs between the chart and overlays/dev: {diff}")
+    for scenario, sets in PARITY:
+        kust = next((s for s in ctx.scenarios if s.name == scenario), None)
+        if not kust or kust.docs is None:
+            ctx.error(f"parity needs {scenario} rendered")
+            continue
+        r = helm_template([CHART / "ci/default-values.yaml"], sets=sets)
+        if r.returncode != 0:
+            ctx.error(f"helm template with {sets} failed: {r.stderr}")
+            continue
+        chart = f"the chart ({', '.join(sets) or 'defaults'})"
+        h, k = index("helm", load_all(r.stdout)), index("kustomize", kust.docs)
+        for key in sorted(set(h) - set(k)):
+            ctx.error(f"{chart} renders {key[0]}/{key[1]}, {scenario} does not")
+        for key in sorted(set(k) - set(h)):
+            ctx.error(f"{scenario} renders {key[0]}/{key[1]}, {chart} does not")
+        for key in sorted(set(h) & set(k)):
+            if h[key] != k[key]:
+                diff = first_difference(h[key], k[key])
+                ctx.error(f"{key[0]}/{key[1]} differs between {chart} and {scenario}: {diff}")
 
 
 def first_difference(a, b, path=""):
@@ -1067,7 +1092,7 @@ def first_difference(a, b, path=""):
     if isinstance(a, dict):
         for key in sorted(set(a) | set(b)):
             if key not in a or key not in b:
-                return f"{path}/{key}: only in {'the chart' if key in a else 'overlays/dev'}"
+                return f"{path}/{key}: only in {'the chart' if key in a else 'the overlay'}"
             if a[key] != b[key]:
                 return first_difference(a[key], b[key], f"{path}/{key}")
     if isinstance(a, list):
@@ -1092,7 +1117,7 @@ def _widen_payment(docs):
         {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "payment"}}}]})
 
 
-# (check, what is broken, how, the text the check must report)
+# (check, what is broken, how, the text the check must report[, scenario: helm:default])
 MUTATIONS = [
     ("schema", "an unknown field",
      lambda d: _container(d, "cart").update(imagePullPolicyy="Always"), "imagePullPolicyy"),
@@ -1145,28 +1170,26 @@ MUTATIONS = [
      lambda d: _container(d, "cart").update(image="mercato/catalog:1"), "not mercato/cart"),
     ("parity", "chart and overlay disagree",
      lambda d: by_name(d, "Deployment", f"{RELEASE}-cart")["spec"]["template"]["spec"]
-     .update(terminationGracePeriodSeconds=30), "terminationGracePeriodSeconds"),
+     .update(terminationGracePeriodSeconds=30), "terminationGracePeriodSeconds",
+     "kustomize:dev"),
 ]
 
 
 @check("selftest")
 def check_selftest(ctx):
-    """Each check must catch a deliberately broken copy of the chart's default render."""
-    target = next((s for s in ctx.scenarios if s.name == "helm:default"), None)
-    if not target or target.docs is None:
-        ctx.error("selftest needs helm:default rendered")
-        return
+    """Each check must catch a deliberately broken copy of a rendered scenario."""
     functions = dict(CHECKS)
-    original = target.docs
-    others = [s for s in ctx.scenarios if s is not target]
-    saved = [(s, s.docs) for s in others]
+    saved = [(s, s.docs) for s in ctx.scenarios]
     try:
-        for s in others:  # only the broken copy (and, for parity, overlays/dev) is looked at
-            if s.name != "kustomize:dev":
-                s.docs = None
-        for name, what, mutate, expect in MUTATIONS:
-            target.docs = copy.deepcopy(original)
-            mutate(target.docs)
+        for name, what, mutate, expect, *target in MUTATIONS:
+            target = target[0] if target else "helm:default"
+            original = dict(saved)[next(s for s in ctx.scenarios if s.name == target)]
+            if original is None:
+                ctx.error(f"selftest needs {target} rendered")
+                continue
+            for s, docs in saved:  # only the broken copy is looked at
+                s.docs = copy.deepcopy(docs) if s.name == target else None
+            mutate(next(s for s in ctx.scenarios if s.name == target).docs)
             probe = Context(ctx.scenarios)
             with open(os.devnull, "w") as quiet:
                 stdout, sys.stdout = sys.stdout, quiet
@@ -1178,7 +1201,6 @@ def check_selftest(ctx):
                 ctx.error(f"{name} did not catch {what} (expected a message with {expect!r}; "
                           f"got {probe.errors[:3]})")
     finally:
-        target.docs = original
         for s, docs in saved:
             s.docs = docs
 
