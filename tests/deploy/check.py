@@ -6,6 +6,7 @@ Every check runs (a failure does not hide the next one); the summary lists each 
 
   lint        helm lint --strict with every values file in helm/mercato/ci
   render      helm template of every scenario, kustomize build of base and every overlay
+  notes       NOTES.txt renders for every values file and says how to reach the shop
   invalid     values the chart must refuse, each with the message it must give
   schema      every rendered object against the Kubernetes JSON schemas 1.29, 1.30 and 1.31
               (strict: unknown fields fail), CRD objects against their CRDs' schemas
@@ -27,8 +28,10 @@ import math
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -224,6 +227,46 @@ def check_render(ctx):
     r = run(KUSTOMIZE + [str(K8S / "base")])
     if r.returncode != 0:
         ctx.error(f"kustomize build deploy/k8s/base failed:\n{r.stderr}")
+
+
+@check("notes")
+def check_notes(ctx):
+    """NOTES.txt renders for every values file and tells how to reach the shop. (`helm install
+    --dry-run` needs a cluster; `helm template` skips NOTES.txt: so render it as a ConfigMap
+    from a copy of the chart.)"""
+    with tempfile.TemporaryDirectory() as tmp:
+        chart = Path(tmp) / "mercato"
+        shutil.copytree(CHART, chart)
+        (chart / "files/notes.txt").write_text((CHART / "templates/NOTES.txt").read_text())
+        (chart / "templates/notes-check.yaml").write_text(
+            'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: |\n'
+            '    {{- tpl (.Files.Get "files/notes.txt") . | nindent 4 }}\n')
+        for s in ctx.scenarios:
+            if s.kind != "helm":
+                continue
+            r = run([HELM, "template", RELEASE, str(chart), "-n", NAMESPACE, "-f", str(s.source),
+                     "--kube-version", RENDER_KUBE_VERSION,
+                     "--show-only", "templates/notes-check.yaml"])
+            if r.returncode != 0:
+                ctx.error(f"{s.name}: NOTES.txt does not render: {r.stderr.strip()}")
+                continue
+            notes = load_all(r.stdout)[0]["data"]["notes"]
+            host = s.flag("ingress.host")
+            if s.flag("ingress.enabled") and host:
+                scheme = "https" if s.flag("ingress.tls.enabled") else "http"
+                want = f"{scheme}://{host}/"
+            elif s.flag("ingress.enabled"):
+                want = f"kubectl get ingress -n {NAMESPACE} {RELEASE}-gateway"
+            else:
+                want = f"port-forward service/{RELEASE}-gateway 8080:8080"
+            if want not in notes:
+                ctx.error(f"{s.name}: NOTES.txt does not say how to reach the shop ({want!r}):"
+                          f"\n{notes}")
+            if "<no value>" in notes:
+                ctx.error(f"{s.name}: NOTES.txt prints <no value>")
+            bundled = s.flag("postgresql.enabled") or s.flag("redis.enabled")
+            if bundled != ("WARNING: the bundled" in notes):
+                ctx.error(f"{s.name}: NOTES.txt must warn exactly when datastores are bundled")
 
 
 @check("invalid")
