@@ -350,8 +350,13 @@ Resolution OrderSaga::Resolve(OrderRecord order, const std::string& lease_owner,
   };
 
   std::optional<payment::v1::Payment> payment;
-  if (order.step >= OrderStep::kReserved && order.step < OrderStep::kPaid) {
-    // An Authorize may have been sent: the payment service knows what came of it.
+  // Whether an Authorize may have been sent. A request knows its own progress; recovery does
+  // not trust the recorded step alone, since intermediate steps are committed without waiting
+  // for the disk (PostgresCheckoutStore) and a database crash may have lost the latest.
+  const bool payment_possible = order.step < OrderStep::kPaid &&
+                                (driver == Driver::kRecovery || order.step >= OrderStep::kReserved);
+  if (payment_possible) {
+    // The payment service knows what came of it.
     auto found = GetPaymentOf(id);
     if (found.ok()) {
       payment = *std::move(found);

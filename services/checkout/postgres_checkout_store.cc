@@ -222,8 +222,17 @@ absl::Status PostgresCheckoutStore::Advance(OrderRecord& order, const std::strin
                                             const StepUpdate& update, absl::Duration lease) {
   int64_t updated_at_us = 0;
   absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    if (!IsTerminal(update.step)) {
+      // An intermediate step need not wait for the disk: if a database crash loses it, the
+      // order is found at an earlier step, and recovery reads the other services' state
+      // (payment by idempotency key, reservation by order id) instead of trusting the step.
+      // Creating an order and its terminal state wait, as every answer a client sees does.
+      tx.exec0("SET LOCAL synchronous_commit TO off");
+    }
+    // One statement: the move (only for the lease holder of a pending order) and its history
+    // row.
     pqxx::result moved = tx.exec_params(
-        "UPDATE orders SET step = $3, status = $4, "
+        "WITH moved AS (UPDATE orders SET step = $3, status = $4, "
         "payment_id = CASE WHEN $5 = '' THEN payment_id ELSE $5 END, "
         "card_brand = CASE WHEN $6 = '' THEN card_brand ELSE $6 END, "
         "card_last4 = CASE WHEN $7 = '' THEN card_last4 ELSE $7 END, "
@@ -233,13 +242,16 @@ absl::Status PostgresCheckoutStore::Advance(OrderRecord& order, const std::strin
         "lease_owner = CASE WHEN $4 = 'pending' THEN lease_owner ELSE '' END, "
         "updated_at = now() "
         "WHERE id = $1::uuid AND lease_owner = $2 AND status = 'pending' "
-        "RETURNING (extract(epoch FROM updated_at) * 1000000)::bigint",
+        "RETURNING id, updated_at), "
+        "logged AS (INSERT INTO order_status_history (order_id, status, step, detail) "
+        "SELECT id, $4, $3, $12 FROM moved) "
+        "SELECT (extract(epoch FROM updated_at) * 1000000)::bigint FROM moved",
         order.order.id(), lease_owner, std::string(StepName(update.step)), StatusName(update.step),
         update.payment_id, update.card_brand, update.card_last4, update.failure_code,
-        static_cast<int>(update.failure_status), update.failure_message, Millis(lease));
+        static_cast<int>(update.failure_status), update.failure_message, Millis(lease),
+        update.detail);
     if (moved.empty()) return LeaseLost();
     updated_at_us = moved[0][0].as<int64_t>();
-    InsertHistory(tx, order.order.id(), update.step, update.detail);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
