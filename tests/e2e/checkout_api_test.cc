@@ -25,11 +25,15 @@ constexpr char kPrefix[] = "checkout_e2e";
 class CheckoutApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    // Generous timeouts: 200 checkouts at once on a busy 2-core machine must not turn into
+    // timeouts, since the test counts exact outcomes.
     auto suite = Suite::Start({.services = {"gateway"},
                                .env = {{"checkout",
-                                        {{"MERCATO_CHECKOUT_LEASE_MS", "4000"},
+                                        {{"MERCATO_RPC_TIMEOUT_MS", "8000"},
+                                         {"MERCATO_CHECKOUT_LEASE_MS", "12000"},
                                          {"MERCATO_CHECKOUT_RECOVERY_INTERVAL_MS", "500"},
-                                         {"MERCATO_CHECKOUT_PAYMENT_GRACE_MS", "2000"}}}},
+                                         {"MERCATO_CHECKOUT_PAYMENT_GRACE_MS", "2000"}}},
+                                       {"gateway", {{"MERCATO_REQUEST_TIMEOUT_MS", "30000"}}}},
                                .database_prefix = kPrefix});
     ASSERT_TRUE(suite.ok()) << suite.status();
     suite_ = suite->release();
