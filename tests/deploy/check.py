@@ -44,7 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 CHART = ROOT / "helm/mercato"
 K8S = ROOT / "deploy/k8s"
 DOCS = ROOT / "docs/kubernetes.md"
-TOOLS = Path(os.environ.get("MERCATO_TOOLS_DIR", ROOT / ".local/tools"))
+TOOLS = Path(os.environ.get("MERCATO_TOOLS_DIR",
+                            Path.home() / ".cache/mercato/tools"))
 HELM = str(TOOLS / "bin/helm")
 KUSTOMIZE = shlex.split(os.environ.get("MERCATO_KUSTOMIZE", "kubectl kustomize"))
 SPEC = json.loads((ROOT / "deploy/services.json").read_text())
@@ -56,7 +57,7 @@ KUBE_VERSIONS = ["1.29.0", "1.30.0", "1.31.0"]
 RENDER_KUBE_VERSION = "1.31.0"
 
 # CRDs the chart may render, and where their schemas come from: the projects' Go modules
-# (fetched through the Go module proxy, cached under .local/tools/crd-schemas).
+# (fetched through the Go module proxy, cached under ~/.cache/mercato/tools/crd-schemas).
 CRD_SOURCES = [
     ("github.com/prometheus-operator/prometheus-operator", "v0.85.0",
      ["example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml",
