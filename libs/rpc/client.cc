@@ -12,9 +12,10 @@
 
 namespace mercato {
 
-std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target, Metrics& metrics,
-                                             const ChannelOptions& options) {
+BackendChannel ConnectBackend(const std::string& target, Metrics& metrics,
+                              const ChannelOptions& options) {
   RouteLibraryLogsToSpdlog();
+  const std::string backend = options.backend.empty() ? target : options.backend;
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
@@ -23,13 +24,30 @@ std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target, Metrics&
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  if (!options.service_config_json.empty()) {
-    args.SetServiceConfigJSON(options.service_config_json);
-  }
+  // The service config is ours (retries), never one a DNS TXT record might carry.
+  args.SetInt(GRPC_ARG_SERVICE_CONFIG_DISABLE_RESOLUTION, 1);
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
+  const std::string service_config =
+      !options.service_config_json.empty()
+          ? options.service_config_json
+          : RetryServiceConfig(options.backend.empty() ? nullptr
+                                                       : IdempotentReadsOf(options.backend),
+                               options.policy.retry);
+  if (!service_config.empty()) args.SetServiceConfigJSON(service_config);
+  auto guard = std::make_shared<BackendGuard>(backend, options.policy, &metrics);
+  // Order matters: the metrics interceptor sees every call, including the ones the
+  // resilience interceptor refuses (hijacks) without sending them.
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
   factories.push_back(NewClientMetricsInterceptorFactory(metrics));
-  return grpc::experimental::CreateCustomChannelWithInterceptors(
+  factories.push_back(NewResilienceInterceptorFactory(guard));
+  auto channel = grpc::experimental::CreateCustomChannelWithInterceptors(
       target, grpc::InsecureChannelCredentials(), args, std::move(factories));
+  return {std::move(channel), std::move(guard)};
+}
+
+std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target, Metrics& metrics,
+                                             const ChannelOptions& options) {
+  return ConnectBackend(target, metrics, options).channel;
 }
 
 std::unique_ptr<grpc::ClientContext> NewClientContext(std::chrono::milliseconds timeout) {

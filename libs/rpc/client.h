@@ -1,7 +1,9 @@
-// Outgoing gRPC calls: channels with the client metrics interceptor, and a ClientContext
-// per call that carries the current request's identity and a bounded deadline.
+// Outgoing gRPC calls: channels with the client metrics interceptor and the backend's
+// resilience (circuit breaker, bulkhead, retries of idempotent reads: rpc/resilience.h), and a
+// ClientContext per call that carries the current request's identity and a bounded deadline.
 //
-//   auto channel = mercato::CreateChannel("catalog:50051", metrics);
+//   auto channel = mercato::CreateChannel("catalog:50051", metrics,
+//                                         {.backend = "catalog", .policy = policies["catalog"]});
 //   auto stub = catalog::v1::CatalogService::NewStub(channel);
 //   auto ctx = mercato::NewClientContext(config.rpc_timeout);
 //   grpc::Status s = stub->GetProduct(ctx.get(), request, &product);
@@ -14,15 +16,32 @@
 #include <memory>
 #include <string>
 
+#include "common/backend_policy.h"
 #include "metrics/metrics.h"
+#include "rpc/resilience.h"
 
 namespace mercato {
 
 struct ChannelOptions {
-  // A gRPC service config (JSON) applied as the channel's default: retry policies etc.
+  // A gRPC service config (JSON) applied as the channel's default. Empty: the retry policy
+  // for the backend's idempotent reads (RetryServiceConfig).
   std::string service_config_json;
+  // The backend's name as in deploy/services.json ("catalog"): labels its metrics and picks
+  // its idempotent reads. Empty: the target, and nothing is retried.
+  std::string backend;
+  // Breaker, bulkhead and retries (defaults: common/backend_policy.h).
+  BackendPolicy policy;
 };
 
+// A channel and the guard (breaker, bulkhead) every call on it passes.
+struct BackendChannel {
+  std::shared_ptr<grpc::Channel> channel;
+  std::shared_ptr<BackendGuard> guard;
+};
+
+BackendChannel ConnectBackend(const std::string& target, Metrics& metrics,
+                              const ChannelOptions& options = {});
+// ConnectBackend(...).channel.
 std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target, Metrics& metrics,
                                              const ChannelOptions& options = {});
 

@@ -16,4 +16,20 @@ namespace mercato {
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
+// The status of a call refused by the client itself before anything was sent (circuit
+// breaker open, bulkhead full): `error_code` and `retry_after_seconds` as usual, plus a mark
+// that FromGrpcStatus turns into CallNotSent(). The mark is not relayed: a service that
+// returns such a status to its own caller returns an ordinary one.
+grpc::Status NotSentStatus(grpc::StatusCode code, const std::string& message,
+                           const std::string& error_code, int retry_after_seconds);
+// True for the status of a call that certainly never reached the backend (so no side effect
+// can have happened there).
+bool CallNotSent(const absl::Status& status);
+
+// Whether a received status carries a Mercato error code (an answer the backend chose), as
+// opposed to a bare status from the transport or from a failure the backend did not handle.
+bool HasErrorCode(const grpc::Status& status);
+// `status` with its code's default error code attached when it has none.
+grpc::Status WithDefaultErrorCode(const grpc::Status& status);
+
 }  // namespace mercato

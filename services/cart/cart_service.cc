@@ -223,6 +223,7 @@ absl::Status CartService::DoAddItem(const v1::AddItemRequest& request, v1::Cart*
   if (!added.ok()) return StoreError(added.status());
   switch (added->outcome) {
     case AddResult::Outcome::kAdded:
+      if (options_.on_item_added) options_.on_item_added(/*new_cart=*/before->empty());
       break;
     case AddResult::Outcome::kQuantityOutOfRange:
       return ErrorWithCode(

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -31,6 +32,9 @@ class CartService final : public v1::CartService::CallbackService {
     std::chrono::milliseconds catalog_timeout{3000};
     std::string empty_cart_currency = "USD";
     CartLimits limits{kMaxQuantityPerLine, kMaxLinesPerCart};
+    // Business metrics: called after each successful AddItem; `new_cart` when it was the
+    // cart's first line. Unset: nothing is counted.
+    std::function<void(bool new_cart)> on_item_added;
   };
 
   CartService(CartStore& store, catalog::v1::CatalogService::StubInterface& catalog,

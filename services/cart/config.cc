@@ -38,6 +38,7 @@ absl::StatusOr<CartConfig> LoadCartConfig(EnvReader& env) {
   // Waiting for a free pooled connection is bounded like a command.
   c.redis.acquire_timeout = c.redis.command_timeout;
   c.catalog_address = env.String("MERCATO_CATALOG_ADDR", "127.0.0.1:50051");
+  c.backends = ReadBackendPolicies(env, {"catalog"});
   c.empty_cart_currency = env.String("MERCATO_CART_CURRENCY", "USD");
   if (!IsCurrencyCode(c.empty_cart_currency)) {
     env.AddError(

@@ -12,6 +12,7 @@ absl::StatusOr<CheckoutConfig> LoadCheckoutConfig(EnvReader& env) {
   c.catalog_address = env.String("MERCATO_CATALOG_ADDR", "127.0.0.1:50051");
   c.cart_address = env.String("MERCATO_CART_ADDR", "127.0.0.1:50052");
   c.payment_address = env.String("MERCATO_PAYMENT_ADDR", "127.0.0.1:50055");
+  c.backends = ReadBackendPolicies(env, {"catalog", "cart", "payment"});
   c.reservation_ttl =
       std::chrono::seconds(env.Int("MERCATO_CHECKOUT_RESERVATION_TTL_S", 900, 1, 3600));
   c.lease = env.Millis("MERCATO_CHECKOUT_LEASE_MS", milliseconds(30000), milliseconds(100),

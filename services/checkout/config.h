@@ -2,9 +2,11 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/backend_policy.h"
 #include "common/config.h"
 
 namespace mercato::checkout {
@@ -18,6 +20,8 @@ struct CheckoutConfig {
   std::string catalog_address;
   std::string cart_address;
   std::string payment_address;
+  // Breaker, bulkhead and retries of the calls to each backend ("catalog", "cart", "payment").
+  std::map<std::string, BackendPolicy> backends;
   // How long the catalog holds an order's stock (ReserveStock ttl_seconds). Far longer than a
   // saga takes, so that only an order abandoned for that long loses its reservation.
   std::chrono::seconds reservation_ttl{900};
@@ -35,8 +39,9 @@ struct CheckoutConfig {
 // Reads MERCATO_DATABASE_URL (required), MERCATO_DB_POOL_SIZE, MERCATO_CATALOG_ADDR,
 // MERCATO_CART_ADDR, MERCATO_PAYMENT_ADDR, MERCATO_CHECKOUT_RESERVATION_TTL_S,
 // MERCATO_CHECKOUT_LEASE_MS, MERCATO_CHECKOUT_RECOVERY_INTERVAL_MS,
-// MERCATO_CHECKOUT_PAYMENT_GRACE_MS, MERCATO_BIND_ADDRESS and the shared server settings
-// (config.h in libs/common). deploy/services.json describes each.
+// MERCATO_CHECKOUT_PAYMENT_GRACE_MS, MERCATO_RESILIENCE, MERCATO_CATALOG_RESILIENCE,
+// MERCATO_CART_RESILIENCE, MERCATO_PAYMENT_RESILIENCE, MERCATO_BIND_ADDRESS and the shared
+// server settings (config.h in libs/common). deploy/services.json describes each.
 absl::StatusOr<CheckoutConfig> LoadCheckoutConfig(EnvReader& env);
 
 }  // namespace mercato::checkout

@@ -40,16 +40,21 @@ int main() {
     return 1;
   }
   checkout::CheckoutMetrics checkout_metrics(metrics.registry());
+  auto connect = [&](const std::string& target, const std::string& name) {
+    return ConnectBackend(target, metrics, {.backend = name, .policy = config->backends.at(name)});
+  };
   auto catalog =
-      catalog::v1::CatalogService::NewStub(CreateChannel(config->catalog_address, metrics));
-  auto cart = cart::v1::CartService::NewStub(CreateChannel(config->cart_address, metrics));
-  auto payment =
-      payment::v1::PaymentService::NewStub(CreateChannel(config->payment_address, metrics));
-  checkout::OrderSaga saga(store, *catalog, *cart, *payment, checkout_metrics,
-                           {.rpc_timeout = config->server.rpc_timeout,
-                            .reservation_ttl = config->reservation_ttl,
-                            .lease = absl::FromChrono(config->lease),
-                            .payment_grace = absl::FromChrono(config->payment_grace)});
+      catalog::v1::CatalogService::NewStub(connect(config->catalog_address, "catalog").channel);
+  auto cart = cart::v1::CartService::NewStub(connect(config->cart_address, "cart").channel);
+  BackendChannel payment_channel = connect(config->payment_address, "payment");
+  auto payment = payment::v1::PaymentService::NewStub(payment_channel.channel);
+  checkout::OrderSaga saga(
+      store, *catalog, *cart, *payment, checkout_metrics,
+      {.rpc_timeout = config->server.rpc_timeout,
+       .reservation_ttl = config->reservation_ttl,
+       .lease = absl::FromChrono(config->lease),
+       .payment_grace = absl::FromChrono(config->payment_grace),
+       .payment_available = [guard = payment_channel.guard] { return guard->Available(); }});
   BoundedExecutor executor("checkout-worker", config->server.worker_threads,
                            config->server.max_in_flight);
   checkout::CheckoutService service(store, saga, executor);

@@ -150,6 +150,17 @@ absl::StatusOr<v1::Order> OrderSaga::PlaceOrder(const std::string& user_id,
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) return Replay(**existing, request.request_fingerprint());
 
+  // Payment is known to be down: refuse before anything is held, rather than reserve stock
+  // for an order that cannot be paid.
+  if (options_.payment_available) {
+    if (absl::Status s = options_.payment_available(); !s.ok()) {
+      return ErrorWithCode(absl::StatusCode::kUnavailable, "service_unavailable",
+                           "payments are temporarily unavailable; nothing was reserved or "
+                           "charged; try again shortly",
+                           std::max(1, RetryAfterOf(s)));
+    }
+  }
+
   // Reading and pricing change nothing: their errors are returned without recording the key,
   // so that the same request can simply be retried.
   auto lines = ReadCart();
@@ -221,6 +232,12 @@ absl::StatusOr<v1::Order> OrderSaga::Forward(OrderRecord order, const std::strin
                           "a product in the cart is no longer sold; remove it from the cart"},
                          /*release_stock=*/false);
     }
+    if (CallNotSent(s)) {
+      // Our own breaker or bulkhead refused the call: nothing was reserved.
+      return FailForward(std::move(order), lease_owner,
+                         {kInterruptedCode, absl::StatusCode::kAborted, kInterruptedMessage},
+                         /*release_stock=*/false);
+    }
     return Abandon(std::move(order), lease_owner, s);
   }
   if (absl::Status s = store_.Advance(order, lease_owner,
@@ -239,6 +256,12 @@ absl::StatusOr<v1::Order> OrderSaga::Forward(OrderRecord order, const std::strin
       return FailForward(std::move(order), lease_owner,
                          {ErrorCodeOf(authorized.status()), absl::StatusCode::kInvalidArgument,
                           std::string(authorized.status().message())},
+                         /*release_stock=*/true);
+    }
+    if (CallNotSent(authorized.status())) {
+      // Our own breaker or bulkhead refused the call: no payment exists, none can appear.
+      return FailForward(std::move(order), lease_owner,
+                         {kInterruptedCode, absl::StatusCode::kAborted, kInterruptedMessage},
                          /*release_stock=*/true);
     }
     return Abandon(std::move(order), lease_owner, authorized.status());

@@ -11,6 +11,11 @@
 //   out_of_stock (nothing held), invalid_card / card_expired (stock released),
 //   payment_declined / insufficient_funds (stock released).
 //
+// Fail fast: while the payment client's circuit breaker is open (payment_available), a new
+// request is refused with 503 service_unavailable before anything is recorded or reserved;
+// a ReserveStock or Authorize that our own breaker or bulkhead refused (never sent, see
+// rpc/resilience.h) fails the order at once as checkout_interrupted, stock released.
+//
 // Anything else (a dependency unavailable, a timeout, a crash) is settled by Resolve(), at
 // once by the request or later by recovery (StalledOrderRecovery), without the card: the
 // payment's state, read back by idempotency key, decides.
@@ -63,6 +68,9 @@ struct SagaOptions {
   // See CheckoutConfig.
   absl::Duration lease = absl::Seconds(30);
   absl::Duration payment_grace = absl::Seconds(10);
+  // OK when payment calls would be let through now; UNAVAILABLE (with a Retry-After hint)
+  // while the payment client's circuit breaker is open. Unset: always OK.
+  std::function<absl::Status()> payment_available;
   std::function<absl::Time()> clock = [] { return absl::Now(); };
 };
 
