@@ -9,10 +9,17 @@ namespace mercato::gateway {
 
 Backends ConnectBackends(const GatewayConfig& config, Metrics& metrics) {
   Backends b;
-  b.channels["catalog"] = CreateChannel(config.catalog_address, metrics);
-  b.channels["cart"] = CreateChannel(config.cart_address, metrics);
-  b.channels["user"] = CreateChannel(config.user_address, metrics);
-  b.channels["checkout"] = CreateChannel(config.checkout_address, metrics);
+  const std::pair<const char*, const std::string*> targets[] = {
+      {"catalog", &config.catalog_address},
+      {"cart", &config.cart_address},
+      {"user", &config.user_address},
+      {"checkout", &config.checkout_address}};
+  for (const auto& [name, target] : targets) {
+    BackendChannel backend = ConnectBackend(
+        *target, metrics, {.backend = name, .policy = config.backends.at(name)});
+    b.channels[name] = std::move(backend.channel);
+    b.guards[name] = std::move(backend.guard);
+  }
   b.catalog = catalog::v1::CatalogService::NewStub(b.channels["catalog"]);
   b.cart = cart::v1::CartService::NewStub(b.channels["cart"]);
   b.user = user::v1::UserService::NewStub(b.channels["user"]);

@@ -14,6 +14,7 @@
 #include "mercato/checkout/v1/checkout.grpc.pb.h"
 #include "mercato/user/v1/user.grpc.pb.h"
 #include "metrics/metrics.h"
+#include "rpc/resilience.h"
 
 namespace mercato::gateway {
 
@@ -25,6 +26,8 @@ struct Backends {
 
   // Channels by backend name, for readiness checks. Empty in unit tests.
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
+  // Their circuit breakers and bulkheads (rpc/resilience.h). Empty in unit tests.
+  std::map<std::string, std::shared_ptr<BackendGuard>> guards;
 };
 
 Backends ConnectBackends(const GatewayConfig& config, Metrics& metrics);

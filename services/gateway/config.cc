@@ -36,6 +36,26 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env) {
   c.checkout_address = env.String("MERCATO_CHECKOUT_ADDR", "127.0.0.1:50054");
   c.jwt_secret = env.RequiredSecret("MERCATO_JWT_SECRET", 32);
   c.jwt_clock_skew = std::chrono::seconds(env.Int("MERCATO_JWT_CLOCK_SKEW_S", 30, 0, 300));
+  c.backends = ReadBackendPolicies(env, {"catalog", "cart", "user", "checkout"});
+  const std::pair<const char*, RateLimit*> limits[] = {
+      {"MERCATO_RATE_LIMIT_CLIENT", &c.rate_limit_client},
+      {"MERCATO_RATE_LIMIT_USER", &c.rate_limit_user},
+      {"MERCATO_RATE_LIMIT_LOGIN", &c.rate_limit_login},
+      {"MERCATO_RATE_LIMIT_CHECKOUT", &c.rate_limit_checkout}};
+  for (const auto& [name, limit] : limits) {
+    auto parsed = ParseRateLimit(env.String(name, "off"));
+    if (parsed.ok()) {
+      *limit = *parsed;
+    } else {
+      env.AddError(name, std::string(parsed.status().message()));
+    }
+  }
+  auto proxies = TrustedProxies::Parse(env.String("MERCATO_TRUSTED_PROXIES", ""));
+  if (proxies.ok()) {
+    c.trusted_proxies = *std::move(proxies);
+  } else {
+    env.AddError("MERCATO_TRUSTED_PROXIES", std::string(proxies.status().message()));
+  }
   if (absl::Status s = env.Finish(); !s.ok()) return s;
   return c;
 }

@@ -2,10 +2,14 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/backend_policy.h"
 #include "common/config.h"
+#include "gateway/client_address.h"
+#include "gateway/rate_limiter.h"
 
 namespace mercato::gateway {
 
@@ -39,6 +43,18 @@ struct GatewayConfig {
   // far the clocks of the user service and the gateway may disagree when checking exp / iat.
   std::string jwt_secret;
   std::chrono::seconds jwt_clock_skew{30};
+  // Breaker, bulkhead and retries of the calls to each backend (catalog, cart, user,
+  // checkout).
+  std::map<std::string, BackendPolicy> backends;
+  // Token buckets (rate_limiter.h), each per gateway replica; all off by default. client: every
+  // request by client address; user: every request of a signed-in user by user id; login:
+  // POST /api/v1/sessions by client address; checkout: POST /api/v1/checkout by user id.
+  RateLimit rate_limit_client;
+  RateLimit rate_limit_user;
+  RateLimit rate_limit_login;
+  RateLimit rate_limit_checkout;
+  // Peers whose X-Forwarded-For names the client (client_address.h); none by default.
+  TrustedProxies trusted_proxies;
 };
 
 // Reads MERCATO_HTTP_PORT, MERCATO_ADMIN_PORT, MERCATO_BIND_ADDRESS, MERCATO_LOG_LEVEL,
@@ -47,7 +63,9 @@ struct GatewayConfig {
 // MERCATO_RPC_TIMEOUT_MS, MERCATO_IDLE_TIMEOUT_MS, MERCATO_SHUTDOWN_GRACE_MS,
 // MERCATO_ACCESS_LOG, MERCATO_WEB_ROOT, MERCATO_CATALOG_ADDR, MERCATO_CART_ADDR,
 // MERCATO_USER_ADDR, MERCATO_CHECKOUT_ADDR, MERCATO_JWT_SECRET (required),
-// MERCATO_JWT_CLOCK_SKEW_S (deploy/services.json describes each).
+// MERCATO_JWT_CLOCK_SKEW_S, MERCATO_RESILIENCE, MERCATO_<BACKEND>_RESILIENCE for each backend,
+// MERCATO_RATE_LIMIT_CLIENT, MERCATO_RATE_LIMIT_USER, MERCATO_RATE_LIMIT_LOGIN,
+// MERCATO_RATE_LIMIT_CHECKOUT, MERCATO_TRUSTED_PROXIES (deploy/services.json describes each).
 absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env);
 
 }  // namespace mercato::gateway

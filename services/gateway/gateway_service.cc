@@ -25,6 +25,22 @@ bool IsAcceptableRequestId(std::string_view id) {
   return true;
 }
 
+// Probes are never shed or rate limited: a busy gateway must not look dead to its kubelet.
+bool IsProbe(const HttpRequest& request) {
+  return request.method == http::verb::get && (request.path == "/healthz" || request.path == "/readyz");
+}
+
+// Every X-Forwarded-For field, joined as one list.
+std::string ForwardedFor(const HttpRequest& request) {
+  std::string joined;
+  auto range = request.headers.equal_range("x-forwarded-for");
+  for (auto it = range.first; it != range.second; ++it) {
+    if (!joined.empty()) joined += ",";
+    joined.append(it->value().data(), it->value().size());
+  }
+  return joined;
+}
+
 std::string MethodList(const std::vector<http::verb>& verbs) {
   std::vector<std::string> names;
   for (auto v : verbs) names.emplace_back(http::to_string(v));
@@ -40,6 +56,25 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
       static_files_(std::move(static_files)),
       verifier_(config.jwt_secret, config.jwt_clock_skew),
       executor_("gw-handler", config.handler_threads, config.max_in_flight),
+      client_limiter_(config.rate_limit_client),
+      user_limiter_(config.rate_limit_user),
+      login_limiter_(config.rate_limit_login),
+      checkout_limiter_(config.rate_limit_checkout),
+      rate_limited_(prometheus::BuildCounter()
+                        .Name("mercato_gateway_rate_limited_total")
+                        .Help("Requests refused with 429 by a rate limit: client (address), user, "
+                              "login or checkout")
+                        .Register(metrics.registry())),
+      rate_limited_client_(rate_limited_.Add({{"limit", "client"}})),
+      rate_limited_user_(rate_limited_.Add({{"limit", "user"}})),
+      rate_limited_login_(rate_limited_.Add({{"limit", "login"}})),
+      rate_limited_checkout_(rate_limited_.Add({{"limit", "checkout"}})),
+      overloaded_(prometheus::BuildCounter()
+                      .Name("mercato_gateway_overloaded_total")
+                      .Help("Requests refused with 503 overloaded: MERCATO_MAX_IN_FLIGHT reached "
+                            "(load shedding)")
+                      .Register(metrics.registry())
+                      .Add({})),
       requests_(prometheus::BuildCounter()
                     .Name("http_requests_total")
                     .Help("HTTP requests answered, by route pattern, method and status code")
@@ -88,9 +123,24 @@ HttpResponse GatewayService::ProtocolError(unsigned status, std::string message)
   return response;
 }
 
+std::optional<HttpResponse> GatewayService::Limit(RateLimiter& limiter,
+                                                  prometheus::Counter& refused,
+                                                  const std::string& key) {
+  if (!limiter.limit().enabled()) return std::nullopt;
+  RateLimiter::Decision decision = limiter.Take(key);
+  if (decision.allowed) return std::nullopt;
+  refused.Increment();
+  HttpResponse response =
+      ErrorResponse(429, "rate_limited",
+                    absl::StrCat("too many requests; retry in ", decision.retry_after_seconds,
+                                 " s"));
+  response.Header("Retry-After", absl::StrCat(decision.retry_after_seconds));
+  return response;
+}
+
 void GatewayService::Handle(HttpRequest request, Done done) {
   const auto start = std::chrono::steady_clock::now();
-  ++in_flight_;
+  const int in_flight = ++in_flight_;
 
   CallContext call;
   const std::string_view client_id = request.Header("x-request-id");
@@ -99,8 +149,31 @@ void GatewayService::Handle(HttpRequest request, Done done) {
   call.traceparent = IsValidTraceparent(traceparent) ? traceparent : NewTraceparent();
   call.trace_id = TraceIdOf(call.traceparent);
   call.deadline = std::chrono::system_clock::now() + config_.request_timeout;
+  request.client_address =
+      config_.trusted_proxies.ClientAddress(request.client_address, ForwardedFor(request));
 
   Router::Match match = router_.Find(request.method, request.segments);
+  // Requests refused before their handler are counted under their route when there is one.
+  const std::string early_label =
+      match.kind == Router::Match::kFound ? match.route->pattern : "unmatched";
+  const bool probe = IsProbe(request);
+  if (!probe && in_flight > config_.max_in_flight) {
+    // Load shedding for every route, the asynchronous ones included (the handler pool's own
+    // bound only covers the blocking ones).
+    ScopedCallContext scope(call);
+    overloaded_.Increment();
+    HttpResponse response =
+        ErrorResponse(503, "overloaded", "the gateway is at capacity, retry shortly");
+    response.Header("Retry-After", "1");
+    return Finish(request, early_label, start, std::move(response), done);
+  }
+  if (!probe) {
+    if (auto refused = Limit(client_limiter_, rate_limited_client_, request.client_address)) {
+      ScopedCallContext scope(call);
+      return Finish(request, early_label, start, *std::move(refused), done);
+    }
+  }
+
   if (match.kind != Router::Match::kFound) {
     ScopedCallContext scope(call);
     HttpResponse response;
@@ -134,6 +207,20 @@ void GatewayService::Handle(HttpRequest request, Done done) {
     call.user_id = std::move((*identity)->user_id);
     call.user_role = std::move((*identity)->role);
   }
+  {
+    std::optional<HttpResponse> refused;
+    if (!call.user_id.empty()) refused = Limit(user_limiter_, rate_limited_user_, call.user_id);
+    if (!refused && request.method == http::verb::post && route.pattern == "/api/v1/sessions") {
+      refused = Limit(login_limiter_, rate_limited_login_, request.client_address);
+    }
+    if (!refused && request.method == http::verb::post && route.pattern == "/api/v1/checkout") {
+      refused = Limit(checkout_limiter_, rate_limited_checkout_, call.user_id);
+    }
+    if (refused) {
+      ScopedCallContext scope(call);
+      return Finish(request, route.pattern, start, *std::move(refused), done);
+    }
+  }
   if (route.async_handler) {
     auto shared = std::make_shared<HttpRequest>(std::move(request));
     ScopedCallContext scope(call);
@@ -163,6 +250,7 @@ void GatewayService::Handle(HttpRequest request, Done done) {
   });
   if (!accepted) {
     ScopedCallContext scope(call);
+    overloaded_.Increment();
     HttpResponse response =
         ErrorResponse(503, "overloaded", "the gateway is at capacity, retry shortly");
     response.Header("Retry-After", "1");
@@ -211,6 +299,7 @@ void GatewayService::Finish(const HttpRequest& request, const std::string& route
     spdlog::info("{} {} {} {:.1f}ms", method, request.path, response.status, seconds * 1000);
   }
   response.Header("X-Request-Id", CurrentCall().request_id);
+  if (!CurrentCall().trace_id.empty()) response.Header("X-Trace-Id", CurrentCall().trace_id);
   --in_flight_;
   done(std::move(response));
 }

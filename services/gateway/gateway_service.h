@@ -1,7 +1,10 @@
-// The HTTP API of the gateway: for every request it assigns a request id and trace, finds
-// the route (404 / 405 otherwise), establishes the caller from the access token as the
-// route's AuthPolicy says (401 otherwise), runs the handler on the handler pool with a deadline,
-// records metrics and writes the access log. Routes are registered by the *_routes.cc files.
+// The HTTP API of the gateway: for every request it assigns a request id and trace (W3C
+// traceparent: the client's, or a new one; X-Trace-Id in the response), sheds load beyond
+// MERCATO_MAX_IN_FLIGHT (503), resolves the client address (X-Forwarded-For from trusted
+// proxies only), applies the rate limits (429), finds the route (404 / 405 otherwise),
+// establishes the caller from the access token as the route's AuthPolicy says (401
+// otherwise), runs the handler on the handler pool with a deadline, records metrics and writes
+// the access log. Routes are registered by the *_routes.cc files.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -11,6 +14,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include "common/executor.h"
@@ -18,6 +22,7 @@
 #include "gateway/backends.h"
 #include "gateway/config.h"
 #include "gateway/http_server.h"
+#include "gateway/rate_limiter.h"
 #include "gateway/router.h"
 #include "gateway/static_files.h"
 #include "metrics/metrics.h"
@@ -49,6 +54,9 @@ class GatewayService final : public RequestHandler {
               const Done& done);
   HttpResponse Healthz(const HttpRequest& request);
   HttpResponse Readyz(const HttpRequest& request);
+  // 429 when `limiter` refuses `key`, else nullopt.
+  std::optional<HttpResponse> Limit(RateLimiter& limiter, prometheus::Counter& refused,
+                                    const std::string& key);
 
   const GatewayConfig& config_;
   Backends& backends_;
@@ -59,6 +67,19 @@ class GatewayService final : public RequestHandler {
   BoundedExecutor executor_;
   std::atomic<bool> draining_{false};
   std::atomic<int> in_flight_{0};
+
+  // Rate limits (GatewayConfig), per replica.
+  RateLimiter client_limiter_;
+  RateLimiter user_limiter_;
+  RateLimiter login_limiter_;
+  RateLimiter checkout_limiter_;
+  prometheus::Family<prometheus::Counter>& rate_limited_;
+  prometheus::Counter& rate_limited_client_;
+  prometheus::Counter& rate_limited_user_;
+  prometheus::Counter& rate_limited_login_;
+  prometheus::Counter& rate_limited_checkout_;
+  // Requests refused with 503 because the gateway was at MERCATO_MAX_IN_FLIGHT.
+  prometheus::Counter& overloaded_;
 
   // Metric children per (route, method, status), found without building label maps on the
   // hot path.
