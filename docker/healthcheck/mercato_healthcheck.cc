@@ -3,7 +3,8 @@
 // probes; the service images have no shell, so it runs in exec form:
 //
 //   mercato-healthcheck 127.0.0.1:50051                          grpc.health.v1 Check of ""
-//   mercato-healthcheck --service=mercato.catalog.v1.CatalogService 127.0.0.1:50051
+//   mercato-healthcheck --service=NAME 127.0.0.1:50051           one named service's status
+//                                     (Mercato's servers report the whole server, "", only)
 //   mercato-healthcheck --http --path=/healthz 127.0.0.1:8080    HTTP GET, healthy on 2xx
 //   mercato-healthcheck --timeout=2000 ...                       whole-check limit in ms (1000)
 //
