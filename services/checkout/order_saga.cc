@@ -259,10 +259,14 @@ absl::StatusOr<v1::Order> OrderSaga::Forward(OrderRecord order, const std::strin
                          /*release_stock=*/true);
     }
     if (CallNotSent(authorized.status())) {
-      // Our own breaker or bulkhead refused the call: no payment exists, none can appear.
-      return FailForward(std::move(order), lease_owner,
-                         {kInterruptedCode, absl::StatusCode::kAborted, kInterruptedMessage},
-                         /*release_stock=*/true);
+      // Our own breaker or bulkhead refused the call (payment failed just now): no payment
+      // exists and none can appear, so the stock goes back at once. The order itself is
+      // settled like any other payment outage (503 order_pending now; recovery records it
+      // failed once payment answers), so that this request's answer is a 503 too.
+      if (auto released = ReleaseStock(order.order.id()); !released.ok()) {
+        spdlog::warn("order {}: releasing the stock failed: {}", order.order.id(),
+                     released.status());
+      }
     }
     return Abandon(std::move(order), lease_owner, authorized.status());
   }

@@ -13,8 +13,9 @@
 //
 // Fail fast: while the payment client's circuit breaker is open (payment_available), a new
 // request is refused with 503 service_unavailable before anything is recorded or reserved;
-// a ReserveStock or Authorize that our own breaker or bulkhead refused (never sent, see
-// rpc/resilience.h) fails the order at once as checkout_interrupted, stock released.
+// a ReserveStock that our own breaker or bulkhead refused (never sent, see rpc/resilience.h)
+// fails the order at once as checkout_interrupted; such an Authorize gives the stock back at
+// once and leaves the order to Resolve() like any payment outage (503 order_pending).
 //
 // Anything else (a dependency unavailable, a timeout, a crash) is settled by Resolve(), at
 // once by the request or later by recovery (StalledOrderRecovery), without the card: the
