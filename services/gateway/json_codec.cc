@@ -1,5 +1,7 @@
 #include "gateway/json_codec.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/call_context.h"
 #include "common/status.h"
@@ -63,6 +65,15 @@ HttpResponse ErrorResponse(unsigned http_status, absl::string_view code,
 }
 
 HttpResponse ErrorResponse(const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kResourceExhausted &&
+      ErrorCodeOf(status) == DefaultErrorCode(absl::StatusCode::kResourceExhausted)) {
+    // A backend shedding load (no limit of the caller's own, such as too_many_attempts): the
+    // server is at capacity, not the client over a limit.
+    HttpResponse response =
+        ErrorResponse(503, "overloaded", "the service is at capacity, retry shortly");
+    response.Header("Retry-After", absl::StrCat(std::max(1, RetryAfterOf(status))));
+    return response;
+  }
   const int http_status = HttpStatusOf(status);
   std::string message(status.message());
   if (http_status >= 500 && status.code() != absl::StatusCode::kUnavailable &&

@@ -25,7 +25,8 @@ void AppendProductsJson(const google::protobuf::RepeatedPtrField<catalog::v1::Pr
 
 HttpResponse JsonResponse(unsigned status, const Json& body);
 // The HTTP status, error code and Retry-After come from the status (common/status.h). The
-// message of a 5xx is generic: internals are logged, not returned.
+// message of a 5xx is generic: internals are logged, not returned. A RESOURCE_EXHAUSTED
+// without an error code of its own (a backend shedding load) is 503 overloaded, not 429.
 HttpResponse ErrorResponse(const absl::Status& status);
 // A 4xx with an explicit code, e.g. ErrorResponse(400, "invalid_json", "...").
 HttpResponse ErrorResponse(unsigned http_status, absl::string_view code,

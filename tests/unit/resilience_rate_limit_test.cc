@@ -1,7 +1,9 @@
 // The gateway's token buckets (on a fake clock) and the client address behind trusted proxies.
 #include <gtest/gtest.h>
 
+#include "common/status.h"
 #include "gateway/client_address.h"
+#include "gateway/json_codec.h"
 #include "gateway/rate_limiter.h"
 
 namespace mercato::gateway {
@@ -135,6 +137,24 @@ TEST(TrustedProxiesTest, ClientAddressBelievesOnlyTrustedPeers) {
   EXPECT_EQ(p.ClientAddress("10.1.1.1", ""), "10.1.1.1");
   // IPv4-mapped peers are shown as IPv4.
   EXPECT_EQ(TrustedProxies().ClientAddress("::ffff:203.0.113.5", ""), "203.0.113.5");
+}
+
+TEST(OverloadResponseTest, ABackendSheddingLoadIs503NotTheCallers429) {
+  // RunBlocking's refusal, as relayed by a client (the default code attached).
+  HttpResponse shed = ErrorResponse(WithErrorCode(
+      absl::ResourceExhaustedError("server overloaded: too many calls in flight"),
+      "resource_exhausted"));
+  EXPECT_EQ(shed.status, 503u);
+  EXPECT_EQ(Json::parse(shed.body)["error"]["code"], "overloaded");
+  bool retry_after = false;
+  for (const auto& [k, v] : shed.headers) retry_after |= k == "Retry-After" && v == "1";
+  EXPECT_TRUE(retry_after);
+  EXPECT_EQ(ErrorResponse(absl::ResourceExhaustedError("x")).status, 503u);
+  // A limit of the caller's own stays 429.
+  EXPECT_EQ(ErrorResponse(ErrorWithCode(absl::StatusCode::kResourceExhausted, "too_many_attempts",
+                                        "wait", 3))
+                .status,
+            429u);
 }
 
 }  // namespace
