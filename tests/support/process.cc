@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -134,18 +135,34 @@ std::string ChildProcess::ReadLog() const {
   return ss.str();
 }
 
-int FreePort() {
+namespace {
+
+bool CanBind(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
+  addr.sin_port = htons(port);
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   close(fd);
-  return port;
+  return ok;
+}
+
+}  // namespace
+
+int FreePort() {
+  // Below Linux's ephemeral range (32768-60999 by default): the kernel hands ports from that
+  // range to outgoing connections, which on a busy machine would take a port between this
+  // check and the service binding it. Random, so parallel test binaries rarely pick alike.
+  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(getpid()));
+  std::uniform_int_distribution<int> pick(20000, 32000);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port = pick(rng);
+    if (CanBind(port)) return port;
+  }
+  return 0;
 }
 
 absl::Status WaitForPort(int port, std::chrono::milliseconds timeout) {
