@@ -5,12 +5,29 @@
 #include <grpcpp/support/channel_arguments.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "common/call_context.h"
 #include "rpc/interceptors.h"
 #include "rpc/library_logs.h"
 
 namespace mercato {
+namespace {
+
+// Calls spread over every address the name resolves to (every pod behind a headless
+// Kubernetes Service) instead of gRPC's default pick_first, which sends everything to one.
+// Servers end connections after a while (GrpcServer: max connection age), so clients
+// resolve again and find replicas added since.
+std::string WithRoundRobin(const std::string& service_config) {
+  nlohmann::json config = service_config.empty()
+                              ? nlohmann::json::object()
+                              : nlohmann::json::parse(service_config, nullptr, false);
+  if (!config.is_object()) config = nlohmann::json::object();
+  config["loadBalancingConfig"] = nlohmann::json::array({{{"round_robin", nlohmann::json::object()}}});
+  return config.dump();
+}
+
+}  // namespace
 
 BackendChannel ConnectBackend(const std::string& target, Metrics& metrics,
                               const ChannelOptions& options) {
@@ -27,13 +44,16 @@ BackendChannel ConnectBackend(const std::string& target, Metrics& metrics,
   // The service config is ours (retries), never one a DNS TXT record might carry.
   args.SetInt(GRPC_ARG_SERVICE_CONFIG_DISABLE_RESOLUTION, 1);
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
+  // A backend restarted elsewhere (a new container or pod address) is found by resolving the
+  // name again; gRPC's default waits 30 s between resolutions.
+  args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 1000);
   const std::string service_config =
       !options.service_config_json.empty()
           ? options.service_config_json
           : RetryServiceConfig(options.backend.empty() ? nullptr
                                                        : IdempotentReadsOf(options.backend),
                                options.policy.retry);
-  if (!service_config.empty()) args.SetServiceConfigJSON(service_config);
+  args.SetServiceConfigJSON(WithRoundRobin(service_config));
   auto guard = std::make_shared<BackendGuard>(backend, options.policy, &metrics);
   // Order matters: the metrics interceptor sees every call, including the ones the
   // resilience interceptor refuses (hijacks) without sending them.

@@ -33,6 +33,10 @@ absl::Status GrpcServer::Start() {
   // Clients keep idle connections alive with pings every 30 s; accept them.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Clients reconnect every few minutes (calls in flight get 30 s to finish) and so resolve
+  // the backend's name again: replicas added by autoscaling start receiving calls.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, 300000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 30000);
   for (grpc::Service* service : services_) builder.RegisterService(service);
 
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
