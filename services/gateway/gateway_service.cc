@@ -27,7 +27,9 @@ bool IsAcceptableRequestId(std::string_view id) {
 
 // Probes are never shed or rate limited: a busy gateway must not look dead to its kubelet.
 bool IsProbe(const HttpRequest& request) {
-  return request.method == http::verb::get && (request.path == "/healthz" || request.path == "/readyz");
+  return request.method == http::verb::get &&
+         (request.path == "/healthz" || request.path == "/readyz" ||
+          request.path == "/readyz/local");
 }
 
 // Every X-Forwarded-For field, joined as one list.
@@ -89,6 +91,9 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
   router_.Add(Route{http::verb::get, "/readyz",
                     [this](const HttpRequest& r) { return Readyz(r); }, AuthPolicy::kNone,
                     /*run_inline=*/false});
+  router_.Add(Route{http::verb::get, "/readyz/local",
+                    [this](const HttpRequest& r) { return ReadyzLocal(r); }, AuthPolicy::kNone,
+                    /*run_inline=*/true});
   RegisterCatalogRoutes(router_, backends_, config_);
   RegisterAccountRoutes(router_, backends_, config_);
   RegisterCartRoutes(router_, backends_, config_);
@@ -98,6 +103,15 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
 
 HttpResponse GatewayService::Healthz(const HttpRequest&) {
   return JsonResponse(200, {{"status", "ok"}});
+}
+
+// Kubernetes' readiness probe: this gateway takes traffic unless it is draining. Backends are
+// not consulted: every gateway pod shares them, so taking gateway pods out of the Service
+// when one backend is down would turn a degraded shop (browsing works while payment is down)
+// into no shop at all.
+HttpResponse GatewayService::ReadyzLocal(const HttpRequest&) {
+  if (draining_) return JsonResponse(503, {{"status", "draining"}});
+  return JsonResponse(200, {{"status", "ready"}});
 }
 
 HttpResponse GatewayService::Readyz(const HttpRequest&) {

@@ -54,6 +54,7 @@ class GatewayService final : public RequestHandler {
               const Done& done);
   HttpResponse Healthz(const HttpRequest& request);
   HttpResponse Readyz(const HttpRequest& request);
+  HttpResponse ReadyzLocal(const HttpRequest& request);
   // 429 when `limiter` refuses `key`, else nullopt.
   std::optional<HttpResponse> Limit(RateLimiter& limiter, prometheus::Counter& refused,
                                     const std::string& key);

@@ -818,7 +818,7 @@ def check_drift(ctx):
                         ctx.error(f"{where}: {probe} must be a native gRPC probe on {svc['port']}")
                 else:
                     path = (p.get("httpGet") or {}).get("path")
-                    want = "/readyz" if probe == "readinessProbe" else "/healthz"
+                    want = "/readyz/local" if probe == "readinessProbe" else "/healthz"
                     port = (p.get("httpGet") or {}).get("port")
                     if path != want or port not in ("http", svc["port"]):
                         ctx.error(f"{where}: {probe} must GET {want} on the http port")

@@ -244,6 +244,10 @@ TEST_F(CatalogApiTest, ZzCatalogDownMakesReadinessFailAndSigtermExitsCleanly) {
   HttpResult ready = http().Get("/readyz");
   EXPECT_EQ(ready.status, 503);
   EXPECT_EQ(ready.json["backends"]["catalog"], "UNAVAILABLE");
+  // The gateway itself still takes traffic (the Kubernetes readiness probe).
+  HttpResult local = http().Get("/readyz/local");
+  EXPECT_EQ(local.status, 200);
+  EXPECT_EQ(local.json["status"], "ready");
   HttpResult list = http().Get("/api/v1/products");
   EXPECT_EQ(list.status, 503);
   EXPECT_EQ(list.json["error"]["code"], "service_unavailable");
