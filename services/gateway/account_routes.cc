@@ -11,6 +11,7 @@
 #include "common/logging.h"
 #include "common/status.h"
 #include "gateway/json_codec.h"
+#include "gateway/json_fields.h"
 #include "gateway/routes.h"
 #include "rpc/client.h"
 #include "rpc/status_conversion.h"
@@ -19,42 +20,6 @@ namespace mercato::gateway {
 namespace {
 
 using user::v1::UserService;
-
-absl::Status BadField(absl::string_view code, absl::string_view message) {
-  return ErrorWithCode(absl::StatusCode::kInvalidArgument, code, message);
-}
-
-// Refuses members other than `allowed`, so that a misspelt field is an error, not a no-op.
-absl::Status OnlyFields(const Json& body, std::initializer_list<absl::string_view> allowed) {
-  for (const auto& [key, value] : body.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return BadField("unknown_field", absl::StrCat("unknown field '", key, "'"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-// A member that must be present and a string.
-absl::StatusOr<std::string> RequiredString(const Json& body, const char* name) {
-  auto it = body.find(name);
-  if (it == body.end() || it->is_null()) {
-    return BadField("missing_field", absl::StrCat("'", name, "' is required"));
-  }
-  if (!it->is_string()) {
-    return BadField("invalid_field", absl::StrCat("'", name, "' must be a string"));
-  }
-  return it->get<std::string>();
-}
-
-// A member that may be absent or null (empty) but otherwise must be a string.
-absl::StatusOr<std::string> OptionalString(const Json& body, const char* name) {
-  auto it = body.find(name);
-  if (it == body.end() || it->is_null()) return std::string();
-  if (!it->is_string()) {
-    return BadField("invalid_field", absl::StrCat("'", name, "' must be a string"));
-  }
-  return it->get<std::string>();
-}
 
 const char* RoleName(user::v1::Role role) {
   return role == user::v1::ROLE_ADMIN ? "admin" : "customer";
@@ -68,19 +33,6 @@ Json UserJson(const user::v1::User& u) {
   out["role"] = RoleName(u.role());
   out["created_at"] = absl::FormatTime(
       "%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(u.created_at_unix_ms()), absl::UTCTimeZone());
-  return out;
-}
-
-Json AddressJson(const common::v1::Address& a) {
-  Json out = Json::object();
-  out["id"] = a.id();
-  out["name"] = a.name();
-  out["line1"] = a.line1();
-  out["line2"] = a.line2();
-  out["city"] = a.city();
-  out["region"] = a.region();
-  out["postal_code"] = a.postal_code();
-  out["country"] = a.country();
   return out;
 }
 
@@ -108,46 +60,20 @@ HttpResponse NoContent() {
 absl::StatusOr<common::v1::Address> ParseAddress(const HttpRequest& request) {
   auto body = ParseJsonObject(request);
   if (!body.ok()) return body.status();
-  if (absl::Status s = OnlyFields(
-          *body, {"id", "name", "line1", "line2", "city", "region", "postal_code", "country"});
-      !s.ok()) {
-    return s;
-  }
-  common::v1::Address a;
-  struct Member {
-    const char* name;
-    bool required;
-    void (common::v1::Address::*set)(const std::string&);
-  };
-  static constexpr Member kMembers[] = {
-      {"name", true, &common::v1::Address::set_name},
-      {"line1", true, &common::v1::Address::set_line1},
-      {"line2", false, &common::v1::Address::set_line2},
-      {"city", true, &common::v1::Address::set_city},
-      {"region", false, &common::v1::Address::set_region},
-      {"postal_code", false, &common::v1::Address::set_postal_code},
-      {"country", true, &common::v1::Address::set_country},
-      {"id", false, &common::v1::Address::set_id},
-  };
-  for (const Member& m : kMembers) {
-    auto value = m.required ? RequiredString(*body, m.name) : OptionalString(*body, m.name);
-    if (!value.ok()) return value.status();
-    (a.*m.set)(*value);
-  }
-  return a;
+  return AddressFromJson(*body, "", Presence::kRequired, /*allow_id=*/true);
 }
 
 HttpResponse Register(Backends& backends, const GatewayConfig& config, const HttpRequest& request) {
   auto body = ParseJsonObject(request);
   if (!body.ok()) return ErrorResponse(body.status());
-  if (absl::Status s = OnlyFields(*body, {"email", "password", "name"}); !s.ok()) {
+  if (absl::Status s = OnlyFields(*body, "", {"email", "password", "name"}); !s.ok()) {
     return ErrorResponse(s);
   }
-  auto email = RequiredString(*body, "email");
+  auto email = StringField(*body, "email", "email", Presence::kRequired);
   if (!email.ok()) return ErrorResponse(email.status());
-  auto password = RequiredString(*body, "password");
+  auto password = StringField(*body, "password", "password", Presence::kRequired);
   if (!password.ok()) return ErrorResponse(password.status());
-  auto name = RequiredString(*body, "name");
+  auto name = StringField(*body, "name", "name", Presence::kRequired);
   if (!name.ok()) return ErrorResponse(name.status());
   user::v1::RegisterRequest rpc;
   rpc.set_email(*std::move(email));
@@ -165,10 +91,11 @@ HttpResponse Register(Backends& backends, const GatewayConfig& config, const Htt
 HttpResponse Login(Backends& backends, const GatewayConfig& config, const HttpRequest& request) {
   auto body = ParseJsonObject(request);
   if (!body.ok()) return ErrorResponse(body.status());
-  if (absl::Status s = OnlyFields(*body, {"email", "password"}); !s.ok()) return ErrorResponse(s);
-  auto email = RequiredString(*body, "email");
+  if (absl::Status s = OnlyFields(*body, "", {"email", "password"}); !s.ok())
+    return ErrorResponse(s);
+  auto email = StringField(*body, "email", "email", Presence::kRequired);
   if (!email.ok()) return ErrorResponse(email.status());
-  auto password = RequiredString(*body, "password");
+  auto password = StringField(*body, "password", "password", Presence::kRequired);
   if (!password.ok()) return ErrorResponse(password.status());
   user::v1::LoginRequest rpc;
   rpc.set_email(*std::move(email));
@@ -200,8 +127,8 @@ HttpResponse Login(Backends& backends, const GatewayConfig& config, const HttpRe
 absl::StatusOr<std::string> RefreshTokenOf(const HttpRequest& request) {
   auto body = ParseJsonObject(request);
   if (!body.ok()) return body.status();
-  if (absl::Status s = OnlyFields(*body, {"refresh_token"}); !s.ok()) return s;
-  return RequiredString(*body, "refresh_token");
+  if (absl::Status s = OnlyFields(*body, "", {"refresh_token"}); !s.ok()) return s;
+  return StringField(*body, "refresh_token", "refresh_token", Presence::kRequired);
 }
 
 HttpResponse Refresh(Backends& backends, const GatewayConfig& config, const HttpRequest& request) {
@@ -240,8 +167,8 @@ HttpResponse GetMe(Backends& backends, const GatewayConfig& config, const HttpRe
 HttpResponse UpdateMe(Backends& backends, const GatewayConfig& config, const HttpRequest& request) {
   auto body = ParseJsonObject(request);
   if (!body.ok()) return ErrorResponse(body.status());
-  if (absl::Status s = OnlyFields(*body, {"name"}); !s.ok()) return ErrorResponse(s);
-  auto name = RequiredString(*body, "name");
+  if (absl::Status s = OnlyFields(*body, "", {"name"}); !s.ok()) return ErrorResponse(s);
+  auto name = StringField(*body, "name", "name", Presence::kRequired);
   if (!name.ok()) return ErrorResponse(name.status());
   user::v1::UpdateMeRequest rpc;
   rpc.set_name(*std::move(name));
@@ -297,7 +224,8 @@ HttpResponse UpdateAddress(Backends& backends, const GatewayConfig& config,
   if (!address.ok()) return ErrorResponse(address.status());
   const std::string& id = request.Param("id");
   if (!address->id().empty() && address->id() != id) {
-    return ErrorResponse(BadField("invalid_field", "'id' does not match the address in the path"));
+    return ErrorResponse(ErrorWithCode(absl::StatusCode::kInvalidArgument, "invalid_field",
+                                       "'id' does not match the address in the path"));
   }
   user::v1::UpdateAddressRequest rpc;
   *rpc.mutable_address() = *std::move(address);

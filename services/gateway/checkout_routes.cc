@@ -42,6 +42,7 @@
 #include "common/status.h"
 #include "gateway/backend_call.h"
 #include "gateway/json_codec.h"
+#include "gateway/json_fields.h"
 #include "gateway/routes.h"
 #include "rpc/client.h"
 #include "rpc/status_conversion.h"
@@ -88,121 +89,40 @@ bool IsIdempotencyKey(std::string_view key) {
   });
 }
 
-absl::Status BadField(absl::string_view code, absl::string_view message) {
-  return ErrorWithCode(absl::StatusCode::kInvalidArgument, code, message);
-}
-absl::Status Missing(absl::string_view path) {
-  return BadField("missing_field", absl::StrCat("'", path, "' is required"));
-}
-absl::Status Invalid(absl::string_view path, absl::string_view what) {
-  return BadField("invalid_field", absl::StrCat("'", path, "' must be ", what));
-}
-
-// Refuses members other than `allowed`; the name is quoted (shortened), never a value.
-absl::Status OnlyFields(const Json& object, absl::string_view path,
-                        std::initializer_list<absl::string_view> allowed) {
-  for (const auto& [key, value] : object.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      const std::string name = key.size() > 40 ? key.substr(0, 40) + "..." : key;
-      return BadField("unknown_field",
-                      absl::StrCat("unknown field '", path, path.empty() ? "" : ".", name, "'"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 bool AllDigits(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// A member that must be a string (required: present and not empty).
-absl::StatusOr<std::string> StringMember(const Json& object, const char* name,
-                                         absl::string_view path, bool required) {
-  auto it = object.find(name);
-  if (it == object.end() || it->is_null()) {
-    if (required) return Missing(path);
-    return std::string();
-  }
-  if (!it->is_string()) return Invalid(path, "a string");
-  std::string value = it->get<std::string>();
-  if (required && value.empty()) return Missing(path);
-  return value;
-}
-
-absl::StatusOr<common::v1::Address> ParseShippingAddress(const Json& json) {
-  if (!json.is_object()) return Invalid("shipping_address", "an object");
-  if (auto s = OnlyFields(json, "shipping_address",
-                          {"name", "line1", "line2", "city", "region", "postal_code", "country"});
-      !s.ok()) {
-    return s;
-  }
-  struct Member {
-    const char* name;
-    bool required;
-    void (common::v1::Address::*set)(const std::string&);
-  };
-  static constexpr Member kMembers[] = {
-      {"name", true, &common::v1::Address::set_name},
-      {"line1", true, &common::v1::Address::set_line1},
-      {"line2", false, &common::v1::Address::set_line2},
-      {"city", true, &common::v1::Address::set_city},
-      {"region", false, &common::v1::Address::set_region},
-      {"postal_code", false, &common::v1::Address::set_postal_code},
-      {"country", true, &common::v1::Address::set_country},
-  };
-  common::v1::Address address;
-  for (const Member& m : kMembers) {
-    auto value = StringMember(json, m.name, absl::StrCat("shipping_address.", m.name), m.required);
-    if (!value.ok()) return value.status();
-    (address.*m.set)(*value);
-  }
-  return address;
-}
-
-absl::StatusOr<int32_t> IntMember(const Json& object, const char* name, absl::string_view path,
-                                  int64_t min, int64_t max) {
-  auto it = object.find(name);
-  if (it == object.end() || it->is_null()) return Missing(path);
-  const std::string range = absl::StrCat("an integer from ", min, " to ", max);
-  if (!it->is_number_integer()) return Invalid(path, range);
-  if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(max)) {
-    return Invalid(path, range);
-  }
-  const int64_t v = it->get<int64_t>();
-  if (v < min || v > max) return Invalid(path, range);
-  return static_cast<int32_t>(v);
 }
 
 // payment.card. Formats only; Luhn, expiry and brand are the payment service's to check.
 // Messages name the field and never repeat what was sent.
 absl::StatusOr<common::v1::Card> ParseCard(const Json& payment) {
-  if (!payment.is_object()) return Invalid("payment", "an object");
+  if (!payment.is_object()) return InvalidField("payment", "an object");
   if (auto s = OnlyFields(payment, "payment", {"card"}); !s.ok()) return s;
   auto it = payment.find("card");
-  if (it == payment.end() || it->is_null()) return Missing("payment.card");
+  if (it == payment.end() || it->is_null()) return MissingField("payment.card");
   const Json& card = *it;
-  if (!card.is_object()) return Invalid("payment.card", "an object");
+  if (!card.is_object()) return InvalidField("payment.card", "an object");
   if (auto s = OnlyFields(card, "payment.card", {"number", "exp_month", "exp_year", "cvc"});
       !s.ok()) {
     return s;
   }
   common::v1::Card out;
-  auto number = StringMember(card, "number", "payment.card.number", true);
+  auto number = StringField(card, "number", "payment.card.number", Presence::kRequiredNonEmpty);
   if (!number.ok()) return number.status();
   if (number->size() < 12 || number->size() > 19 || !AllDigits(*number)) {
-    return Invalid("payment.card.number", "a string of 12 to 19 digits");
+    return InvalidField("payment.card.number", "a string of 12 to 19 digits");
   }
   out.set_number(*std::move(number));
-  auto month = IntMember(card, "exp_month", "payment.card.exp_month", 1, 12);
+  auto month = IntField(card, "exp_month", "payment.card.exp_month", 1, 12);
   if (!month.ok()) return month.status();
   out.set_exp_month(*month);
-  auto year = IntMember(card, "exp_year", "payment.card.exp_year", 2000, 2199);
+  auto year = IntField(card, "exp_year", "payment.card.exp_year", 2000, 2199);
   if (!year.ok()) return year.status();
   out.set_exp_year(*year);
-  auto cvc = StringMember(card, "cvc", "payment.card.cvc", true);
+  auto cvc = StringField(card, "cvc", "payment.card.cvc", Presence::kRequiredNonEmpty);
   if (!cvc.ok()) return cvc.status();
   if (cvc->size() < 3 || cvc->size() > 4 || !AllDigits(*cvc)) {
-    return Invalid("payment.card.cvc", "a string of 3 or 4 digits");
+    return InvalidField("payment.card.cvc", "a string of 3 or 4 digits");
   }
   out.set_cvc(*std::move(cvc));
   return out;
@@ -222,25 +142,29 @@ absl::StatusOr<CheckoutBody> ParseCheckoutBody(const Json& body) {
   const bool has_address = body.contains("shipping_address") && !body["shipping_address"].is_null();
   const bool has_address_id = body.contains("address_id") && !body["address_id"].is_null();
   if (has_address && has_address_id) {
-    return BadField("invalid_field", "give either 'shipping_address' or 'address_id', not both");
+    return ErrorWithCode(absl::StatusCode::kInvalidArgument, "invalid_field",
+                         "give either 'shipping_address' or 'address_id', not both");
   }
   if (!has_address && !has_address_id) {
-    return BadField("missing_field", "'shipping_address' or 'address_id' is required");
+    return ErrorWithCode(absl::StatusCode::kInvalidArgument, "missing_field",
+                         "'shipping_address' or 'address_id' is required");
   }
   if (has_address) {
-    auto address = ParseShippingAddress(body["shipping_address"]);
+    auto address = AddressFromJson(body["shipping_address"], "shipping_address",
+                                   Presence::kRequiredNonEmpty, /*allow_id=*/false);
     if (!address.ok()) return address.status();
     out.address = *std::move(address);
   } else {
-    auto id = StringMember(body, "address_id", "address_id", true);
+    auto id = StringField(body, "address_id", "address_id", Presence::kRequiredNonEmpty);
     if (!id.ok()) return id.status();
     if (id->size() > kMaxAddressIdLength) {
-      return Invalid("address_id", absl::StrCat("at most ", kMaxAddressIdLength, " characters"));
+      return InvalidField("address_id",
+                          absl::StrCat("at most ", kMaxAddressIdLength, " characters"));
     }
     out.address_id = *std::move(id);
   }
   auto payment = body.find("payment");
-  if (payment == body.end() || payment->is_null()) return Missing("payment");
+  if (payment == body.end() || payment->is_null()) return MissingField("payment");
   auto card = ParseCard(*payment);
   if (!card.ok()) return card.status();
   out.card = *std::move(card);
