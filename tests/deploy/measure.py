@@ -7,7 +7,7 @@ figures behind the requests, limits and HPA targets in deploy/k8s and helm/merca
     ninja -C build-k8s catalog cart user payment checkout gateway
     tests/deploy/measure.py --build-dir build-k8s --duration 60 --clients 8
 
-Starts the suite with scripts/run-local on shifted ports (--base-port, default 8380) and its
+Starts the suite with scripts/run-local on a block of ports of its own (--base-port, default 8380) and its
 own data (--data-dir), drives it through the gateway with --clients simulated shoppers (browse,
 look at a product, add to the cart, read the cart, sign in, check out), reads
 process_resident_memory_bytes and process_cpu_seconds_total from every /metrics, and prints per
@@ -180,9 +180,11 @@ def main():
                         help="seconds of sign-ins only, 2 per client, at the end")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
-    shift = args.base_port - 8080
     base = f"http://127.0.0.1:{args.base_port}"
-    admin = {name: svc["admin_port"] + shift for name, svc in SPEC.items()}
+    layout = json.loads(subprocess.run(
+        [sys.executable, str(ROOT / "scripts/run-local"), "--base-port", str(args.base_port),
+         "--print-ports"], capture_output=True, text=True, check=True).stdout)
+    admin = {name: layout[name]["admin_port"] for name in SPEC}
 
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
     log = open(Path(args.data_dir) / "measure-run-local.log", "w")

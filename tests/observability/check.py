@@ -146,16 +146,23 @@ def ports_free(ports):
     return True
 
 
+def layout(base):
+    """The ports scripts/run-local gives every process for this base port."""
+    return json.loads(subprocess.run(
+        [str(ROOT / "scripts/run-local"), "--base-port", str(base), "--print-ports"],
+        capture_output=True, text=True, check=True).stdout)
+
+
 def choose_base_port():
-    """A gateway port such that every port scripts/run-local derives from it is free."""
+    """A gateway port whose whole block of run-local ports is free."""
     for _ in range(10):
-        # From high to low, away from the copies people start by hand (8180, 8280, ...).
-        for base in range(17080, 9080, -100):
-            shift = base - 8080
-            ports = [base, shift + 55432, shift + 56379]
-            for svc in SPEC.values():
-                ports += [svc["port"] + shift, svc["admin_port"] + shift]
-            if all(0 < p < 65536 for p in ports) and ports_free(ports):
+        # Blocks of 30 from 17080 down, away from the copies people start by hand (8180, ...).
+        for base in range(17080, 9080, -30):
+            ports = layout(base)
+            flat = [ports.pop("postgres"), ports.pop("redis")]
+            for p in ports.values():
+                flat += [p["port"], p["admin_port"]]
+            if ports_free(flat):
                 return base
         time.sleep(1)
     raise SystemExit("observability: no free block of ports for scripts/run-local")
@@ -226,7 +233,7 @@ def children_of(pid):
 
 def live_checks(dashboards):
     base = choose_base_port()
-    shift = base - 8080
+    ports = layout(base)
     work = Path(tempfile.mkdtemp(prefix="mercato-observability-"))
     data_dir = BUILD / "observability-run"   # a stable path: run-local's PostgreSQL dir follows it
     log(f"starting the shop on base port {base} (scripts/run-local, binaries from {BUILD})")
@@ -261,7 +268,7 @@ def live_checks(dashboards):
         config["rule_files"] = [str(OBS / "rules" / "*.yaml")]
         for job in config["scrape_configs"]:
             name = job["job_name"]
-            job["static_configs"] = [{"targets": [f"127.0.0.1:{SPEC[name]['admin_port'] + shift}"]}]
+            job["static_configs"] = [{"targets": [f"127.0.0.1:{ports[name]['admin_port']}"]}]
         check(sorted(j["job_name"] for j in config["scrape_configs"]) == sorted(SERVICES),
               "prometheus.yml has a job for every service of deploy/services.json")
         (work / "prometheus.yml").write_text(yaml.safe_dump(config))

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -43,7 +45,8 @@ ChildProcess::ChildProcess(std::string binary, std::map<std::string, std::string
       env_(std::move(env)),
       name_(std::move(name)),
       args_(std::move(args)) {
-  log_path_ = absl::StrCat(ScratchDir("logs"), "/", name_, "-", getpid(), ".log");
+  static std::atomic<int> sequence{0};
+  log_path_ = absl::StrCat(ScratchDir("logs"), "/", name_, "-", getpid(), "-", ++sequence, ".log");
 }
 
 ChildProcess::~ChildProcess() { Kill(); }
@@ -152,15 +155,39 @@ bool CanBind(int port) {
 
 }  // namespace
 
+// Claims `port` for this process among all test processes of the machine (ctest runs several
+// test binaries at once, each picking ports from the same range): an O_EXCL file per port
+// holding the owner's pid. A claim whose owner has exited is taken over.
+bool ClaimAcrossProcesses(int port) {
+  const std::string dir = "/tmp/mercato-test-ports";
+  mkdir(dir.c_str(), 0777);
+  const std::string path = absl::StrCat(dir, "/", port);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int fd = open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      const std::string pid = absl::StrCat(getpid());
+      (void)!write(fd, pid.data(), pid.size());
+      close(fd);
+      return true;
+    }
+    std::ifstream in(path);
+    int owner = 0;
+    in >> owner;
+    if (owner > 0 && (owner == getpid() || kill(owner, 0) == 0 || errno != ESRCH)) return false;
+    unlink(path.c_str());  // the owner is gone
+  }
+  return false;
+}
+
 int FreePort() {
   // Below Linux's ephemeral range (32768-60999 by default): the kernel hands ports from that
   // range to outgoing connections, which on a busy machine would take a port between this
-  // check and the service binding it. Random, so parallel test binaries rarely pick alike.
+  // check and the service binding it.
   static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(getpid()));
   std::uniform_int_distribution<int> pick(20000, 32000);
   for (int attempt = 0; attempt < 1000; ++attempt) {
     const int port = pick(rng);
-    if (CanBind(port)) return port;
+    if (CanBind(port) && ClaimAcrossProcesses(port)) return port;
   }
   return 0;
 }
