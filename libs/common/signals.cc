@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include "absl/synchronization/mutex.h"
+
 namespace mercato {
 namespace {
 
@@ -20,6 +22,11 @@ void BlockTerminationSignals() {
   sigset_t set = TerminationSignals();
   sigaddset(&set, SIGPIPE);  // a peer closing a socket must not kill the process
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void InitProcess() {
+  BlockTerminationSignals();
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
 int WaitForTerminationSignal() {

@@ -13,6 +13,11 @@ namespace mercato {
 // Blocks SIGTERM, SIGINT and SIGPIPE in the calling thread; threads created afterwards
 // inherit the mask, so the signals are only ever taken by WaitForTerminationSignal().
 void BlockTerminationSignals();
+
+// The first call of every main(): BlockTerminationSignals(), and absl::Mutex deadlock
+// detection off. Debian builds Abseil without NDEBUG, which leaves that detection on: a
+// lock-order graph updated on every Mutex lock inside gRPC, visible in every profile.
+void InitProcess();
 // Waits for SIGTERM or SIGINT and returns its number.
 int WaitForTerminationSignal();
 

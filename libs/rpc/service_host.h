@@ -27,12 +27,12 @@
 
 namespace mercato {
 
-// Blocks SIGTERM/SIGINT for every thread to come, reads the configuration with `load`
+// InitProcess() (SIGTERM/SIGINT blocked for every thread to come, ...), reads the configuration with `load`
 // (exit 2 naming each bad variable), and starts JSON logging at the configured level.
 // `load` is e.g. cart::LoadCartConfig; its config has a `server` (ServerConfig) member.
 template <typename Loader>
 auto LoadConfigOrExit(const char* service, Loader load) {
-  BlockTerminationSignals();
+  InitProcess();
   EnvReader env;
   auto config = load(env);
   if (!config.ok()) ExitWithConfigError(service, config.status());

@@ -37,6 +37,15 @@ class ProductCache {
   std::optional<v1::Product> Get(const std::string& id) const;
   // The products that exist among `ids`.
   std::vector<v1::Product> GetMany(const std::vector<std::string>& ids) const;
+  // Whether every one of `ids` is cached.
+  template <typename Ids>
+  bool HasAll(const Ids& ids) const {
+    std::shared_lock lock(mu_);
+    for (const auto& id : ids) {
+      if (!by_id_.count(id)) return false;
+    }
+    return true;
+  }
   std::vector<v1::Category> Categories() const;
   bool HasCategory(const std::string& id) const;
   size_t size() const;

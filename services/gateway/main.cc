@@ -14,7 +14,7 @@
 int main() {
   using namespace mercato;
   using namespace mercato::gateway;
-  BlockTerminationSignals();
+  InitProcess();
   EnvReader env;
   auto config = LoadGatewayConfig(env);
   if (!config.ok()) ExitWithConfigError("gateway", config.status());
