@@ -224,7 +224,10 @@ void GatewayService::Handle(HttpRequest request, Done done) {
   {
     std::optional<HttpResponse> refused;
     if (!call.user_id.empty()) refused = Limit(user_limiter_, rate_limited_user_, call.user_id);
-    if (!refused && request.method == http::verb::post && route.pattern == "/api/v1/sessions") {
+    // Sign-in and sign-up share one bucket per address: each costs the user service an
+    // argon2id hash, and both are what credential stuffing and account spam hammer.
+    if (!refused && request.method == http::verb::post &&
+        (route.pattern == "/api/v1/sessions" || route.pattern == "/api/v1/users")) {
       refused = Limit(login_limiter_, rate_limited_login_, request.client_address);
     }
     if (!refused && request.method == http::verb::post && route.pattern == "/api/v1/checkout") {

@@ -129,6 +129,26 @@ TEST_F(RateLimitE2eTest, SignInHasAStricterLimitPerAddress) {
   EXPECT_GE(Limited("login"), 1);
 }
 
+TEST_F(RateLimitE2eTest, SignUpSharesTheSignInLimit) {
+  auto sign_up = [](const std::string& client) {
+    json body = json::object();
+    body["email"] = "new-" + RandomHex(6) + "@example.com";
+    body["password"] = "a long enough password";
+    body["name"] = "New Shopper";
+    return As(client, "POST", "/api/v1/users", body.dump());
+  };
+  json sign_in = json::object();
+  sign_in["email"] = "nobody-" + RandomHex(4) + "@example.com";
+  sign_in["password"] = "wrong password 123";
+  EXPECT_EQ(sign_up("198.51.100.30").status, 201);
+  EXPECT_EQ(sign_up("198.51.100.30").status, 201);
+  EXPECT_EQ(As("198.51.100.30", "POST", "/api/v1/sessions", sign_in.dump()).status, 401);
+  HttpResult limited = sign_up("198.51.100.30");
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(ErrorCode(limited), "rate_limited");
+  EXPECT_EQ(sign_up("198.51.100.31").status, 201);
+}
+
 TEST_F(RateLimitE2eTest, CheckoutHasAStricterLimitPerUser) {
   Shopper a, b;
   auto checkout = [&](const Shopper& s, const std::string& client) {
