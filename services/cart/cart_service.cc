@@ -285,11 +285,39 @@ absl::Status CartService::DoRemoveItem(const v1::RemoveItemRequest& request, v1:
 }
 
 absl::Status CartService::DoClearCart(const v1::ClearCartRequest& request, v1::Cart* response) {
-  if (auto cart = CartOf(request.guest_cart_id())) {
-    if (absl::Status s = store_.Clear(*cart); !s.ok()) return StoreError(s);
+  if (request.take_size() > kMaxLinesPerCart) {
+    return ErrorWithCode(absl::StatusCode::kInvalidArgument, "invalid_take",
+                         absl::StrCat("take names at most ", kMaxLinesPerCart, " lines"));
   }
-  EmptyCart(response);
-  return absl::OkStatus();
+  StoredLines take;
+  take.reserve(request.take_size());
+  for (const auto& line : request.take()) {
+    if (absl::Status s = CheckProductId(line.product_id()); !s.ok()) return s;
+    if (absl::Status s = CheckRequestedQuantity(line.quantity()); !s.ok()) return s;
+    if (FindLine(take, line.product_id()) != nullptr) {
+      return ErrorWithCode(absl::StatusCode::kInvalidArgument, "invalid_take",
+                           absl::StrCat("take names product ", line.product_id(), " twice"));
+    }
+    take.push_back({line.product_id(), line.quantity()});
+  }
+  auto cart = CartOf(request.guest_cart_id());
+  if (!cart) {
+    EmptyCart(response);
+    return absl::OkStatus();
+  }
+  if (take.empty()) {
+    if (absl::Status s = store_.Clear(*cart); !s.ok()) return StoreError(s);
+    EmptyCart(response);
+    return absl::OkStatus();
+  }
+  auto left = store_.Take(*cart, take);
+  if (!left.ok()) return StoreError(left.status());
+  if (left->empty()) {
+    EmptyCart(response);
+    return absl::OkStatus();
+  }
+  Products products;
+  return PriceCart(*cart, *left, products, response);
 }
 
 absl::Status CartService::DoMergeGuestCart(const v1::MergeGuestCartRequest& request,

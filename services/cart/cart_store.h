@@ -79,6 +79,10 @@ class CartStore {
   virtual absl::Status RemoveLines(const CartRef& cart,
                                    const std::vector<std::string>& product_ids) = 0;
   virtual absl::Status Clear(const CartRef& cart) = 0;
+  // Lowers each named line by the quantity given, atomically; a line that reaches zero or
+  // less goes, lines not named (and products not in the cart) are left alone. Returns the
+  // lines after the change.
+  virtual absl::StatusOr<StoredLines> Take(const CartRef& cart, const StoredLines& take) = 0;
   // Moves the guest cart's lines into the user's cart, atomically: quantities add, capped at
   // limits.max_quantity; guest lines that would exceed limits.max_lines are dropped. The
   // guest cart is deleted. Returns the user's lines after the merge.

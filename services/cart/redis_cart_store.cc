@@ -45,6 +45,23 @@ if tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return redis.call('HGETALL', KEYS[1])
 )lua");
 
+// KEYS[1] cart. ARGV: ttl, then product id and quantity pairs. Returns lines.
+const RedisScript kTakeScript(R"lua(
+for i = 2, #ARGV, 2 do
+  local current = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
+  if current > 0 then
+    local left = current - tonumber(ARGV[i + 1])
+    if left > 0 then
+      redis.call('HSET', KEYS[1], ARGV[i], left)
+    else
+      redis.call('HDEL', KEYS[1], ARGV[i])
+    end
+  end
+end
+if tonumber(ARGV[1]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return redis.call('HGETALL', KEYS[1])
+)lua");
+
 // KEYS[1] guest cart, KEYS[2] user cart. ARGV: max quantity, max lines, ttl of the user cart.
 // Returns the user cart's lines.
 const RedisScript kMergeScript(R"lua(
@@ -181,6 +198,18 @@ absl::Status RedisCartStore::RemoveLines(const CartRef& cart,
 
 absl::Status RedisCartStore::Clear(const CartRef& cart) {
   return redis_.Command({"DEL", KeyOf(cart)}).status();
+}
+
+absl::StatusOr<StoredLines> RedisCartStore::Take(const CartRef& cart, const StoredLines& take) {
+  std::vector<std::string> args = {TtlArg(cart)};
+  args.reserve(1 + 2 * take.size());
+  for (const auto& line : take) {
+    args.push_back(line.product_id);
+    args.push_back(absl::StrCat(line.quantity));
+  }
+  auto reply = redis_.Eval(kTakeScript, {KeyOf(cart)}, args);
+  if (!reply.ok()) return reply.status();
+  return ParseLines(*reply);
 }
 
 absl::StatusOr<StoredLines> RedisCartStore::Merge(const CartRef& guest, const CartRef& user,

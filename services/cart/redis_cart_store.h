@@ -39,6 +39,7 @@ class RedisCartStore final : public CartStore {
   absl::Status RemoveLines(const CartRef& cart,
                            const std::vector<std::string>& product_ids) override;
   absl::Status Clear(const CartRef& cart) override;
+  absl::StatusOr<StoredLines> Take(const CartRef& cart, const StoredLines& take) override;
   absl::StatusOr<StoredLines> Merge(const CartRef& guest, const CartRef& user,
                                     const CartLimits& limits) override;
 

@@ -462,7 +462,7 @@ Resolution OrderSaga::Paid(OrderRecord order, const std::string& lease_owner, Dr
   metrics_.CountPaid(order.order.total().amount(), order.order.total().currency(), recovered);
   spdlog::info("order {} paid{}: {} {}", order.order.id(), recovered ? " (recovered)" : "",
                order.order.total().amount(), order.order.total().currency());
-  ClearCart(order.order.id());
+  ClearCart(order.order);
   return {std::move(order), absl::OkStatus()};
 }
 
@@ -606,12 +606,21 @@ absl::StatusOr<payment::v1::Payment> OrderSaga::Refund(const std::string& paymen
   return reply;
 }
 
-void OrderSaga::ClearCart(const std::string& order_id) {
+void OrderSaga::ClearCart(const v1::Order& order) {
+  // Only what was bought leaves the cart: lines the shopper added while the order was being
+  // placed stay there.
   cart::v1::ClearCartRequest request;
+  for (const auto& item : order.items()) {
+    auto* take = request.add_take();
+    take->set_product_id(item.product_id());
+    take->set_quantity(item.quantity());
+  }
   cart::v1::Cart reply;
   auto ctx = NewClientContext(options_.rpc_timeout);
   absl::Status s = FromGrpcStatus(cart_.ClearCart(ctx.get(), request, &reply));
-  if (!s.ok()) spdlog::warn("order {} is paid but clearing the cart failed: {}", order_id, s);
+  if (!s.ok()) {
+    spdlog::warn("order {} is paid but taking its lines out of the cart failed: {}", order.id(), s);
+  }
 }
 
 }  // namespace mercato::checkout

@@ -6,7 +6,8 @@
 //   client's prices are never used) -> record the order (step priced; the (user, key) claim)
 //   -> ReserveStock(reservation id = order id) -> reserved -> payment Authorize (idempotency
 //   key PaymentKeyFor(order id)) -> authorized -> Capture -> captured -> CommitReservation
-//   -> paid -> clear the cart (best effort).
+//   -> paid -> take the ordered lines out of the cart (best effort; what the shopper added
+//   meanwhile stays).
 // Definite refusals on the way fail the order with their code, after compensating:
 //   out_of_stock (nothing held), invalid_card / card_expired (stock released),
 //   payment_declined / insufficient_funds (stock released).
@@ -155,7 +156,8 @@ class OrderSaga {
   absl::StatusOr<payment::v1::Payment> Capture(const std::string& payment_id);
   absl::StatusOr<payment::v1::Payment> Void(const std::string& payment_id);
   absl::StatusOr<payment::v1::Payment> Refund(const std::string& payment_id);
-  void ClearCart(const std::string& order_id);
+  // Takes the order's lines out of the shopper's cart; a failure is logged, not returned.
+  void ClearCart(const v1::Order& order);
 
   CheckoutStore& store_;
   catalog::v1::CatalogService::StubInterface& catalog_;

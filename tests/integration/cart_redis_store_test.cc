@@ -229,6 +229,26 @@ TEST_F(RedisCartStoreTest, RemoveRemoveLinesAndClear) {
   EXPECT_EQ(redis_->Cli("EXISTS " + store_->KeyOf(guest_)), "0");
 }
 
+TEST_F(RedisCartStoreTest, TakeLowersLinesRemovesEmptiedOnesAndLeavesTheRest) {
+  ASSERT_TRUE(store_->Add(user_, kSkillet, 3, kLimits).ok());
+  ASSERT_TRUE(store_->Add(user_, kKnife, 2, kLimits).ok());
+  ASSERT_TRUE(store_->Add(user_, kApron, 1, kLimits).ok());
+  auto after = store_->Take(user_, {{kSkillet, 1}, {kKnife, 5}, {"not-there", 2}});
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->size(), 2u);
+  EXPECT_EQ(QuantityIn(*after, kSkillet), 2);
+  EXPECT_EQ(QuantityIn(*after, kKnife), 0);
+  EXPECT_EQ(QuantityIn(*after, kApron), 1);
+  EXPECT_EQ(redis_->Cli("HEXISTS " + store_->KeyOf(user_) + " not-there"), "0");
+  EXPECT_EQ(redis_->Cli("TTL " + store_->KeyOf(user_)), "-1");  // user carts do not expire
+
+  // Taking the last lines deletes the cart.
+  auto empty = store_->Take(user_, {{kSkillet, 2}, {kApron, 1}});
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->empty());
+  EXPECT_EQ(redis_->Cli("EXISTS " + store_->KeyOf(user_)), "0");
+}
+
 TEST_F(RedisCartStoreTest, MergeAddsQuantitiesCapsAt99AndDeletesTheGuestCart) {
   ASSERT_TRUE(store_->Add(guest_, kSkillet, 60, kLimits).ok());
   ASSERT_TRUE(store_->Add(guest_, kKnife, 2, kLimits).ok());

@@ -97,6 +97,18 @@ class FakeCartStore : public CartStore {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<StoredLines> Take(const CartRef& cart, const StoredLines& take) override {
+    if (auto s = Begin(); !s.ok()) return s;
+    StoredLines& lines = carts[Key(cart)];
+    for (const auto& t : take) {
+      auto it = Find(lines, t.product_id);
+      if (it == lines.end()) continue;
+      it->quantity -= t.quantity;
+      if (it->quantity <= 0) lines.erase(it);
+    }
+    return Current(cart);
+  }
+
   absl::StatusOr<StoredLines> Merge(const CartRef& guest, const CartRef& user,
                                     const CartLimits& limits) override {
     if (auto s = Begin(); !s.ok()) return s;

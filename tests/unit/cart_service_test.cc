@@ -371,6 +371,61 @@ TEST_F(CartServiceTest, RemoveAndClear) {
   EXPECT_TRUE(store_.carts.find("g:" + guest_id_) == store_.carts.end());
 }
 
+TEST_F(CartServiceTest, ClearWithTakeRemovesOnlyThoseQuantities) {
+  ASSERT_TRUE(Add(kSkillet, 3).ok());
+  ASSERT_TRUE(Add(kKnife, 1).ok());
+  v1::ClearCartRequest clear;
+  clear.set_guest_cart_id(guest_id_);
+  auto* take = clear.add_take();
+  take->set_product_id(kSkillet);
+  take->set_quantity(2);
+  take = clear.add_take();
+  take->set_product_id(kKnife);
+  take->set_quantity(1);
+  take = clear.add_take();  // not in the cart: nothing to take
+  take->set_product_id(kApron);
+  take->set_quantity(4);
+  v1::Cart cart;
+  ASSERT_TRUE(service().DoClearCart(clear, &cart).ok());
+  ASSERT_EQ(cart.items_size(), 1);
+  EXPECT_EQ(cart.items(0).product_id(), kSkillet);
+  EXPECT_EQ(cart.items(0).quantity(), 1);
+  EXPECT_EQ(cart.subtotal().amount(), 3499);
+  EXPECT_EQ(store_.QuantityOf(Guest(), kSkillet), 1);
+  EXPECT_EQ(store_.QuantityOf(Guest(), kKnife), 0);
+  EXPECT_EQ(store_.QuantityOf(Guest(), kApron), 0);
+}
+
+TEST_F(CartServiceTest, ClearWithABadTakeIsRefusedAndChangesNothing) {
+  ASSERT_TRUE(Add(kSkillet, 3).ok());
+  auto attempt = [&](auto fill) {
+    v1::ClearCartRequest clear;
+    clear.set_guest_cart_id(guest_id_);
+    fill(clear);
+    v1::Cart cart;
+    return service().DoClearCart(clear, &cart);
+  };
+  auto line = [](v1::ClearCartRequest& r, const std::string& id, int quantity) {
+    auto* take = r.add_take();
+    take->set_product_id(id);
+    take->set_quantity(quantity);
+  };
+  ExpectError(attempt([&](auto& r) { line(r, kSkillet, 0); }), absl::StatusCode::kInvalidArgument,
+              "invalid_quantity");
+  ExpectError(attempt([&](auto& r) { line(r, "", 1); }), absl::StatusCode::kInvalidArgument,
+              "invalid_product_id");
+  ExpectError(attempt([&](auto& r) {
+                line(r, kSkillet, 1);
+                line(r, kSkillet, 1);
+              }),
+              absl::StatusCode::kInvalidArgument, "invalid_take");
+  ExpectError(attempt([&](auto& r) {
+                for (int i = 0; i < 101; ++i) line(r, absl::StrCat("p", i), 1);
+              }),
+              absl::StatusCode::kInvalidArgument, "invalid_take");
+  EXPECT_EQ(store_.QuantityOf(Guest(), kSkillet), 3);
+}
+
 TEST_F(CartServiceTest, MergeNeedsASignedInCaller) {
   v1::MergeGuestCartRequest request;
   request.set_guest_cart_id(guest_id_);

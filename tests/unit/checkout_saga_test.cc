@@ -170,6 +170,23 @@ TEST_F(OrderSagaTest, SmallOrderPaysFlatShippingAndRoundedTax) {
   EXPECT_EQ(order->total().amount(), 1849);
 }
 
+TEST_F(OrderSagaTest, WhatTheShopperAddsDuringCheckoutStaysInTheCart) {
+  world_.cart_lines = {{kKnife, 1}, {kApron, 2}};
+  // Once the saga has read the cart, the shopper (another tab) adds one more knife.
+  world_.after_acting["GetCart"] = [this] { world_.cart_lines[0].second += 1; };
+  auto order = Place();
+  ASSERT_TRUE(order.ok()) << order.status();
+  ASSERT_EQ(order->items_size(), 2);
+  EXPECT_EQ(order->items(0).quantity(), 1);
+  EXPECT_EQ(world_.last_clear.take_size(), 2);
+  EXPECT_EQ(world_.last_clear.take(0).product_id(), kKnife);
+  EXPECT_EQ(world_.last_clear.take(0).quantity(), 1);
+  EXPECT_EQ(world_.last_clear.take(1).product_id(), kApron);
+  EXPECT_EQ(world_.last_clear.take(1).quantity(), 2);
+  // The bought knife and both aprons are gone; the knife added meanwhile is still there.
+  EXPECT_EQ(world_.cart_lines, (std::vector<std::pair<std::string, int>>{{kKnife, 1}}));
+}
+
 TEST_F(OrderSagaTest, RepeatWithTheSameKeyReturnsTheFirstOrderWithoutAnyCall) {
   world_.cart_lines = {{kKnife, 1}};
   auto first = Place();

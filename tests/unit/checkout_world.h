@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -44,6 +45,10 @@ class World {
   std::map<std::string, payment::v1::Payment> payments;  // by idempotency key
   std::map<std::string, std::deque<Fault>> faults;       // by method name
   std::vector<std::string> calls;                        // method names, in order
+  // Run after the method has acted (and before its reply), e.g. the shopper changing the cart
+  // while the saga runs. Called with the world's lock held: touch the state directly.
+  std::map<std::string, std::function<void()>> after_acting;
+  cart::v1::ClearCartRequest last_clear;
 
   World() {
     using ::testing::_;
@@ -62,12 +67,22 @@ class World {
             return absl::OkStatus();
           });
         }));
-    ON_CALL(cart, ClearCart(_, _, _)).WillByDefault(Invoke([this](auto*, const auto&, auto*) {
-      return Run("ClearCart", [&] {
-        cart_lines.clear();
-        return absl::OkStatus();
-      });
-    }));
+    ON_CALL(cart, ClearCart(_, _, _))
+        .WillByDefault(Invoke([this](auto*, const cart::v1::ClearCartRequest& request, auto*) {
+          return Run("ClearCart", [&] {
+            last_clear = request;
+            if (request.take().empty()) cart_lines.clear();
+            for (const auto& take : request.take()) {
+              for (auto it = cart_lines.begin(); it != cart_lines.end(); ++it) {
+                if (it->first != take.product_id()) continue;
+                it->second -= take.quantity();
+                if (it->second <= 0) cart_lines.erase(it);
+                break;
+              }
+            }
+            return absl::OkStatus();
+          });
+        }));
     ON_CALL(catalog, BatchGetProducts(_, _, _))
         .WillByDefault(Invoke([this](auto*, const catalog::v1::BatchGetProductsRequest& request,
                                      catalog::v1::BatchGetProductsResponse* out) {
@@ -270,7 +285,9 @@ class World {
       if (fault.after_acting) act().IgnoreError();
       return ToGrpcStatus(fault.status);
     }
-    return ToGrpcStatus(act());
+    absl::Status status = act();
+    if (auto hook = after_acting.find(method); hook != after_acting.end()) hook->second();
+    return ToGrpcStatus(status);
   }
 
   grpc::Status Move(const std::string& method, const std::string& id,
