@@ -270,7 +270,7 @@ TEST_F(CheckoutRoutesTest, MissingOrMalformedIdempotencyKeyIs400) {
   HttpResponse none = Checkout(kBody, "");
   EXPECT_EQ(none.status, 400u);
   EXPECT_EQ(CodeOf(none), "idempotency_key_required");
-  for (const std::string key :
+  for (const std::string& key :
        std::vector<std::string>{"with space", "semi;colon", "ünïcode", std::string(256, 'a')}) {
     HttpResponse r = Checkout(kBody, key);
     EXPECT_EQ(r.status, 400u) << key;

@@ -154,7 +154,7 @@ TEST(UserPasswordPolicyTest, RefusesTheEmailItself) {
 }
 
 TEST(UserPasswordPolicyTest, MessagesNeverContainThePassword) {
-  for (const std::string pw :
+  for (const std::string& pw :
        {std::string("tiny"), std::string("password123"), std::string(kMaxPasswordBytes + 5, 'z')}) {
     absl::Status s = CheckPasswordPolicy(pw, "");
     ASSERT_FALSE(s.ok());

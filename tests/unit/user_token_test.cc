@@ -231,7 +231,7 @@ TEST(UserTokenTest, MissingOrOddClaimsAreRefused) {
 }
 
 TEST(UserTokenTest, GarbageIsRefused) {
-  for (const std::string garbage :
+  for (const std::string& garbage :
        {std::string(""), std::string("garbage"), std::string("a.b.c"), std::string(".."),
         std::string("...."), std::string("Bearer x"), std::string("eyJhbGciOiJIUzI1NiJ9"),
         std::string("eyJhbGciOiJIUzI1NiJ9..sig"), std::string("!!!.@@@.###"),
