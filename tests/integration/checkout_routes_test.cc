@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <memory>
 #include <mutex>
 
 #include "common/call_context.h"
@@ -111,25 +112,48 @@ constexpr char kBody[] =
     R"("region":"","postal_code":"10115","country":"DE"},)"
     R"("payment":{"card":{"number":"4242424242424242","exp_month":12,"exp_year":2030,"cvc":"123"}}})";
 
+// The fake servers and the channel to them, one set for the whole suite: a call's last
+// clean-up (the reply already delivered) can still be running on a gRPC thread when a test
+// has its answer, so servers and channels are not torn down between tests. They are left to
+// the process's exit.
+struct FakeBackends {
+  FakeCheckout checkout;
+  FakeUser user;
+  std::unique_ptr<grpc::Server> server;
+  Backends backends;
+};
+
 class CheckoutRoutesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  static void SetUpTestSuite() {
+    auto* fakes = new FakeBackends;
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&checkout_);
-    builder.RegisterService(&user_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
+    builder.RegisterService(&fakes->checkout);
+    builder.RegisterService(&fakes->user);
+    fakes->server = builder.BuildAndStart();
+    ASSERT_NE(fakes->server, nullptr);
     auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
                                        grpc::InsecureChannelCredentials());
-    backends_.checkout = checkout::v1::CheckoutService::NewStub(channel);
-    backends_.user = user::v1::UserService::NewStub(channel);
+    fakes->backends.checkout = checkout::v1::CheckoutService::NewStub(channel);
+    fakes->backends.user = user::v1::UserService::NewStub(channel);
+    fakes_ = fakes;
+  }
+  static void TearDownTestSuite() { fakes_->server->Shutdown(); }
+
+  void SetUp() override {
+    ASSERT_NE(fakes_, nullptr);
+    {
+      std::lock_guard<std::mutex> lock(checkout_.mu);
+      checkout_.requests.clear();
+      checkout_.user_id.clear();
+      checkout_.error = absl::OkStatus();
+    }
     config_.rpc_timeout = std::chrono::seconds(10);
     config_.request_timeout = std::chrono::seconds(10);
     Route("mercato-test-jwt-secret-0123456789abcdef");
   }
-  void TearDown() override { server_->Shutdown(); }
 
   // (Re)registers the routes with this JWT secret.
   void Route(const std::string& secret) {
@@ -151,12 +175,17 @@ class CheckoutRoutesTest : public ::testing::Test {
     if (match.kind != Router::Match::kFound) return {};
     EXPECT_EQ(match.route->auth, AuthPolicy::kRequired);
     request.path_params = match.params;
-    std::promise<HttpResponse> answered;
     {
       ScopedCallContext scope(Caller(user));
-      match.route->async_handler(request, [&](HttpResponse r) { answered.set_value(r); });
+      return Answer(match.route->async_handler, request);
     }
-    auto future = answered.get_future();
+  }
+  // Runs an async handler and waits for its response. The promise is shared with the
+  // callback, which may still be inside set_value() on a gRPC thread when the answer is here.
+  static HttpResponse Answer(const AsyncHandler& handler, const HttpRequest& request) {
+    auto answered = std::make_shared<std::promise<HttpResponse>>();
+    auto future = answered->get_future();
+    handler(request, [answered](HttpResponse r) { answered->set_value(std::move(r)); });
     EXPECT_EQ(future.wait_for(std::chrono::seconds(20)), std::future_status::ready);
     return future.get();
   }
@@ -181,10 +210,9 @@ class CheckoutRoutesTest : public ::testing::Test {
     return checkout_.requests;
   }
 
-  FakeCheckout checkout_;
-  FakeUser user_;
-  std::unique_ptr<grpc::Server> server_;
-  Backends backends_;
+  static inline FakeBackends* fakes_ = nullptr;
+  FakeCheckout& checkout_ = fakes_->checkout;
+  Backends& backends_ = fakes_->backends;
   GatewayConfig config_;
   Router router_;
 };
@@ -325,12 +353,11 @@ TEST_F(CheckoutRoutesTest, ListRejectsABadPageSizeBeforeCallingTheService) {
   request.query = {{"page_size", "abc"}};
   Router::Match match = router_.Find(request.method, request.segments);
   ASSERT_EQ(match.kind, Router::Match::kFound);
-  std::promise<HttpResponse> answered;
+  HttpResponse bad;
   {
     ScopedCallContext scope(Caller("u1"));
-    match.route->async_handler(request, [&](HttpResponse r) { answered.set_value(r); });
+    bad = Answer(match.route->async_handler, request);
   }
-  HttpResponse bad = answered.get_future().get();
   EXPECT_EQ(bad.status, 400u);
   EXPECT_EQ(CodeOf(bad), "invalid_page_size");
 }

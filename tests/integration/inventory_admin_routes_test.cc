@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -69,22 +70,46 @@ CallContext Caller(std::string id, std::string role) {
   return call;
 }
 
+// The fake catalog and the channel to it, one set for the whole suite: a call's last
+// clean-up (the reply already delivered) can still be running on a gRPC thread when a test
+// has its answer, so servers and channels are not torn down between tests. They are left to
+// the process's exit.
+struct FakeBackends {
+  FakeCatalog catalog;
+  std::unique_ptr<grpc::Server> server;
+  Backends backends;
+};
+
 class AdminRoutesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  static void SetUpTestSuite() {
+    auto* fakes = new FakeBackends;
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&catalog_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
+    builder.RegisterService(&fakes->catalog);
+    fakes->server = builder.BuildAndStart();
+    ASSERT_NE(fakes->server, nullptr);
     ASSERT_GT(port, 0);
-    backends_.catalog = catalog::v1::CatalogService::NewStub(grpc::CreateChannel(
+    fakes->backends.catalog = catalog::v1::CatalogService::NewStub(grpc::CreateChannel(
         "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    fakes_ = fakes;
+  }
+  static void TearDownTestSuite() { fakes_->server->Shutdown(); }
+
+  void SetUp() override {
+    ASSERT_NE(fakes_, nullptr);
+    {
+      std::lock_guard<std::mutex> lock(catalog_.mu);
+      catalog_.calls = 0;
+      catalog_.last.Clear();
+      catalog_.user_id.clear();
+      catalog_.user_role.clear();
+      catalog_.error = absl::OkStatus();
+    }
     config_.rpc_timeout = std::chrono::seconds(10);
     RegisterAdminRoutes(router_, backends_, config_);
   }
-  void TearDown() override { server_->Shutdown(); }
 
   HttpResponse Send(http::verb method, const std::string& path, const std::string& body,
                     const CallContext& caller) {
@@ -98,12 +123,15 @@ class AdminRoutesTest : public ::testing::Test {
     if (match.kind != Router::Match::kFound) return {};
     EXPECT_EQ(match.route->auth, AuthPolicy::kRequired);
     request.path_params = match.params;
-    std::promise<HttpResponse> answered;
+    // The promise is shared with the callback, which may still be inside set_value() on a
+    // gRPC thread when the answer is here.
+    auto answered = std::make_shared<std::promise<HttpResponse>>();
+    auto future = answered->get_future();
     {
       ScopedCallContext scope(caller);
-      match.route->async_handler(request, [&](HttpResponse r) { answered.set_value(r); });
+      match.route->async_handler(request,
+                                 [answered](HttpResponse r) { answered->set_value(std::move(r)); });
     }
-    auto future = answered.get_future();
     EXPECT_EQ(future.wait_for(std::chrono::seconds(20)), std::future_status::ready);
     return future.get();
   }
@@ -124,9 +152,9 @@ class AdminRoutesTest : public ::testing::Test {
     return catalog_.calls;
   }
 
-  FakeCatalog catalog_;
-  std::unique_ptr<grpc::Server> server_;
-  Backends backends_;
+  static inline FakeBackends* fakes_ = nullptr;
+  FakeCatalog& catalog_ = fakes_->catalog;
+  Backends& backends_ = fakes_->backends;
   GatewayConfig config_;
   Router router_;
 };
