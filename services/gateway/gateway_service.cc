@@ -2,12 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/logging.h"
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/call_context.h"
 #include "common/ids.h"
+#include "common/logging.h"
 #include "gateway/json_codec.h"
 #include "gateway/routes.h"
 
@@ -88,8 +87,8 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
   router_.Add(Route{http::verb::get, "/healthz",
                     [this](const HttpRequest& r) { return Healthz(r); }, AuthPolicy::kNone,
                     /*run_inline=*/true});
-  router_.Add(Route{http::verb::get, "/readyz",
-                    [this](const HttpRequest& r) { return Readyz(r); }, AuthPolicy::kNone,
+  router_.Add(Route{http::verb::get, "/readyz", [this](const HttpRequest& r) { return Readyz(r); },
+                    AuthPolicy::kNone,
                     /*run_inline=*/false});
   router_.Add(Route{http::verb::get, "/readyz/local",
                     [this](const HttpRequest& r) { return ReadyzLocal(r); }, AuthPolicy::kNone,
@@ -144,10 +143,9 @@ std::optional<HttpResponse> GatewayService::Limit(RateLimiter& limiter,
   RateLimiter::Decision decision = limiter.Take(key);
   if (decision.allowed) return std::nullopt;
   refused.Increment();
-  HttpResponse response =
-      ErrorResponse(429, "rate_limited",
-                    absl::StrCat("too many requests; retry in ", decision.retry_after_seconds,
-                                 " s"));
+  HttpResponse response = ErrorResponse(
+      429, "rate_limited",
+      absl::StrCat("too many requests; retry in ", decision.retry_after_seconds, " s"));
   response.Header("Retry-After", absl::StrCat(decision.retry_after_seconds));
   return response;
 }
@@ -247,8 +245,7 @@ void GatewayService::Handle(HttpRequest request, Done done) {
       });
     } catch (const std::exception& e) {
       spdlog::error("handler for {} threw: {}", route.pattern, e.what());
-      Finish(*shared, route.pattern, start, ErrorResponse(500, "internal", "internal error"),
-             done);
+      Finish(*shared, route.pattern, start, ErrorResponse(500, "internal", "internal error"), done);
     }
     return;
   }

@@ -20,7 +20,7 @@ namespace {
 using namespace checkout_e2e;
 using namespace resilience;
 
-constexpr double kClientRate = 20;   // per second
+constexpr double kClientRate = 20;  // per second
 constexpr double kClientBurst = 20;
 
 class RateLimitE2eTest : public ::testing::Test {
@@ -68,8 +68,8 @@ std::pair<int, int> Drive(const std::string& client, double rate, double seconds
   const auto start = SteadyClock::now();
   const int n = static_cast<int>(rate * seconds);
   for (int i = 0; i < n; ++i) {
-    std::this_thread::sleep_until(start + std::chrono::microseconds(
-                                              static_cast<int64_t>(i * 1e6 / rate)));
+    std::this_thread::sleep_until(start +
+                                  std::chrono::microseconds(static_cast<int64_t>(i * 1e6 / rate)));
     HttpResult r = Call(RateLimitE2eTest::GatewayPort(), "GET", "/api/v1/categories", "",
                         {{"X-Forwarded-For", client}});
     if (r.status == 200) {
@@ -91,9 +91,10 @@ TEST_F(RateLimitE2eTest, AClientAtTwiceItsLimitGetsTheExcessRefusedAnotherIsUnaf
   light_client.join();
 
   const double expected = kClientRate * 10 + kClientBurst;  // 220
-  std::printf("rate limit 20/s burst 20, 40 req/s for 10 s: %d accepted (expected %.0f), %d "
-              "refused; the other client: %d accepted, %d refused\n",
-              heavy.first, expected, heavy.second, light.first, light.second);
+  std::printf(
+      "rate limit 20/s burst 20, 40 req/s for 10 s: %d accepted (expected %.0f), %d "
+      "refused; the other client: %d accepted, %d refused\n",
+      heavy.first, expected, heavy.second, light.first, light.second);
   EXPECT_NEAR(heavy.first, expected, expected * 0.05);
   EXPECT_EQ(heavy.first + heavy.second, 400);
   EXPECT_EQ(light.second, 0);
@@ -171,8 +172,8 @@ TEST_F(RateLimitE2eTest, ASignedInUserHasALimitOfItsOwn) {
   int ok = 0, limited = 0;
   for (int i = 0; i < 16; ++i) {
     // A different address each time: only the per-user bucket can refuse.
-    HttpResult r = As(absl::StrCat("198.51.100.", 40 + i), "GET", "/api/v1/cart", "",
-                      shopper.Auth());
+    HttpResult r =
+        As(absl::StrCat("198.51.100.", 40 + i), "GET", "/api/v1/cart", "", shopper.Auth());
     if (r.status == 200) ++ok;
     if (r.status == 429) ++limited;
   }
