@@ -301,23 +301,20 @@ absl::Status CartService::DoClearCart(const v1::ClearCartRequest& request, v1::C
     take.push_back({line.product_id(), line.quantity()});
   }
   auto cart = CartOf(request.guest_cart_id());
-  if (!cart) {
-    EmptyCart(response);
-    return absl::OkStatus();
-  }
-  if (take.empty()) {
+  StoredLines left;
+  if (cart && take.empty()) {
     if (absl::Status s = store_.Clear(*cart); !s.ok()) return StoreError(s);
-    EmptyCart(response);
-    return absl::OkStatus();
+  } else if (cart) {
+    auto after = store_.Take(*cart, take);
+    if (!after.ok()) return StoreError(after.status());
+    left = *std::move(after);
   }
-  auto left = store_.Take(*cart, take);
-  if (!left.ok()) return StoreError(left.status());
-  if (left->empty()) {
+  if (left.empty()) {
     EmptyCart(response);
     return absl::OkStatus();
   }
   Products products;
-  return PriceCart(*cart, *left, products, response);
+  return PriceCart(*cart, left, products, response);
 }
 
 absl::Status CartService::DoMergeGuestCart(const v1::MergeGuestCartRequest& request,
