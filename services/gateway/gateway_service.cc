@@ -76,6 +76,13 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
                             "(load shedding)")
                       .Register(metrics.registry())
                       .Add({})),
+      protocol_errors_(prometheus::BuildCounter()
+                           .Name("mercato_gateway_http_protocol_errors_total")
+                           .Help("Requests that could not be read, by reason: bad_request, "
+                                 "bad_transfer_encoding, unsupported_transfer_encoding, "
+                                 "headers_too_large, body_too_large, request_too_large, "
+                                 "aborted, timeout")
+                           .Register(metrics.registry())),
       requests_(prometheus::BuildCounter()
                     .Name("http_requests_total")
                     .Help("HTTP requests answered, by route pattern, method and status code")
@@ -126,12 +133,16 @@ HttpResponse GatewayService::Readyz(const HttpRequest&) {
                       {{"status", ready ? "ready" : "not_ready"}, {"backends", detail}});
 }
 
-HttpResponse GatewayService::ProtocolError(unsigned status, std::string message) {
-  const char* code = status == 413   ? "body_too_large"
-                     : status == 431 ? "headers_too_large"
-                                     : "bad_request";
+// One line per failure, without request content (it may hold credentials), and a count by
+// reason: an attack that never produces a complete request still shows.
+HttpResponse GatewayService::ProtocolError(const ProtocolFailure& failure,
+                                           std::string_view client_address) {
   ScopedCallContext scope(CallContext{.request_id = NewUuid()});
-  HttpResponse response = ErrorResponse(status, code, message);
+  spdlog::warn("HTTP protocol error from {}: {} {} ({})", client_address, failure.status,
+               failure.reason, failure.message);
+  // The reasons are the reader's fixed set (http_request_reader.h): the label is bounded.
+  protocol_errors_.Add({{"reason", failure.reason}}).Increment();
+  HttpResponse response = ErrorResponse(failure.status, failure.reason, failure.message);
   response.Header("X-Request-Id", CurrentCall().request_id);
   return response;
 }

@@ -35,7 +35,8 @@ class GatewayService final : public RequestHandler {
                  Metrics& metrics);
 
   void Handle(HttpRequest request, Done done) override;
-  HttpResponse ProtocolError(unsigned status, std::string message) override;
+  HttpResponse ProtocolError(const ProtocolFailure& failure,
+                             std::string_view client_address) override;
   bool draining() const override { return draining_.load(); }
 
   // Readiness turns 503 and responses ask clients to close their connections.
@@ -89,6 +90,9 @@ class GatewayService final : public RequestHandler {
     std::map<std::pair<std::string, unsigned>, prometheus::Counter*> requests;
   };
   RouteMetrics& MetricsFor(const std::string& route_label);
+
+  // Requests that could not be read (ProtocolError), by reason.
+  prometheus::Family<prometheus::Counter>& protocol_errors_;
 
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;

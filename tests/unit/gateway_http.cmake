@@ -1,0 +1,4 @@
+# The gateway's HTTP/1.1 request reading (limits, Transfer-Encoding framing).
+mercato_test(gateway_http_unit_test LABEL unit
+  SOURCES http_request_reader_test.cc
+  LIBS gateway_lib)
