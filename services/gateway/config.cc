@@ -28,6 +28,8 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env) {
                               milliseconds(1000), milliseconds(3600000));
   c.shutdown_grace = env.Millis("MERCATO_SHUTDOWN_GRACE_MS", milliseconds(10000),
                                 milliseconds(0), milliseconds(600000));
+  c.readyz_cache = env.Millis("MERCATO_READYZ_CACHE_MS", milliseconds(1000), milliseconds(0),
+                              milliseconds(60000));
   c.access_log = env.Bool("MERCATO_ACCESS_LOG", true);
   c.web_root = env.String("MERCATO_WEB_ROOT", "");
   c.catalog_address = env.String("MERCATO_CATALOG_ADDR", "127.0.0.1:50051");

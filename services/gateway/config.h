@@ -32,6 +32,8 @@ struct GatewayConfig {
   // Idle keep-alive connections are closed after this long.
   std::chrono::milliseconds idle_timeout{30000};
   std::chrono::milliseconds shutdown_grace{10000};
+  // How long /readyz reuses its backend checks (it is public; readiness_cache.h).
+  std::chrono::milliseconds readyz_cache{1000};
   bool access_log = true;
   // Directory with the storefront's static files.
   std::string web_root;
@@ -61,8 +63,8 @@ struct GatewayConfig {
 // MERCATO_IO_THREADS, MERCATO_HANDLER_THREADS, MERCATO_MAX_IN_FLIGHT,
 // MERCATO_MAX_HEADER_BYTES, MERCATO_MAX_BODY_BYTES, MERCATO_REQUEST_TIMEOUT_MS,
 // MERCATO_RPC_TIMEOUT_MS, MERCATO_IDLE_TIMEOUT_MS, MERCATO_SHUTDOWN_GRACE_MS,
-// MERCATO_ACCESS_LOG, MERCATO_WEB_ROOT, MERCATO_CATALOG_ADDR, MERCATO_CART_ADDR,
-// MERCATO_USER_ADDR, MERCATO_CHECKOUT_ADDR, MERCATO_JWT_SECRET (required),
+// MERCATO_READYZ_CACHE_MS, MERCATO_ACCESS_LOG, MERCATO_WEB_ROOT, MERCATO_CATALOG_ADDR,
+// MERCATO_CART_ADDR, MERCATO_USER_ADDR, MERCATO_CHECKOUT_ADDR, MERCATO_JWT_SECRET (required),
 // MERCATO_JWT_CLOCK_SKEW_S, MERCATO_RESILIENCE, MERCATO_<BACKEND>_RESILIENCE for each backend,
 // MERCATO_RATE_LIMIT_CLIENT, MERCATO_RATE_LIMIT_USER, MERCATO_RATE_LIMIT_LOGIN,
 // MERCATO_RATE_LIMIT_CHECKOUT, MERCATO_TRUSTED_PROXIES (deploy/services.json describes each).

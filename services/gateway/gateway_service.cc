@@ -56,6 +56,8 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
       backends_(backends),
       static_files_(std::move(static_files)),
       verifier_(config.jwt_secret, config.jwt_clock_skew),
+      readiness_(config.readyz_cache,
+                 [this] { return CheckBackends(backends_, std::chrono::milliseconds(1000)); }),
       executor_("gw-handler", config.handler_threads, config.max_in_flight),
       client_limiter_(config.rate_limit_client),
       user_limiter_(config.rate_limit_user),
@@ -122,7 +124,7 @@ HttpResponse GatewayService::ReadyzLocal(const HttpRequest&) {
 
 HttpResponse GatewayService::Readyz(const HttpRequest&) {
   if (draining_) return JsonResponse(503, {{"status", "draining"}});
-  auto backends = CheckBackends(backends_, std::chrono::milliseconds(1000));
+  auto backends = readiness_.Get();
   bool ready = true;
   Json detail = Json::object();
   for (const auto& [name, state] : backends) {

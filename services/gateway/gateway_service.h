@@ -23,6 +23,7 @@
 #include "gateway/config.h"
 #include "gateway/http_server.h"
 #include "gateway/rate_limiter.h"
+#include "gateway/readiness_cache.h"
 #include "gateway/router.h"
 #include "gateway/static_files.h"
 #include "metrics/metrics.h"
@@ -65,6 +66,8 @@ class GatewayService final : public RequestHandler {
   StaticFiles static_files_;
   // Checks access tokens for routes whose AuthPolicy asks for them (auth.h).
   AccessTokenVerifier verifier_;
+  // /readyz's backend checks, cached and single-flight: the route is public.
+  ReadinessCache readiness_;
   Router router_;
   BoundedExecutor executor_;
   std::atomic<bool> draining_{false};

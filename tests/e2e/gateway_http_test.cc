@@ -331,5 +331,42 @@ TEST(GatewayHttpTimeoutTest, IncompleteRequestTimesOutAndIsCounted) {
       << metrics;
 }
 
+// Health checks the gateway has started towards its backends (its own client metrics).
+double HealthChecksStarted(int admin_port) {
+  const std::string text = HttpClient(admin_port).Get("/metrics").body;
+  const std::regex line(
+      "grpc_client_started_total\\{[^}]*grpc_service=\"grpc\\.health\\.v1\\."
+      "Health\"[^}]*\\} ([0-9.e+]+)");
+  double sum = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), line); it != std::sregex_iterator();
+       ++it) {
+    sum += std::stod((*it)[1]);
+  }
+  return sum;
+}
+
+// Issue 15, item 14: /readyz is public and asks all four backends. Concurrent probes share
+// one round of checks for the cache period (here a minute, so the count is exact).
+TEST(GatewayReadyzTest, ConcurrentProbesShareOneRoundOfBackendChecks) {
+  auto suite = Suite::Start({.services = {"gateway"},
+                             .with_dependencies = false,
+                             .env = {{"gateway", {{"MERCATO_READYZ_CACHE_MS", "60000"}}}}});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  const int port = (*suite)->port("gateway");
+  const int admin = (*suite)->admin_port("gateway");
+  const double before = HealthChecksStarted(admin);
+  std::vector<std::thread> probes;
+  std::atomic<int> not_ready{0};
+  for (int i = 0; i < 20; ++i) {
+    probes.emplace_back([&] {
+      HttpResult r = HttpClient(port).Get("/readyz");
+      if (r.status == 503 && r.json["backends"]["catalog"] == "UNAVAILABLE") ++not_ready;
+    });
+  }
+  for (auto& t : probes) t.join();
+  EXPECT_EQ(not_ready, 20);  // the backends are absent: every probe says so
+  EXPECT_EQ(HealthChecksStarted(admin) - before, 4);  // catalog, cart, user, checkout: once
+}
+
 }  // namespace
 }  // namespace mercato::testing

@@ -1,4 +1,5 @@
-# The gateway's HTTP/1.1 request reading (limits, Transfer-Encoding framing).
+# The gateway's HTTP/1.1 request reading (limits, Transfer-Encoding framing) and the /readyz
+# cache.
 mercato_test(gateway_http_unit_test LABEL unit
-  SOURCES http_request_reader_test.cc
+  SOURCES http_request_reader_test.cc readiness_cache_test.cc
   LIBS gateway_lib)
