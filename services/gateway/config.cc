@@ -38,6 +38,7 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env) {
   c.checkout_address = env.String("MERCATO_CHECKOUT_ADDR", "127.0.0.1:50054");
   c.jwt_secret = env.RequiredSecret("MERCATO_JWT_SECRET", 32);
   c.jwt_clock_skew = std::chrono::seconds(env.Int("MERCATO_JWT_CLOCK_SKEW_S", 30, 0, 300));
+  c.cart_cookie_key = env.RequiredSecret("MERCATO_CART_COOKIE_KEY", 32);
   c.backends = ReadBackendPolicies(env, {"catalog", "cart", "user", "checkout"});
   const std::pair<const char*, RateLimit*> limits[] = {
       {"MERCATO_RATE_LIMIT_CLIENT", &c.rate_limit_client},

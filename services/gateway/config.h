@@ -45,6 +45,8 @@ struct GatewayConfig {
   // far the clocks of the user service and the gateway may disagree when checking exp / iat.
   std::string jwt_secret;
   std::chrono::seconds jwt_clock_skew{30};
+  // HMAC key of the guest cart cookie (cart_cookie.h), at least 32 characters.
+  std::string cart_cookie_key;
   // Breaker, bulkhead and retries of the calls to each backend (catalog, cart, user,
   // checkout).
   std::map<std::string, BackendPolicy> backends;
@@ -65,9 +67,10 @@ struct GatewayConfig {
 // MERCATO_RPC_TIMEOUT_MS, MERCATO_IDLE_TIMEOUT_MS, MERCATO_SHUTDOWN_GRACE_MS,
 // MERCATO_READYZ_CACHE_MS, MERCATO_ACCESS_LOG, MERCATO_WEB_ROOT, MERCATO_CATALOG_ADDR,
 // MERCATO_CART_ADDR, MERCATO_USER_ADDR, MERCATO_CHECKOUT_ADDR, MERCATO_JWT_SECRET (required),
-// MERCATO_JWT_CLOCK_SKEW_S, MERCATO_RESILIENCE, MERCATO_<BACKEND>_RESILIENCE for each backend,
-// MERCATO_RATE_LIMIT_CLIENT, MERCATO_RATE_LIMIT_USER, MERCATO_RATE_LIMIT_LOGIN,
-// MERCATO_RATE_LIMIT_CHECKOUT, MERCATO_TRUSTED_PROXIES (deploy/services.json describes each).
+// MERCATO_JWT_CLOCK_SKEW_S, MERCATO_CART_COOKIE_KEY (required), MERCATO_RESILIENCE,
+// MERCATO_<BACKEND>_RESILIENCE for each backend, MERCATO_RATE_LIMIT_CLIENT,
+// MERCATO_RATE_LIMIT_USER, MERCATO_RATE_LIMIT_LOGIN, MERCATO_RATE_LIMIT_CHECKOUT,
+// MERCATO_TRUSTED_PROXIES (deploy/services.json describes each).
 absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env);
 
 }  // namespace mercato::gateway

@@ -764,7 +764,8 @@ def check_drift(ctx):
                 if var in env and env[var][0] != "secret":
                     ctx.error(f"{where}: {var} is a secret but comes from a {env[var][0]}")
             for var in ("MERCATO_JWT_SECRET", "MERCATO_PAYMENT_FINGERPRINT_KEY",
-                        "MERCATO_ADMIN_EMAIL", "MERCATO_ADMIN_PASSWORD"):
+                        "MERCATO_ADMIN_EMAIL", "MERCATO_ADMIN_PASSWORD",
+                        "MERCATO_CART_COOKIE_KEY"):
                 if var in svc["env"] and var not in env:
                     ctx.error(f"{where}: {var} is not set (the chart requires real secrets)")
             if svc["database"] and env.get("MERCATO_DATABASE_URL", ("",))[0] != "secret":

@@ -77,6 +77,10 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
     if (svc["env"].contains("MERCATO_JWT_SECRET")) {
       inst.env["MERCATO_JWT_SECRET"] = "mercato-test-jwt-secret-0123456789abcdef";
     }
+    // The gateway's guest cart cookie key (tests sign cookies with it: cart_cookie.h).
+    if (svc["env"].contains("MERCATO_CART_COOKIE_KEY")) {
+      inst.env["MERCATO_CART_COOKIE_KEY"] = kTestCartCookieKey;
+    }
     for (const auto& key : {std::string("*"), name}) {
       auto it = options.env.find(key);
       if (it == options.env.end()) continue;

@@ -17,6 +17,10 @@
 
 namespace mercato::testing {
 
+// The MERCATO_CART_COOKIE_KEY every suite's gateway gets: tests sign guest cart cookies with
+// it (gateway/cart_cookie.h) and forge them without it.
+inline constexpr char kTestCartCookieKey[] = "mercato-test-cart-cookie-key-0123456789abcdef";
+
 struct SuiteOptions {
   // Services to run; with `with_dependencies` the services they call are added. A called
   // service that is not run is given an address where nothing listens (calls fail with

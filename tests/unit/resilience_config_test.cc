@@ -145,6 +145,7 @@ TEST(RetryPolicyTest, ServiceConfigRetriesOnlyReadsOnlyOnUnavailable) {
 
 TEST(GatewayResilienceConfigTest, RateLimitsAndProxiesAreReadAndValidated) {
   EnvReader env = Env({{"MERCATO_JWT_SECRET", "0123456789abcdef0123456789abcdef"},
+                       {"MERCATO_CART_COOKIE_KEY", "0123456789abcdef0123456789abcdef"},
                        {"MERCATO_RATE_LIMIT_CLIENT", "50/s:100"},
                        {"MERCATO_RATE_LIMIT_LOGIN", "10/m:5"},
                        {"MERCATO_TRUSTED_PROXIES", "10.0.0.0/8, ::1"},

@@ -21,7 +21,8 @@ app.kubernetes.io/part-of: mercato
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
-{{/* Secret holding jwt-secret, admin-email, admin-password, payment-fingerprint-key. */}}
+{{/* Secret holding jwt-secret, admin-email, admin-password, payment-fingerprint-key,
+cart-cookie-key. */}}
 {{- define "mercato.appSecretName" -}}
 {{- .Values.secrets.existingSecret | default (printf "%s-secrets" (include "mercato.fullname" .)) -}}
 {{- end -}}

@@ -23,6 +23,9 @@ at once, each naming the value to fix. Included by every template that depends o
   {{- if lt (len $v.secrets.paymentFingerprintKey) 32 -}}
     {{- $errors = append $errors "secrets.paymentFingerprintKey: set a random key of at least 32 characters and keep it across upgrades, or name a Secret in secrets.existingSecret" -}}
   {{- end -}}
+  {{- if lt (len $v.secrets.cartCookieKey) 32 -}}
+    {{- $errors = append $errors "secrets.cartCookieKey: set a random key of at least 32 characters (the gateway signs guest cart cookies with it), or name a Secret in secrets.existingSecret" -}}
+  {{- end -}}
 {{- end -}}
 
 {{- /* PostgreSQL: bundled with a password, or external with credentials. */ -}}
