@@ -1,5 +1,5 @@
 # Thin wrapper over scripts/ and CMake. `make run` and `make test` are all a newcomer needs.
-.PHONY: setup build run test bench test-unit test-integration test-e2e test-deploy test-containers format clean
+.PHONY: setup build run test bench fuzz test-unit test-integration test-e2e test-deploy test-containers format clean
 
 JOBS ?= $(shell nproc)
 # Every service that has a CMakeLists.txt.
@@ -42,6 +42,12 @@ test-containers:
 
 bench:
 	bench/run
+
+# libFuzzer targets built with clang++ into build-fuzz/, each fuzzed for FUZZ_SECONDS (default
+# 60); inputs that add coverage are merged into tests/fuzz/corpus/ (tests/fuzz/run).
+fuzz:
+	@scripts/setup --check-test >/dev/null || scripts/setup --test
+	tests/fuzz/run
 
 format:
 	find libs services tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
