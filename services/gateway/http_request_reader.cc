@@ -113,10 +113,12 @@ RequestReader::State RequestReader::OnError(beast::error_code ec) {
     if (!started) return State::kClosed;
     return Fail(0, "aborted", "the client closed the connection in the middle of a request");
   }
-  if (ec == http::error::header_limit)
+  if (ec == http::error::header_limit) {
     return Fail(431, "headers_too_large", "request headers are too large");
-  if (ec == http::error::body_limit)
+  }
+  if (ec == http::error::body_limit) {
     return Fail(413, "body_too_large", "request body is too large");
+  }
   if (ec == http::error::buffer_overflow) {
     // The unparsed part outgrew the connection buffer: a header, chunk size line (with its
     // extensions) or trailer that does not end.
