@@ -17,6 +17,10 @@ inline constexpr char kRequestIdKey[] = "x-request-id";
 inline constexpr char kTraceparentKey[] = "traceparent";
 inline constexpr char kUserIdKey[] = "x-mercato-user-id";
 inline constexpr char kUserRoleKey[] = "x-mercato-user-role";
+// The calling service's token (auth/service_token.h), on every call between services.
+inline constexpr char kServiceTokenKey[] = "x-mercato-service-token";
+// "Bearer <access token>": the shopper's own token, forwarded by the gateway.
+inline constexpr char kAuthorizationKey[] = "authorization";
 
 struct CallContext {
   std::string request_id;

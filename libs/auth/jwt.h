@@ -1,0 +1,52 @@
+// Compact JWS tokens signed with ES256 through libjwt, and the checks every Mercato token
+// shares. The algorithm is fixed: a token whose header names any other ("none", or HS256 with
+// the public key's PEM as the HMAC secret, which libjwt would accept) is refused before libjwt
+// sees it. Verification is split so that a verifier can refuse cheaply before the signature
+// check, which costs about a millisecond (libjwt parses the key's PEM on every call):
+//
+//   auto claims = mercato::auth::ReadClaims(token, "access token");   // NOT verified yet
+//   ... pick the key by claims["iss"], check audience and lifetime ...
+//   if (auto s = mercato::auth::VerifySignature(token, key, "access token"); !s.ok()) ...
+//
+// Every refusal is UNAUTHENTICATED with the error code "invalid_token", or "token_expired"
+// for a token past its exp; `what` names the kind of token in the message.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "auth/keys.h"
+
+namespace mercato::auth {
+
+// Longer "tokens" are refused without parsing.
+inline constexpr size_t kMaxTokenBytes = 4096;
+
+// Signs `claims` (a JSON object) with ES256.
+absl::StatusOr<std::string> SignEs256(const nlohmann::json& claims, const SigningKey& key);
+
+// The claims of a well-formed token whose header says ES256 (and, if present, typ JWT and no
+// crit). Not verified: only for choosing the key and refusing early.
+absl::StatusOr<nlohmann::json> ReadClaims(absl::string_view token, absl::string_view what);
+
+// OK when `token` is signed with ES256 by the private half of `key`.
+absl::Status VerifySignature(absl::string_view token, const VerifyingKey& key,
+                             absl::string_view what);
+
+// The lifetime claims at `now`, allowing `skew` of clock difference: integer exp and iat,
+// exp - iat at most `max_lifetime`, iat and nbf (when present) not in the future, exp not
+// passed ("token_expired").
+absl::Status CheckLifetime(const nlohmann::json& claims, std::chrono::system_clock::time_point now,
+                           std::chrono::seconds skew, std::chrono::seconds max_lifetime,
+                           absl::string_view what);
+
+// The string claim `name`, or "" when it is absent or not a string.
+std::string StringClaim(const nlohmann::json& claims, const char* name);
+
+// UNAUTHENTICATED "invalid_token": "invalid <what>: <why>".
+absl::Status InvalidToken(absl::string_view what, absl::string_view why);
+
+}  // namespace mercato::auth
