@@ -21,6 +21,8 @@ struct MallocDeleter {
 };
 using Jwt = std::unique_ptr<jwt_t, JwtDeleter>;
 
+constexpr size_t kEs256SignatureBytes = 64;
+
 // Unpadded base64url, as JWTs use; nullopt for anything else.
 std::optional<std::string> DecodeBase64Url(absl::string_view text) {
   std::string out(text.size(), '\0');  // base64 is always longer than its content
@@ -101,6 +103,12 @@ absl::StatusOr<nlohmann::json> ReadClaims(absl::string_view token, absl::string_
     return InvalidToken(what, "malformed token");
   }
   if (absl::Status s = CheckHeader(token.substr(0, first_dot), what); !s.ok()) return s;
+  // An ES256 signature is 64 bytes (r and s), in canonical base64url: a second spelling of
+  // the same signature is refused too.
+  auto signature = DecodeBase64Url(token.substr(second_dot + 1));
+  if (!signature || signature->size() != kEs256SignatureBytes) {
+    return InvalidToken(what, "malformed signature");
+  }
   auto claims = DecodeObject(token.substr(first_dot + 1, second_dot - first_dot - 1));
   if (!claims) return InvalidToken(what, "malformed claims");
   return *std::move(claims);

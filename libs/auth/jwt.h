@@ -29,7 +29,8 @@ inline constexpr size_t kMaxTokenBytes = 4096;
 absl::StatusOr<std::string> SignEs256(const nlohmann::json& claims, const SigningKey& key);
 
 // The claims of a well-formed token whose header says ES256 (and, if present, typ JWT and no
-// crit). Not verified: only for choosing the key and refusing early.
+// crit) and whose signature part is 64 bytes of canonical base64url. Not verified: only for
+// choosing the key and refusing early.
 absl::StatusOr<nlohmann::json> ReadClaims(absl::string_view token, absl::string_view what);
 
 // OK when `token` is signed with ES256 by the private half of `key`.

@@ -26,8 +26,8 @@ class VerifiedTokenCache {
  public:
   using Clock = std::chrono::system_clock;
 
-  // At most `capacity` tokens: when full, the expired ones go; if none has, all of them do
-  // (only callers holding that many valid tokens at once can cause that).
+  // At most `capacity` tokens: when full, the expired ones go; if none has expired, one
+  // arbitrary entry makes room (it is verified again when next seen).
   explicit VerifiedTokenCache(size_t capacity) : capacity_(capacity) {}
 
   std::optional<Value> Find(absl::string_view token, Clock::time_point now) const {
@@ -57,7 +57,7 @@ class VerifiedTokenCache {
 
   void Evict(Clock::time_point now) {
     std::erase_if(entries_, [now](const auto& entry) { return now >= entry.second.valid_until; });
-    if (entries_.size() >= capacity_) entries_.clear();
+    if (entries_.size() >= capacity_) entries_.erase(entries_.begin());
   }
 
   const size_t capacity_;

@@ -177,10 +177,12 @@ TEST(VerifiedTokenCacheTest, EntriesEndAtTheirValidityAndTheSizeIsBounded) {
   cache.Insert("c", 3, kNow + seconds(30), kNow + seconds(15));
   EXPECT_EQ(cache.size(), 2u);
   EXPECT_EQ(cache.Find("b", kNow + seconds(15)), 2);
-  // Full of valid entries: all go, the newest stays.
+  // Full of valid entries: one of them makes room for the newest.
   cache.Insert("d", 4, kNow + seconds(30), kNow + seconds(15));
-  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.size(), 2u);
   EXPECT_EQ(cache.Find("d", kNow + seconds(15)), 4);
+  EXPECT_NE(cache.Find("b", kNow + seconds(15)).has_value(),
+            cache.Find("c", kNow + seconds(15)).has_value());
 }
 
 }  // namespace
