@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/identity_config.h"
 #include "common/backend_policy.h"
 #include "common/config.h"
 #include "redis/redis_client.h"
@@ -13,6 +14,8 @@ namespace mercato::cart {
 
 struct CartConfig {
   ServerConfig server;
+  // Keys of its callers (and its own, and the access-token key where it needs them).
+  auth::IdentityConfig identity;
   std::string bind_address;
   // Endpoint, pool size and timeouts of the Redis holding the carts.
   RedisClient::Options redis;

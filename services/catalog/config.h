@@ -5,12 +5,15 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/identity_config.h"
 #include "common/config.h"
 
 namespace mercato::catalog {
 
 struct CatalogConfig {
   ServerConfig server;
+  // Keys of its callers (and its own, and the access-token key where it needs them).
+  auth::IdentityConfig identity;
   std::string bind_address;
   // libpq connection string or URL, e.g. postgresql://user@host:5432/catalog
   std::string database_url;

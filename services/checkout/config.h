@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/identity_config.h"
 #include "common/backend_policy.h"
 #include "common/config.h"
 
@@ -13,6 +14,8 @@ namespace mercato::checkout {
 
 struct CheckoutConfig {
   ServerConfig server;
+  // Keys of its callers (and its own, and the access-token key where it needs them).
+  auth::IdentityConfig identity;
   std::string bind_address;
   // libpq connection string or URL, e.g. postgresql://user@host:5432/checkout
   std::string database_url;

@@ -19,6 +19,7 @@ absl::StatusOr<PaymentConfig> LoadPaymentConfig(EnvReader& env) {
                  absl::StrCat("must be at least ", kMinFingerprintKeyLength, " characters"));
   }
   c.max_amount = env.Int("MERCATO_PAYMENT_MAX_AMOUNT", kDefaultMaxAmount, 1, 1'000'000'000'000'000);
+  c.identity = auth::ReadIdentityConfig(env, {.callers = {"checkout"}});
   if (absl::Status s = env.Finish(); !s.ok()) return s;
   return c;
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/identity_config.h"
 #include "common/config.h"
 
 namespace mercato::payment {
@@ -20,6 +21,8 @@ inline constexpr int64_t kDefaultMaxAmount = 100'000'000;
 
 struct PaymentConfig {
   ServerConfig server;
+  // Keys of its callers (and its own, and the access-token key where it needs them).
+  auth::IdentityConfig identity;
   std::string bind_address;
   // libpq connection string or URL, e.g. postgresql://user@host:5432/payment
   std::string database_url;

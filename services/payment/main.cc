@@ -18,7 +18,7 @@ int main() {
         "MERCATO_PAYMENT_FINGERPRINT_KEY is not set: card fingerprints use the public "
         "development key; set a secret key in production");
   }
-  ServiceHost host("payment", config.server, config.bind_address);
+  ServiceHost host("payment", config.server, config.bind_address, config.identity);
   auto pool = host.Require(
       OpenDatabase({.conninfo = config.database_url, .size = config.db_pool_size},
                    payment::Migrations()),

@@ -4,7 +4,6 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
-#include <jwt.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -17,6 +16,7 @@
 #include "common/ids.h"
 #include "mercato/cart/v1/cart.grpc.pb.h"
 #include "support/http_client.h"
+#include "support/identity.h"
 #include "support/postgres.h"
 #include "support/redis.h"
 #include "support/suite.h"
@@ -27,32 +27,10 @@ namespace {
 using Json = nlohmann::json;
 using std::chrono::milliseconds;
 
-// tests/support/suite.cc gives the gateway this key.
-constexpr char kJwtSecret[] = "mercato-test-jwt-secret-0123456789abcdef";
 constexpr char kCookieName[] = "mercato_cart";
 constexpr int64_t kThirtyDays = 30 * 24 * 3600;
 
-// An access token as the user service issues them (the gateway verifies it).
-std::string AccessToken(const std::string& user_id) {
-  jwt_t* jwt = nullptr;
-  EXPECT_EQ(jwt_new(&jwt), 0);
-  const long now = static_cast<long>(std::time(nullptr));
-  jwt_add_grant(jwt, "iss", "mercato");
-  jwt_add_grant(jwt, "aud", "mercato-api");
-  jwt_add_grant(jwt, "sub", user_id.c_str());
-  jwt_add_grant(jwt, "role", "customer");
-  jwt_add_grant(jwt, "jti", NewUuid().c_str());
-  jwt_add_grant_int(jwt, "iat", now);
-  jwt_add_grant_int(jwt, "exp", now + 600);
-  jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(kJwtSecret),
-              static_cast<int>(sizeof(kJwtSecret) - 1));
-  char* encoded = jwt_encode_str(jwt);
-  std::string token = encoded != nullptr ? encoded : "";
-  free(encoded);
-  jwt_free(jwt);
-  return token;
-}
-
+// Access tokens are minted with the suite's access-token key (support/identity.h).
 std::map<std::string, std::string> Bearer(const std::string& user_id) {
   return {{"Authorization", "Bearer " + AccessToken(user_id)}};
 }
@@ -365,17 +343,15 @@ TEST_F(CartApiTest, GuestCartMergesIntoTheUsersCartOnSignIn) {
   const std::string guest = NewGuestCart(0, 50);
   ASSERT_EQ(AddItem(Id(3), 2, Cookie(guest)).status, 200);
 
-  // What the gateway's sign-in hook does, as the cart service sees it.
+  // What the gateway's sign-in hook does, as the cart service sees it: the gateway's service
+  // token and the new access token.
   auto stub = cart::v1::CartService::NewStub(
       grpc::CreateChannel(suite_->address("cart"), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  ctx.AddMetadata("x-mercato-user-id", user);
-  ctx.AddMetadata("x-mercato-user-role", "customer");
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  auto ctx = CallAs("gateway", "cart", AccessToken(user));
   cart::v1::MergeGuestCartRequest request;
   request.set_guest_cart_id(guest);
   cart::v1::Cart merged;
-  grpc::Status status = stub->MergeGuestCart(&ctx, request, &merged);
+  grpc::Status status = stub->MergeGuestCart(ctx.get(), request, &merged);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(merged.items_size(), 2);
 
@@ -387,10 +363,11 @@ TEST_F(CartApiTest, GuestCartMergesIntoTheUsersCartOnSignIn) {
   EXPECT_EQ(http().Get("/api/v1/cart", Cookie(guest)).json["items"], Json::array());
   EXPECT_EQ(RedisServer::Shared()->Cli("EXISTS mercato:cart:g:" + guest), "0");
 
-  // Without the user metadata the merge is refused.
-  grpc::ClientContext anonymous;
-  anonymous.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  EXPECT_EQ(stub->MergeGuestCart(&anonymous, request, &merged).error_code(),
+  // Without the user's token the merge is refused, whatever metadata names the user.
+  auto anonymous = CallAs("gateway", "cart");
+  anonymous->AddMetadata("x-mercato-user-id", user);
+  anonymous->AddMetadata("x-mercato-user-role", "customer");
+  EXPECT_EQ(stub->MergeGuestCart(anonymous.get(), request, &merged).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 }
 

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "support/http_client.h"
+#include "support/identity.h"
 #include "support/postgres.h"
 #include "support/suite.h"
 #include "user/access_token.h"
@@ -26,7 +27,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::seconds;
 
-const std::string kSecret = "user-e2e-jwt-secret-0123456789abcdef0123";
 constexpr char kDatabase[] = "user_e2e_users";
 constexpr char kPassword[] = "correct horse battery staple";
 constexpr char kAdminEmail[] = "admin@mercato.local";
@@ -37,8 +37,7 @@ class UserApiTest : public ::testing::Test {
   static void SetUpTestSuite() {
     auto suite = Suite::Start({.services = {"gateway", "user"},
                                .with_dependencies = false,
-                               .env = {{"*", {{"MERCATO_JWT_SECRET", kSecret}}},
-                                       {"user",
+                               .env = {{"user",
                                         {{"MERCATO_ADMIN_EMAIL", kAdminEmail},
                                          {"MERCATO_ADMIN_PASSWORD", kAdminPassword}}}},
                                .database_prefix = "user_e2e"});
@@ -138,7 +137,7 @@ Suite* UserApiTest::suite_ = nullptr;
 std::set<std::string>* UserApiTest::secrets_ = nullptr;
 
 // A token signed through libjwt with any claims, algorithm and key (the forgeries).
-std::string SignedToken(const json& claims, jwt_alg_t alg, const std::string& key) {
+std::string LibjwtToken(const json& claims, jwt_alg_t alg, const std::string& key) {
   jwt_t* jwt = nullptr;
   jwt_new(&jwt);
   jwt_add_grants_json(jwt, claims.dump().c_str());
@@ -351,22 +350,25 @@ TEST_F(UserApiTest, EveryForgedTokenIs401) {
   no_exp.erase("exp");
   std::string tampered = real;
   tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
-  user::AccessTokenIssuer issuer(kSecret, seconds(900));
+  user::AccessTokenIssuer issuer(TestKey(kAccessTokenKeyName), seconds(900));
+  // What anyone may have: the public key (the text an HMAC forgery would be keyed with).
+  const std::string& public_key = TestKey(kAccessTokenKeyName).verifying_key().pem();
   const std::string expired =
       *issuer.Issue(s.id, "customer", std::chrono::system_clock::now() - seconds(3600));
 
   const std::map<std::string, std::string> forgeries = {
-      {"alg none", SignedToken(claims, JWT_ALG_NONE, "")},
+      {"alg none", LibjwtToken(claims, JWT_ALG_NONE, "")},
       {"alg none with the real signature",
        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + payload_and_sig},
-      {"HS512 with the right key", SignedToken(claims, JWT_ALG_HS512, kSecret)},
-      {"another key", SignedToken(claims, JWT_ALG_HS256, "some-other-key-0123456789abcdef0123")},
+      {"HS256 keyed with the public key", LibjwtToken(claims, JWT_ALG_HS256, public_key)},
+      {"HS512 keyed with the public key", LibjwtToken(claims, JWT_ALG_HS512, public_key)},
+      {"another key", SignedToken(claims, "impostor")},
       {"tampered signature", tampered},
       {"signature stripped", header + "." + payload + "."},
       {"expired", expired},
-      {"wrong audience", SignedToken(wrong_aud, JWT_ALG_HS256, kSecret)},
-      {"wrong issuer", SignedToken(wrong_iss, JWT_ALG_HS256, kSecret)},
-      {"no expiry", SignedToken(no_exp, JWT_ALG_HS256, kSecret)},
+      {"wrong audience", SignedToken(wrong_aud, kAccessTokenKeyName)},
+      {"wrong issuer", SignedToken(wrong_iss, kAccessTokenKeyName)},
+      {"no expiry", SignedToken(no_exp, kAccessTokenKeyName)},
       {"garbage", "garbage"},
       {"three dots of garbage", "a.b.c"},
   };
@@ -381,7 +383,7 @@ TEST_F(UserApiTest, EveryForgedTokenIs401) {
   }
   // The control: a correctly signed token with the same claims is accepted (as an admin,
   // which shows that only the key, not the gateway, decides what a token may claim).
-  HttpResult control = Me(SignedToken(claims, JWT_ALG_HS256, kSecret));
+  HttpResult control = Me(SignedToken(claims, kAccessTokenKeyName));
   EXPECT_EQ(control.status, 200) << control.body;
   EXPECT_EQ(Me(real).status, 200);
 }

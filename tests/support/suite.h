@@ -1,5 +1,6 @@
 // Test support: starts real Mercato service binaries, wired together as deploy/services.json
-// describes, against the shared test PostgreSQL and Redis, each on free ports.
+// describes, against the shared test PostgreSQL and Redis, each on free ports, each with the
+// key variables it reads made from the test keys (support/identity.h).
 //
 //   auto suite = Suite::Start({.services = {"gateway"}});  // + everything the gateway calls
 //   HttpClient http(suite->port("gateway"));

@@ -16,6 +16,7 @@
 #include "mercato/payment/v1/payment.pb.h"
 #include "mercato/user/v1/user.pb.h"
 #include "rpc/resilience.h"
+#include "support/identity.h"
 
 namespace mercato {
 namespace {
@@ -144,11 +145,11 @@ TEST(RetryPolicyTest, ServiceConfigRetriesOnlyReadsOnlyOnUnavailable) {
 }
 
 TEST(GatewayResilienceConfigTest, RateLimitsAndProxiesAreReadAndValidated) {
-  EnvReader env = Env({{"MERCATO_JWT_SECRET", "0123456789abcdef0123456789abcdef"},
-                       {"MERCATO_RATE_LIMIT_CLIENT", "50/s:100"},
-                       {"MERCATO_RATE_LIMIT_LOGIN", "10/m:5"},
-                       {"MERCATO_TRUSTED_PROXIES", "10.0.0.0/8, ::1"},
-                       {"MERCATO_CHECKOUT_RESILIENCE", "breaker_sleep_ms=1000"}});
+  EnvReader env = Env(
+      testing::WithTestKeys("gateway", {{"MERCATO_RATE_LIMIT_CLIENT", "50/s:100"},
+                                        {"MERCATO_RATE_LIMIT_LOGIN", "10/m:5"},
+                                        {"MERCATO_TRUSTED_PROXIES", "10.0.0.0/8, ::1"},
+                                        {"MERCATO_CHECKOUT_RESILIENCE", "breaker_sleep_ms=1000"}}));
   auto config = gateway::LoadGatewayConfig(env);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_DOUBLE_EQ(config->rate_limit_client.rate_per_second, 50);
@@ -161,9 +162,9 @@ TEST(GatewayResilienceConfigTest, RateLimitsAndProxiesAreReadAndValidated) {
   EXPECT_EQ(config->backends.at("checkout").breaker.sleep_window, milliseconds(1000));
   EXPECT_EQ(config->backends.at("catalog").breaker.sleep_window, milliseconds(5000));
 
-  EnvReader bad = Env({{"MERCATO_JWT_SECRET", "0123456789abcdef0123456789abcdef"},
-                       {"MERCATO_RATE_LIMIT_USER", "fast"},
-                       {"MERCATO_TRUSTED_PROXIES", "10.0.0.0/33"}});
+  EnvReader bad =
+      Env(testing::WithTestKeys("gateway", {{"MERCATO_RATE_LIMIT_USER", "fast"},
+                                            {"MERCATO_TRUSTED_PROXIES", "10.0.0.0/33"}}));
   auto refused = gateway::LoadGatewayConfig(bad);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("MERCATO_RATE_LIMIT_USER"), absl::string_view::npos);
