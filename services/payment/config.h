@@ -35,7 +35,7 @@ struct PaymentConfig {
   int64_t max_amount = kDefaultMaxAmount;
 };
 
-// Reads MERCATO_DATABASE_URL (required), MERCATO_DB_POOL_SIZE,
+// Reads MERCATO_DATABASE_URL and MERCATO_CHECKOUT_PUBLIC_KEY (required), MERCATO_DB_POOL_SIZE,
 // MERCATO_PAYMENT_FINGERPRINT_KEY, MERCATO_PAYMENT_MAX_AMOUNT, MERCATO_BIND_ADDRESS and the
 // shared server settings (config.h in libs/common). The key is never echoed in an error.
 absl::StatusOr<PaymentConfig> LoadPaymentConfig(EnvReader& env);
