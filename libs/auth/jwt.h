@@ -1,8 +1,9 @@
-// Compact JWS tokens signed with ES256 through libjwt, and the checks every Mercato token
-// shares. The algorithm is fixed: a token whose header names any other ("none", or HS256 with
-// the public key's PEM as the HMAC secret, which libjwt would accept) is refused before libjwt
-// sees it. Verification is split so that a verifier can refuse cheaply before the signature
-// check, which costs about a millisecond (libjwt parses the key's PEM on every call):
+// Compact JWS tokens with ES256: signed through libjwt, the signature checked with OpenSSL's
+// ECDSA against a key parsed once (keys.h; libjwt would parse the key's PEM on every check, about
+// a millisecond, four times the check itself), and the checks every Mercato token shares. The
+// algorithm is fixed: a token whose header names any other ("none", or HS256 keyed with the
+// public key's PEM, which libjwt's own verification accepts) is refused. Verification is split
+// so that a verifier can refuse cheaply before the signature check:
 //
 //   auto claims = mercato::auth::ReadClaims(token, "access token");   // NOT verified yet
 //   ... pick the key by claims["iss"], check audience and lifetime ...
@@ -33,7 +34,7 @@ absl::StatusOr<std::string> SignEs256(const nlohmann::json& claims, const Signin
 // choosing the key and refusing early.
 absl::StatusOr<nlohmann::json> ReadClaims(absl::string_view token, absl::string_view what);
 
-// OK when `token` is signed with ES256 by the private half of `key`.
+// OK when `token`'s header says ES256 and its signature is by the private half of `key`.
 absl::Status VerifySignature(absl::string_view token, const VerifyingKey& key,
                              absl::string_view what);
 

@@ -1,18 +1,23 @@
 // ES256 keys (ECDSA over P-256) as PEM text, checked when they are loaded: the private key a
-// service signs its tokens with, and the public keys it checks other services' tokens with.
-// The text is what libjwt takes; it is never logged or echoed in an error.
+// service signs its tokens with (the text is what libjwt signs with), and the public keys it
+// checks other services' tokens with (parsed once, for OpenSSL's ECDSA verification). Key text
+// is never logged or echoed in an error.
 //
 //   auto signing = mercato::auth::SigningKey::FromPem(pem);     // "EC PRIVATE KEY" or PKCS#8
 //   auto verifying = mercato::auth::VerifyingKey::FromPem(pem); // "PUBLIC KEY" or a certificate
 //   signing->verifying_key();                                   // its public half
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace mercato::auth {
+
+// OpenSSL's key object, parsed once (keys.cc).
+struct ParsedPublicKey;
 
 class VerifyingKey {
  public:
@@ -25,10 +30,18 @@ class VerifyingKey {
   const std::string& pem() const { return pem_; }
   bool operator==(const VerifyingKey& other) const { return pem_ == other.pem_; }
 
+  // Whether `signature` (r || s, 32 bytes each, as JWS writes ES256 signatures) is an ECDSA
+  // P-256 / SHA-256 signature of `data` by the private half of this key. Thread-safe.
+  bool VerifiesEs256(absl::string_view data, absl::string_view signature) const;
+
  private:
-  explicit VerifyingKey(std::string pem) : pem_(std::move(pem)) {}
+  VerifyingKey(std::string pem, std::shared_ptr<const ParsedPublicKey> key)
+      : pem_(std::move(pem)), key_(std::move(key)) {}
+  // Encodes the PEM of an already parsed P-256 key.
+  static absl::StatusOr<VerifyingKey> FromParsed(std::shared_ptr<const ParsedPublicKey> key);
   friend class SigningKey;
   std::string pem_;
+  std::shared_ptr<const ParsedPublicKey> key_;
 };
 
 class SigningKey {

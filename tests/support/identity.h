@@ -49,7 +49,8 @@ std::string AccessToken(
     std::chrono::system_clock::time_point issued_at = std::chrono::system_clock::now());
 
 // A context with a 10 s deadline carrying `caller`'s service token for `callee` (none when
-// `caller` is empty) and, when given, "authorization: Bearer <access_token>".
+// `caller` is empty; reused for 30 s, as services do) and, when given,
+// "authorization: Bearer <access_token>".
 std::unique_ptr<grpc::ClientContext> CallAs(const std::string& caller, const std::string& callee,
                                             const std::string& access_token = "");
 
