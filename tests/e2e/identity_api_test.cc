@@ -150,6 +150,53 @@ TEST_F(IdentityApiTest, EveryRpcOfEveryBackendRefusesACallerWithoutAServiceKey) 
   EXPECT_EQ(methods, 6 + 9 + 11 + 3 + 5);
 }
 
+// Asks a server's reflection service, without any credential, for its services (the raw
+// bytes of the answer, empty on failure): ServerReflectionRequest{list_services: "*"} is field
+// 7, encoded by hand (the reflection protos are not installed with gRPC).
+class ReflectionList final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  explicit ReflectionList(const std::shared_ptr<grpc::Channel>& channel) {
+    grpc::GenericStub stub(channel);
+    ctx_.set_deadline(Clock::now() + std::chrono::seconds(10));
+    const std::string list_services("\x3a\x01*", 3);
+    grpc::Slice slice(list_services);
+    request_ = grpc::ByteBuffer(&slice, 1);
+    stub.PrepareBidiStreamingCall(&ctx_,
+                                  "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                                  grpc::StubOptions(), this);
+    StartWrite(&request_);
+    StartRead(&response_);
+    StartCall();
+  }
+  void OnWriteDone(bool) override { StartWritesDone(); }
+  void OnReadDone(bool ok) override {
+    if (ok) {
+      std::vector<grpc::Slice> slices;
+      (void)response_.Dump(&slices);
+      for (const auto& slice : slices)
+        answer_.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+  }
+  void OnDone(const grpc::Status& status) override { done_.set_value(status); }
+  std::string Wait() {
+    grpc::Status status = done_.get_future().get();
+    return status.ok() ? answer_ : "";
+  }
+
+ private:
+  grpc::ClientContext ctx_;
+  grpc::ByteBuffer request_, response_;
+  std::string answer_;
+  std::promise<grpc::Status> done_;
+};
+
+TEST_F(IdentityApiTest, ReflectionStaysOpen) {
+  for (const auto& [backend, service] : Backends()) {
+    ReflectionList list(Channel(backend));
+    EXPECT_NE(list.Wait().find(service->full_name()), std::string::npos) << backend;
+  }
+}
+
 TEST_F(IdentityApiTest, HealthChecksStayOpen) {
   for (const auto& [backend, service] : Backends()) {
     auto health = grpc::health::v1::Health::NewStub(Channel(backend));
