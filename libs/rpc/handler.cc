@@ -46,7 +46,9 @@ absl::Status AuthenticateCall(const grpc::CallbackServerContext& ctx, CallContex
 
 namespace {
 
-bool Expected(const absl::Status& status) {
+// Outcomes that are the caller's business (bad input, not found, not allowed), not worth a
+// warning in this service's log.
+bool IsExpectedOutcome(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kOk:
     case absl::StatusCode::kNotFound:
@@ -81,7 +83,7 @@ absl::Status AuthenticateAndRun(grpc::CallbackServerContext* ctx, CallContext ca
     spdlog::error("unhandled exception in handler: {}", e.what());
     status = absl::InternalError("internal error");
   }
-  if (!Expected(status)) spdlog::warn("call failed: {}", status.ToString());
+  if (!IsExpectedOutcome(status)) spdlog::warn("call failed: {}", status.ToString());
   return status;
 }
 
