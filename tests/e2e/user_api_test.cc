@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -384,6 +385,22 @@ TEST_F(UserApiTest, EveryForgedTokenIs401) {
   HttpResult control = Me(SignedToken(claims, JWT_ALG_HS256, kSecret));
   EXPECT_EQ(control.status, 200) << control.body;
   EXPECT_EQ(Me(real).status, 200);
+}
+
+// Issue 15, defect 13: a correctly signed token whose exp - iat overflowed int64 was accepted
+// as never expiring.
+TEST_F(UserApiTest, TokenWithOverflowingLifetimeIs401) {
+  Shopper s = SignedIn("overflow");
+  json claims = ClaimsFor(s.id);
+  claims["exp"] = std::numeric_limits<int64_t>::max() - 1000;
+  claims["iat"] = std::numeric_limits<int64_t>::min() + 1;
+  const std::string token = SignedToken(claims, JWT_ALG_HS256, kSecret);
+  Remember(token);
+  HttpResult r = Me(token);
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(r.json["error"]["code"], "invalid_token");
+  // Only the time claims made the difference.
+  EXPECT_EQ(Me(SignedToken(ClaimsFor(s.id), JWT_ALG_HS256, kSecret)).status, 200);
 }
 
 TEST_F(UserApiTest, ProfileNameCanBeChanged) {
