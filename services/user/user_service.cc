@@ -158,11 +158,19 @@ absl::Status UserService::LoginFailed(const std::vector<std::string>& keys,
 absl::Status UserService::DoLogin(const v1::LoginRequest& request, v1::Session* response) {
   const TimePoint now = clock_();
   auto email = NormaliseEmail(request.email());
-  // An email that does not parse is still counted, under its trimmed lower-case form.
-  const std::string email_key =
-      EmailThrottleKey(email.ok() ? *email
-                                  : absl::AsciiStrToLower(absl::StripAsciiWhitespace(
-                                        request.email().substr(0, kMaxEmailLength + 64))));
+  // The throttle counts under the key that also finds the account (EmailLookup), so another
+  // spelling of the same address is the same count. An email that does not parse is still
+  // counted, under its trimmed lower-case form.
+  std::string normalised = absl::AsciiStrToLower(
+      absl::StripAsciiWhitespace(request.email().substr(0, kMaxEmailLength + 64)));
+  std::optional<UserRecord> user;
+  if (email.ok()) {
+    auto found = store_.LookUpEmail(*email);
+    if (!found.ok()) return found.status();
+    normalised = std::move(found->email_key);
+    user = std::move(found->user);
+  }
+  const std::string email_key = EmailThrottleKey(normalised);
   std::vector<std::string> keys = {email_key};
   std::vector<const ThrottlePolicy*> policies = {&options_.email_throttle};
   if (!request.client_address().empty()) {
@@ -181,27 +189,25 @@ absl::Status UserService::DoLogin(const v1::LoginRequest& request, v1::Session* 
   if (!email.ok() || request.password().empty() || request.password().size() > kMaxPasswordBytes) {
     return LoginFailed(keys, policies);
   }
-  auto user = store_.FindUserByEmail(*email);
-  if (!user.ok()) return user.status();
-  if (!*user) {
+  if (!user) {
     // As slow as a wrong password, so response times do not tell which emails exist.
     VerifyAgainstDummyHash(request.password());
     return LoginFailed(keys, policies);
   }
-  if (!VerifyPassword((*user)->password_hash, request.password())) {
+  if (!VerifyPassword(user->password_hash, request.password())) {
     return LoginFailed(keys, policies);
   }
   if (absl::Status s = store_.ClearLoginFailures(email_key); !s.ok()) {
-    spdlog::warn("could not clear the login failures of user {}: {}", (*user)->id, s);
+    spdlog::warn("could not clear the login failures of user {}: {}", user->id, s);
   }
-  if (PasswordNeedsRehash((*user)->password_hash)) {
+  if (PasswordNeedsRehash(user->password_hash)) {
     // Hashes made with older parameters are upgraded while the password is at hand.
     auto hash = HashPassword(request.password());
-    absl::Status s = hash.ok() ? store_.UpdatePasswordHash((*user)->id, *hash) : hash.status();
-    if (!s.ok()) spdlog::warn("could not upgrade the password hash of user {}: {}", (*user)->id, s);
+    absl::Status s = hash.ok() ? store_.UpdatePasswordHash(user->id, *hash) : hash.status();
+    if (!s.ok()) spdlog::warn("could not upgrade the password hash of user {}: {}", user->id, s);
   }
-  if (absl::Status s = StartSession(**user, response); !s.ok()) return s;
-  spdlog::info("user {} signed in", (*user)->id);
+  if (absl::Status s = StartSession(*user, response); !s.ok()) return s;
+  spdlog::info("user {} signed in", user->id);
   return absl::OkStatus();
 }
 

@@ -530,6 +530,34 @@ TEST_F(UserApiTest, RepeatedFailedLoginsAre429WithRetryAfter) {
   EXPECT_EQ(Login(email).status, 200);
 }
 
+// Issue 15, defect 5: "Kiki@" (Kelvin sign) and "kİki@" signed in as "kiki@" with an attempt
+// budget of their own. Now every spelling that finds the account counts against it, and the
+// dotted capital I (lower case "i" + U+0307) is another address, which has no account.
+TEST_F(UserApiTest, UnicodeSpellingsOfAnEmailShareItsThrottle) {
+  const std::string local = absl::StrCat("kiki-", RandomHex(4));
+  const std::string email = local + "@example.com";
+  const std::string kelvin = "\u212A" + local.substr(1) + "@example.com";
+  const std::string dotted = "k\u0130" + local.substr(2) + "@example.com";
+  ASSERT_EQ(Register(email).status, 201);
+  HttpResult taken = Register(kelvin, "another fine password");
+  EXPECT_EQ(taken.status, 409) << taken.body;
+  EXPECT_EQ(taken.json["error"]["code"], "email_taken");
+
+  for (int i = 1; i <= 5; ++i) {
+    EXPECT_EQ(Login(email, absl::StrCat("guess number ", i)).status, 401) << "attempt " << i;
+  }
+  // Locked for a second now, whichever way the address is written.
+  for (const std::string& spelling : {kelvin, absl::AsciiStrToUpper(email)}) {
+    HttpResult r = Login(spelling);
+    EXPECT_EQ(r.status, 429) << spelling << ": " << r.body;
+    EXPECT_EQ(r.json["error"]["code"], "too_many_attempts") << spelling;
+  }
+  HttpResult other = Login(dotted);
+  EXPECT_EQ(other.status, 401) << other.body;
+  EXPECT_EQ(other.json["error"]["code"], "invalid_credentials");
+  EXPECT_EQ(Sql("SELECT count(*) FROM users WHERE email_key = '" + email + "'"), "1");
+}
+
 TEST_F(UserApiTest, NoPasswordHashOrTokenInAnyLogLine) {
   // One more full round, so this test stands on its own.
   Shopper s = SignedIn("logs");
