@@ -39,6 +39,9 @@ class UserApiTest : public ::testing::Test {
     auto suite = Suite::Start({.services = {"gateway", "user"},
                                .with_dependencies = false,
                                .env = {{"*", {{"MERCATO_JWT_SECRET", kSecret}}},
+                                       // The test plays the ingress: X-Forwarded-For names
+                                       // the client, as behind the chart's ingress.
+                                       {"gateway", {{"MERCATO_TRUSTED_PROXIES", "127.0.0.1"}}},
                                        {"user",
                                         {{"MERCATO_ADMIN_EMAIL", kAdminEmail},
                                          {"MERCATO_ADMIN_PASSWORD", kAdminPassword}}}},
@@ -75,12 +78,16 @@ class UserApiTest : public ::testing::Test {
     body["name"] = name;
     return http().Post("/api/v1/users", body);
   }
-  HttpResult Login(const std::string& email, const std::string& password = kPassword) {
+  // From the client `from` (X-Forwarded-For), or from the ingress itself when empty.
+  HttpResult Login(const std::string& email, const std::string& password = kPassword,
+                   const std::string& from = "") {
     Remember(password);
     json body = json::object();
     body["email"] = email;
     body["password"] = password;
-    HttpResult r = http().Post("/api/v1/sessions", body);
+    std::map<std::string, std::string> headers;
+    if (!from.empty()) headers["X-Forwarded-For"] = from;
+    HttpResult r = http().Post("/api/v1/sessions", body, headers);
     if (r.status == 200) {
       Remember(r.json.value("access_token", ""));
       Remember(r.json.value("refresh_token", ""));
@@ -522,12 +529,51 @@ TEST_F(UserApiTest, RepeatedFailedLoginsAre429WithRetryAfter) {
   ASSERT_EQ(locked.status, 429) << locked.body;
   EXPECT_EQ(locked.json["error"]["code"], "too_many_attempts");
   EXPECT_EQ(locked.Header("retry-after"), "1");
-  // The lock is on this email only.
+  // The lock is on this account for this client only.
   Shopper other = SignedIn("bystander");
   EXPECT_FALSE(other.access_token.empty());
   // And it lifts.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   EXPECT_EQ(Login(email).status, 200);
+}
+
+// Issue 15, defect 4: ten wrong passwords from anywhere made the owner's (the admin's too)
+// correct password a 429 for 15 minutes, renewable for ever. Now the attacker's failures lock
+// only the attacker's own client.
+TEST_F(UserApiTest, FailuresFromOneClientNeverLockTheOwnerOutElsewhere) {
+  const std::string email = UniqueEmail("target");
+  ASSERT_EQ(Register(email).status, 201);
+  for (const auto& [account, password, attacker, owner] :
+       {std::tuple{email, std::string(kPassword), "198.51.100.66", "203.0.113.5"},
+        std::tuple{std::string(kAdminEmail), std::string(kAdminPassword), "198.51.100.67",
+                   "203.0.113.6"}}) {
+    SCOPED_TRACE(account);
+    for (int i = 1; i <= 5; ++i) {
+      HttpResult r = Login(account, absl::StrCat("guess number ", i), attacker);
+      EXPECT_EQ(r.status, 401) << "attempt " << i << ": " << r.body;
+    }
+    HttpResult locked = Login(account, password, attacker);
+    EXPECT_EQ(locked.status, 429) << locked.body;
+    EXPECT_EQ(locked.json["error"]["code"], "too_many_attempts");
+    HttpResult r = Login(account, password, owner);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json["user"]["email"], account);
+  }
+}
+
+// Issue 15, defect 3: behind an ingress without trusted proxies every shopper has the
+// ingress's address, and more than 20 failures from it made every correct password a 429.
+// Failures from one address no longer lock anybody else out.
+TEST_F(UserApiTest, FailuresFromOneAddressLockNobodyElseOut) {
+  const std::string email = UniqueEmail("behind-ingress");
+  ASSERT_EQ(Register(email).status, 201);
+  for (int i = 1; i <= 25; ++i) {
+    HttpResult r = Login(UniqueEmail("sprayed"), "Spring2024!!");
+    EXPECT_EQ(r.status, 401) << "attempt " << i << ": " << r.body;
+  }
+  HttpResult r = Login(email);  // from the same (the ingress's) address
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Login(email, kPassword, "203.0.113.7").status, 200);
 }
 
 // Issue 15, defect 5: "Kiki@" (Kelvin sign) and "kİki@" signed in as "kiki@" with an attempt

@@ -309,44 +309,44 @@ TEST_F(UserStoreTest, DeletesExpiredTokens) {
 }
 
 TEST_F(UserStoreTest, ThrottleCountsLocksAndForgets) {
-  const std::string key = "email:" + RandomHex(8);
-  const ThrottlePolicy& p = kEmailThrottle;
+  const std::string key = "client:" + RandomHex(8);
+  const ThrottlePolicy& p = kClientThrottle;
   for (int i = 1; i <= 4; ++i) EXPECT_EQ(*store_.RecordLoginFailure(key, kT0, p), i);
   EXPECT_FALSE(store_.LockedUntil({key}, kT0)->has_value());
   EXPECT_EQ(*store_.RecordLoginFailure(key, kT0, p), 5);
   EXPECT_EQ(*store_.LockedUntil({key}, kT0), kT0 + seconds(1));
   EXPECT_FALSE(store_.LockedUntil({key}, kT0 + seconds(1))->has_value());
   EXPECT_EQ(*store_.RecordLoginFailure(key, kT0 + seconds(1), p), 6);
-  EXPECT_EQ(*store_.LockedUntil({key, "addr:unrelated"}, kT0 + seconds(1)), kT0 + seconds(3));
+  EXPECT_EQ(*store_.LockedUntil({key, "client:unrelated"}, kT0 + seconds(1)), kT0 + seconds(3));
   // A later lock never shortens an earlier, longer one.
-  const std::string other = "addr:" + RandomHex(8);
+  const std::string other = "client:" + RandomHex(8);
   for (int i = 0; i < 10; ++i) (void)store_.RecordLoginFailure(other, kT0, p);
   EXPECT_EQ(*store_.LockedUntil({key, other}, kT0 + seconds(1)), kT0 + seconds(900));
-  // An hour after the last failure the count starts again.
-  EXPECT_EQ(*store_.RecordLoginFailure(key, kT0 + seconds(1 + 3601), p), 1);
+  // 30 days after the last failure the count starts again.
+  EXPECT_EQ(*store_.RecordLoginFailure(key, kT0 + seconds(1 + 30 * 24 * 3600 + 1), p), 1);
   ASSERT_TRUE(store_.ClearLoginFailures(key).ok());
   EXPECT_EQ(Sql("SELECT count(*) FROM login_throttle WHERE key = '" + key + "'"), "0");
   EXPECT_EQ(*store_.RecordLoginFailure(key, kT0, p), 1);
 }
 
 TEST_F(UserStoreTest, ConcurrentFailuresAreCountedExactly) {
-  const std::string key = "addr:" + RandomHex(8);
+  const std::string key = "client:" + RandomHex(8);
   RunConcurrently(kPoolSize, [&](int) {
     for (int i = 0; i < 5; ++i) {
-      ASSERT_TRUE(store_.RecordLoginFailure(key, kT0, kAddressThrottle).ok());
+      ASSERT_TRUE(store_.RecordLoginFailure(key, kT0, kClientThrottle).ok());
     }
   });
   EXPECT_EQ(Sql("SELECT failures FROM login_throttle WHERE key = '" + key + "'"),
             std::to_string(kPoolSize * 5));
-  EXPECT_EQ(*store_.LockedUntil({key}, kT0), kT0 + seconds(60));
+  EXPECT_EQ(*store_.LockedUntil({key}, kT0), kT0 + seconds(24 * 3600));
 }
 
 TEST_F(UserStoreTest, PrunesStaleCountsButKeepsLocks) {
-  const std::string stale = "email:" + RandomHex(8);
-  const std::string locked = "email:" + RandomHex(8);
-  (void)store_.RecordLoginFailure(stale, kT0 - seconds(7200), kEmailThrottle);
+  const std::string stale = "client:" + RandomHex(8);
+  const std::string locked = "client:" + RandomHex(8);
+  (void)store_.RecordLoginFailure(stale, kT0 - seconds(7200), kClientThrottle);
   for (int i = 0; i < 10; ++i) {
-    (void)store_.RecordLoginFailure(locked, kT0 - seconds(3700), kEmailThrottle);
+    (void)store_.RecordLoginFailure(locked, kT0 - seconds(3700), kClientThrottle);
   }
   ASSERT_TRUE(store_.PruneLoginFailures(kT0 - seconds(3600)).ok());
   EXPECT_EQ(Sql("SELECT count(*) FROM login_throttle WHERE key = '" + stale + "'"), "0");
