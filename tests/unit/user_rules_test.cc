@@ -277,8 +277,7 @@ TEST(UserLoginThrottleTest, GuessesPerClient) {
   for (int pause_after = 1; pause_after <= 40; ++pause_after) {
     SCOPED_TRACE(pause_after);
     EXPECT_LE(GuessesBetween(kClientThrottle, seconds(0), kDay * 365, pause_after), 380);
-    EXPECT_LE(GuessesBetween(kClientThrottleUnderAttack, seconds(0), kDay * 365, pause_after),
-              371);
+    EXPECT_LE(GuessesBetween(kClientThrottleUnderAttack, seconds(0), kDay * 365, pause_after), 371);
   }
 }
 
