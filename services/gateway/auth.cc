@@ -63,6 +63,44 @@ absl::Status CheckHeader(absl::string_view encoded) {
   return absl::OkStatus();
 }
 
+// Time claims are accepted from 1970 to 2106 (below 2^32 s) only. Bounding every claim before
+// any arithmetic keeps the sums and differences below far from int64 overflow whatever a
+// token says (exp = 2^63 - 1000 with iat = -2^63 + 1 once passed as a 15-minute lifetime),
+// and inside what a system_clock time_point can hold.
+constexpr int64_t kMaxTimeClaim = (int64_t{1} << 32) - 1;
+
+// The integer time claim `name`; nullopt when it is absent, not an integer or out of range.
+std::optional<int64_t> TimeClaim(const nlohmann::json& claims, const char* name) {
+  auto it = claims.find(name);
+  if (it == claims.end() || !it->is_number_integer()) return std::nullopt;
+  if (it->is_number_unsigned()) {
+    const uint64_t value = it->get<uint64_t>();
+    if (value > static_cast<uint64_t>(kMaxTimeClaim)) return std::nullopt;
+    return static_cast<int64_t>(value);
+  }
+  const int64_t value = it->get<int64_t>();
+  if (value < 0 || value > kMaxTimeClaim) return std::nullopt;
+  return value;
+}
+
+// exp, iat and nbf against the clock (`now` and `skew` in seconds), all within range.
+absl::Status CheckTimes(const nlohmann::json& claims, int64_t now, int64_t skew) {
+  const auto exp = TimeClaim(claims, "exp");
+  const auto iat = TimeClaim(claims, "iat");
+  if (!exp || !iat) return Invalid("no valid expiry or issue time");
+  if (*exp <= *iat || *exp - *iat > kMaxTokenLifetime.count()) return Invalid("bad lifetime");
+  if (*iat > now + skew) return Invalid("issued in the future");
+  if (claims.contains("nbf")) {
+    const auto nbf = TimeClaim(claims, "nbf");
+    if (!nbf || *nbf > now + skew) return Invalid("not yet valid");
+  }
+  if (now >= *exp + skew) {
+    return ErrorWithCode(absl::StatusCode::kUnauthenticated, "token_expired",
+                         "the access token has expired");
+  }
+  return absl::OkStatus();
+}
+
 bool HasAudience(const nlohmann::json& aud) {
   if (aud.is_string()) return aud.get<std::string>() == kTokenAudience;
   if (!aud.is_array()) return false;
@@ -108,11 +146,6 @@ absl::StatusOr<VerifiedToken> AccessTokenVerifier::Verify(absl::string_view toke
     auto it = claims.find(name);
     return it != claims.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
-  auto time_claim = [&](const char* name) -> std::optional<int64_t> {
-    auto it = claims.find(name);
-    if (it == claims.end() || !it->is_number_integer()) return std::nullopt;
-    return it->get<int64_t>();
-  };
   if (string_claim("iss") != kTokenIssuer) return Invalid("wrong issuer");
   if (!claims.contains("aud") || !HasAudience(claims["aud"])) return Invalid("wrong audience");
   const std::string sub = string_claim("sub");
@@ -120,23 +153,12 @@ absl::StatusOr<VerifiedToken> AccessTokenVerifier::Verify(absl::string_view toke
   const std::string role = string_claim("role");
   if (role != "customer" && role != "admin") return Invalid("bad role");
   if (string_claim("jti").empty()) return Invalid("no token id");
-  const auto exp = time_claim("exp");
-  const auto iat = time_claim("iat");
-  if (!exp || !iat) return Invalid("no expiry");
-  if (*exp - *iat > kMaxTokenLifetime.count() || *exp <= *iat) return Invalid("bad lifetime");
   const int64_t now_s =
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  const int64_t skew = clock_skew_.count();
-  if (*iat > now_s + skew) return Invalid("issued in the future");
-  if (auto nbf = time_claim("nbf"); claims.contains("nbf") && (!nbf || *nbf > now_s + skew)) {
-    return Invalid("not yet valid");
-  }
-  if (now_s >= *exp + skew) {
-    return ErrorWithCode(absl::StatusCode::kUnauthenticated, "token_expired",
-                         "the access token has expired");
-  }
+  if (absl::Status s = CheckTimes(claims, now_s, clock_skew_.count()); !s.ok()) return s;
+  const int64_t exp = *TimeClaim(claims, "exp");
   return VerifiedToken{
-      .user_id = sub, .role = role, .expires_at = Clock::time_point(std::chrono::seconds(*exp))};
+      .user_id = sub, .role = role, .expires_at = Clock::time_point(std::chrono::seconds(exp))};
 }
 
 absl::StatusOr<std::optional<std::string>> BearerToken(const HttpRequest& request) {

@@ -11,8 +11,10 @@
 // A token is accepted only when all of these hold: the header's alg is exactly "HS256" (checked
 // here before libjwt sees the token, so "none" and every other algorithm are refused), the
 // libjwt-verified HMAC signature matches the shared key, iss is "mercato", aud is
-// "mercato-api", sub is a UUID, role is "customer" or "admin", exp is in the future and iat is
-// not (both give or take the clock-skew allowance), and exp - iat is at most 15 minutes.
+// "mercato-api", sub is a UUID, role is "customer" or "admin", exp and iat (and nbf when
+// present) are integers from 1970 to 2106 (checked before any arithmetic on them, so extreme
+// values cannot overflow into a valid-looking lifetime), exp is in the future and iat and nbf
+// are not (all give or take the clock-skew allowance), and 0 < exp - iat <= 15 minutes.
 #pragma once
 
 #include <chrono>

@@ -20,7 +20,9 @@ inline constexpr size_t kMaxNameLength = 100;
 
 // Trims ASCII white space and lower-cases ASCII letters, then checks the shape: one '@', a
 // local part of 1..64 bytes and a domain with at least one dot, no spaces or control
-// characters, at most 254 bytes. INVALID_ARGUMENT "invalid_email" otherwise.
+// characters, at most 254 bytes. INVALID_ARGUMENT "invalid_email" otherwise. This is the form
+// shown and stored; which spellings are one account (Unicode case and compatibility forms)
+// is decided by the database's email_key() alone (user_store.h, EmailLookup).
 absl::StatusOr<std::string> NormaliseEmail(absl::string_view email);
 
 // A display name: trimmed, 1..100 characters, no control characters. INVALID_ARGUMENT

@@ -94,6 +94,9 @@ Call with (dict "ctx" $ "svc" "catalog").
 {{- $callee := get $topology . -}}
 {{- $_ := set $data (printf "MERCATO_%s_ADDR" (upper .)) (printf "%s:%v" (include "mercato.name" (dict "ctx" $ctx "name" .)) $callee.port) -}}
 {{- end -}}
+{{- if and (eq .svc "gateway") $ctx.Values.gateway.trustedProxies -}}
+{{- $_ := set $data "MERCATO_TRUSTED_PROXIES" (join "," $ctx.Values.gateway.trustedProxies) -}}
+{{- end -}}
 {{- range $k, $v := (get $ctx.Values .svc).config -}}
 {{- $_ := set $data $k (toString $v) -}}
 {{- end -}}
