@@ -89,9 +89,16 @@ class Shopper:
                               self.auth(**{"Idempotency-Key": key}), timeout=timeout)
 
     def orders(self) -> list:
-        r = self.shop.call("GET", "/api/v1/orders?page_size=100", headers=self.auth())
-        check(r.status == 200, f"orders: {r}")
-        return r.json.get("orders", [])
+        """Every order of the account, newest first (all pages)."""
+        orders, token = [], ""
+        while True:
+            path = "/api/v1/orders?page_size=100" + (f"&page_token={token}" if token else "")
+            r = self.shop.call("GET", path, headers=self.auth())
+            check(r.status == 200, f"orders: {r}")
+            orders += r.json.get("orders", [])
+            token = r.json.get("next_page_token")
+            if not token:
+                return orders
 
 
 class Steps:
