@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "commerce/address.h"
 #include "common/call_context.h"
 #include "common/ids.h"
 #include "common/logging.h"
@@ -30,35 +31,6 @@ bool IsPrintableAscii(const std::string& s) {
     if (c < 0x21 || c > 0x7e) return false;
   }
   return true;
-}
-
-absl::Status ValidateAddress(const common::v1::Address& a) {
-  struct Field {
-    const char* name;
-    const std::string& value;
-    bool required;
-  };
-  const Field fields[] = {{"name", a.name(), true},      {"line1", a.line1(), true},
-                          {"line2", a.line2(), false},   {"city", a.city(), true},
-                          {"region", a.region(), false}, {"postal_code", a.postal_code(), false},
-                          {"country", a.country(), true}};
-  for (const Field& f : fields) {
-    if (f.required && f.value.empty()) {
-      return InvalidArgument("invalid_address",
-                             absl::StrCat("shipping_address.", f.name, " is required"));
-    }
-    if (f.value.size() > kMaxAddressFieldLength) {
-      return InvalidArgument("invalid_address",
-                             absl::StrCat("shipping_address.", f.name, " must be at most ",
-                                          kMaxAddressFieldLength, " characters"));
-    }
-  }
-  const std::string& c = a.country();
-  if (c.size() != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z') {
-    return InvalidArgument("invalid_address",
-                           "shipping_address.country must be an ISO 3166-1 alpha-2 code");
-  }
-  return absl::OkStatus();
 }
 
 // The failure of a declined payment, by the processor's decline code.
@@ -93,7 +65,7 @@ absl::Status OrderSaga::FailureOf(const OrderRecord& order) {
   return ErrorWithCode(code, order.order.failure_code(), order.failure_message);
 }
 
-absl::Status OrderSaga::Validate(const v1::PlaceOrderRequest& request) {
+absl::StatusOr<common::v1::Address> OrderSaga::Validate(const v1::PlaceOrderRequest& request) {
   const std::string& key = request.idempotency_key();
   if (key.empty() || key.size() > kMaxIdempotencyKeyLength || !IsPrintableAscii(key)) {
     return InvalidArgument("invalid_idempotency_key",
@@ -110,12 +82,14 @@ absl::Status OrderSaga::Validate(const v1::PlaceOrderRequest& request) {
   if (!request.has_shipping_address()) {
     return InvalidArgument("invalid_address", "shipping_address is required");
   }
-  if (absl::Status s = ValidateAddress(request.shipping_address()); !s.ok()) return s;
+  // The rule saved addresses follow too: an inline address is stored as it would be saved.
+  common::v1::Address address = request.shipping_address();
+  if (absl::Status s = NormaliseAddress(address, "shipping_address."); !s.ok()) return s;
   // The card itself is the payment service's to check; its number is never echoed.
   if (!request.has_card() || request.card().number().empty()) {
     return InvalidArgument("invalid_card", "card is required");
   }
-  return absl::OkStatus();
+  return address;
 }
 
 absl::StatusOr<v1::Order> OrderSaga::Replay(const OrderRecord& order,
@@ -139,7 +113,8 @@ absl::StatusOr<v1::Order> OrderSaga::Replay(const OrderRecord& order,
 
 absl::StatusOr<v1::Order> OrderSaga::PlaceOrder(const std::string& user_id,
                                                 const v1::PlaceOrderRequest& request) {
-  if (absl::Status s = Validate(request); !s.ok()) return s;
+  auto address = Validate(request);
+  if (!address.ok()) return address.status();
   // The saga outlives the caller's deadline: once stock may be held it must be settled.
   CallContext context = CurrentCall();
   context.user_id = user_id;
@@ -175,7 +150,7 @@ absl::StatusOr<v1::Order> OrderSaga::PlaceOrder(const std::string& user_id,
   v1::Order& order = record.order;
   order.set_id(NewUuid());
   order.set_user_id(user_id);
-  *order.mutable_shipping_address() = request.shipping_address();
+  *order.mutable_shipping_address() = *std::move(address);
   record.idempotency_key = request.idempotency_key();
   record.request_fingerprint = request.request_fingerprint();
   if (priced.ok()) {

@@ -60,7 +60,6 @@ namespace mercato::checkout {
 
 inline constexpr size_t kMaxIdempotencyKeyLength = 255;
 inline constexpr size_t kMaxFingerprintLength = 128;
-inline constexpr size_t kMaxAddressFieldLength = 200;
 
 struct SagaOptions {
   // Deadline of each outgoing RPC.
@@ -121,8 +120,9 @@ class OrderSaga {
     std::string message;
   };
 
-  // Request validation; nothing is recorded for a malformed request.
-  static absl::Status Validate(const v1::PlaceOrderRequest& request);
+  // Request validation; nothing is recorded for a malformed request. Returns the shipping
+  // address normalised (mercato::NormaliseAddress, the rule of saved addresses too).
+  static absl::StatusOr<common::v1::Address> Validate(const v1::PlaceOrderRequest& request);
   // The first outcome of (user, key) for a repeat with `fingerprint`.
   static absl::StatusOr<v1::Order> Replay(const OrderRecord& order, const std::string& fingerprint);
 

@@ -1,0 +1,10 @@
+# Issue 15, data integrity (docs/security.md "Data integrity controls"): each defect's
+# regression test against the real binaries, over HTTP through the gateway or gRPC.
+function(mercato_data_integrity_test name)
+  mercato_test(${name} LABEL e2e ${ARGN}
+    LIBS catalog_proto cart_proto payment_proto mercato_rpc PkgConfig::LIBJWT
+    NEEDS catalog cart user payment checkout gateway)
+endfunction()
+
+# Defect 9: one address rule for saved and inline shipping addresses.
+mercato_data_integrity_test(shipping_address_e2e_test SOURCES shipping_address_test.cc)
