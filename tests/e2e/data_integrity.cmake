@@ -6,5 +6,7 @@ function(mercato_data_integrity_test name)
     NEEDS catalog cart user payment checkout gateway)
 endfunction()
 
+# Defect 7: prices are bounded; overflow is a 4xx naming the field, never a 500.
+mercato_data_integrity_test(price_bounds_e2e_test SOURCES price_bounds_test.cc)
 # Defect 9: one address rule for saved and inline shipping addresses.
 mercato_data_integrity_test(shipping_address_e2e_test SOURCES shipping_address_test.cc)

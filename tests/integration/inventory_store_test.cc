@@ -82,7 +82,7 @@ class InventoryStoreTest : public ::testing::Test {
     pool_ = pool->release();
     auto applied = ApplyMigrations(*pool_, Migrations());
     ASSERT_TRUE(applied.ok()) << applied.status();
-    ASSERT_EQ(*applied, 2);
+    ASSERT_EQ(*applied, static_cast<int>(Migrations().size()));
     store_ = new PostgresCatalogStore(*pool_);
   }
 
