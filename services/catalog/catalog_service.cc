@@ -289,8 +289,12 @@ absl::Status CatalogService::DoCommitReservation(const v1::CommitReservationRequ
   if (absl::Status s = ValidateReservationId(request.reservation_id()); !s.ok()) return s;
   auto committed = store_.CommitReservation(request.reservation_id());
   if (!committed.ok()) return committed.status();
-  // The stock was taken at reservation: committing changes no product.
-  if (committed->changed) metrics_.committed.Increment();
+  // The units leave on hand and reserved alike: what can be bought does not change, what an
+  // admin sees does.
+  if (committed->changed) {
+    metrics_.committed.Increment();
+    RefreshAfterWrite(committed->reservation);
+  }
   *response = std::move(committed->reservation);
   return absl::OkStatus();
 }

@@ -297,7 +297,7 @@ TEST_F(CartApiTest, UnknownProductIs404AndSetsNoCookie) {
 TEST_F(CartApiTest, OutOfStockProductIs409) {
   const std::string id = Id(4);
   PostgresServer::Shared()->Psql("cart_e2e_catalog",
-                                 "UPDATE products SET stock = 0 WHERE id = '" + id + "'");
+                                 "UPDATE products SET on_hand = 0 WHERE id = '" + id + "'");
   // The catalog's in-memory read model follows the change within milliseconds.
   HttpResult r;
   for (int i = 0; i < 100; ++i) {
@@ -308,7 +308,7 @@ TEST_F(CartApiTest, OutOfStockProductIs409) {
   ExpectError(r, 409, "out_of_stock");
   PostgresServer::Shared()->Psql(
       "cart_e2e_catalog",
-      "UPDATE products SET stock = " + std::to_string(products_[4]["stock"].get<int64_t>()) +
+      "UPDATE products SET on_hand = " + std::to_string(products_[4]["stock"].get<int64_t>()) +
           " WHERE id = '" + id + "'");
 }
 

@@ -10,3 +10,5 @@ endfunction()
 mercato_data_integrity_test(price_bounds_e2e_test SOURCES price_bounds_test.cc)
 # Defect 9: one address rule for saved and inline shipping addresses.
 mercato_data_integrity_test(shipping_address_e2e_test SOURCES shipping_address_test.cc)
+# Defect 8: on hand and held kept apart; an admin edit never makes held units sellable twice.
+mercato_data_integrity_test(stock_on_hand_e2e_test SOURCES stock_on_hand_test.cc)
