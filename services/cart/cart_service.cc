@@ -194,10 +194,12 @@ absl::Status CartService::DoGetCart(const v1::GetCartRequest& request, v1::Cart*
     EmptyCart(response);
     return absl::OkStatus();
   }
-  auto lines = store_.Get(*cart);
+  auto lines = store_.GetRevised(*cart);
   if (!lines.ok()) return StoreError(lines.status());
   Products products;
-  return PriceCart(*cart, *lines, products, response);
+  if (absl::Status s = PriceCart(*cart, lines->lines, products, response); !s.ok()) return s;
+  response->set_revision(lines->revision);
+  return absl::OkStatus();
 }
 
 absl::Status CartService::DoAddItem(const v1::AddItemRequest& request, v1::Cart* response) {

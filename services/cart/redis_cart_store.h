@@ -1,4 +1,5 @@
-// CartStore in Redis: one hash per cart, field = product id, value = quantity.
+// CartStore in Redis: one hash per cart, field = product id, value = quantity, and the field ""
+// = the cart's revision (cart_store.h).
 //   mercato:cart:u:<user id>    a signed-in user's cart (no expiry)
 //   mercato:cart:g:<guest id>   a guest cart (expires kGuestCartTtl after its last use)
 // Changes run as Lua scripts (EVALSHA), so each one is atomic on the server: 20 concurrent
@@ -31,6 +32,7 @@ class RedisCartStore final : public CartStore {
       : redis_(redis), options_(std::move(options)) {}
 
   absl::StatusOr<StoredLines> Get(const CartRef& cart) override;
+  absl::StatusOr<RevisedLines> GetRevised(const CartRef& cart) override;
   absl::StatusOr<AddResult> Add(const CartRef& cart, const std::string& product_id, int delta,
                                 const CartLimits& limits) override;
   absl::StatusOr<SetResult> Set(const CartRef& cart, const std::string& product_id,

@@ -41,6 +41,19 @@ std::pair<std::string, std::string> DeclineOf(const std::string& decline_code) {
   return {"payment_declined", "the card was declined"};
 }
 
+// Another order of this user holds the cart revision being ordered (issue 15, defect 12).
+absl::Status CartOrdered(OrderStep other) {
+  if (other == OrderStep::kPaid) {
+    return ErrorWithCode(absl::StatusCode::kFailedPrecondition, "cart_already_ordered",
+                         "these cart contents were already ordered; change the cart to order "
+                         "again");
+  }
+  return ErrorWithCode(absl::StatusCode::kAborted, "cart_checkout_in_progress",
+                       "another checkout of this cart is in progress; nothing was reserved or "
+                       "charged for this one",
+                       /*retry_after_seconds=*/1);
+}
+
 // A context for the calls of a recovery pass: the order's owner (the cart is theirs), fresh
 // request and trace ids, no deadline beyond each call's own.
 CallContext RecoveryContext(const OrderRecord& order) {
@@ -138,13 +151,13 @@ absl::StatusOr<v1::Order> OrderSaga::PlaceOrder(const std::string& user_id,
 
   // Reading and pricing change nothing: their errors are returned without recording the key,
   // so that the same request can simply be retried.
-  auto lines = ReadCart();
-  if (!lines.ok()) return lines.status();
+  auto cart = ReadCart();
+  if (!cart.ok()) return cart.status();
   std::unordered_map<std::string, catalog::v1::Product> products;
-  if (!lines->empty()) {
-    if (absl::Status s = FetchProducts(*lines, products); !s.ok()) return s;
+  if (!cart->lines.empty()) {
+    if (absl::Status s = FetchProducts(cart->lines, products); !s.ok()) return s;
   }
-  absl::StatusOr<PricedOrder> priced = PriceOrder(*lines, products);
+  absl::StatusOr<PricedOrder> priced = PriceOrder(cart->lines, products);
 
   OrderRecord record;
   v1::Order& order = record.order;
@@ -155,6 +168,7 @@ absl::StatusOr<v1::Order> OrderSaga::PlaceOrder(const std::string& user_id,
   record.request_fingerprint = request.request_fingerprint();
   if (priced.ok()) {
     record.step = OrderStep::kPriced;
+    record.cart_revision = cart->revision;
     for (auto& item : priced->items) *order.add_items() = std::move(item);
     auto money = [&](common::v1::Money* m, int64_t amount) {
       m->set_amount(amount);
@@ -177,6 +191,8 @@ absl::StatusOr<v1::Order> OrderSaga::PlaceOrder(const std::string& user_id,
   const std::string lease_owner = NewUuid();
   auto created = store_.CreateOrder(record, lease_owner, options_.lease);
   if (!created.ok()) return created.status();
+  // Not recorded for this key: once the other order is settled, a repeat learns the outcome.
+  if (created->cart_ordered_at) return CartOrdered(*created->cart_ordered_at);
   if (!created->created) return Replay(created->record, request.request_fingerprint());
   if (created->record.step == OrderStep::kFailed) {
     metrics_.CountFailed(created->record.order.failure_code(), /*recovered=*/false);
@@ -462,18 +478,19 @@ Resolution OrderSaga::Failed(OrderRecord order, const std::string& lease_owner,
 
 // ---- the other services ----
 
-absl::StatusOr<std::vector<CartLine>> OrderSaga::ReadCart() {
+absl::StatusOr<OrderSaga::CartSnapshot> OrderSaga::ReadCart() {
   cart::v1::GetCartRequest request;
   cart::v1::Cart cart;
   auto ctx = NewClientContext(options_.rpc_timeout);
   absl::Status s = FromGrpcStatus(cart_.GetCart(ctx.get(), request, &cart));
   if (!s.ok()) return s;
-  std::vector<CartLine> lines;
-  lines.reserve(cart.items_size());
+  CartSnapshot snapshot;
+  snapshot.revision = cart.revision();
+  snapshot.lines.reserve(cart.items_size());
   for (const auto& item : cart.items()) {
-    lines.push_back({.product_id = item.product_id(), .quantity = item.quantity()});
+    snapshot.lines.push_back({.product_id = item.product_id(), .quantity = item.quantity()});
   }
-  return lines;
+  return snapshot;
 }
 
 absl::Status OrderSaga::FetchProducts(

@@ -3,7 +3,9 @@
 //
 // Forward path (PlaceOrder), each step's outcome recorded before the next starts:
 //   read the cart -> price every line from the catalog (BatchGetProducts; the cart's and the
-//   client's prices are never used) -> record the order (step priced; the (user, key) claim)
+//   client's prices are never used) -> record the order (step priced; the (user, key) claim,
+//   and the cart revision's: while another order of the same cart revision is pending the
+//   answer is 409 cart_checkout_in_progress, once it is paid 409 cart_already_ordered)
 //   -> ReserveStock(reservation id = order id) -> reserved -> payment Authorize (idempotency
 //   key PaymentKeyFor(order id)) -> authorized -> Capture -> captured -> CommitReservation
 //   -> paid -> take the ordered lines out of the cart (best effort; what the shopper added
@@ -126,7 +128,12 @@ class OrderSaga {
   // The first outcome of (user, key) for a repeat with `fingerprint`.
   static absl::StatusOr<v1::Order> Replay(const OrderRecord& order, const std::string& fingerprint);
 
-  absl::StatusOr<std::vector<CartLine>> ReadCart();
+  // The shopper's cart: what is in it, and the revision (cart.v1.Cart.revision) it is at.
+  struct CartSnapshot {
+    std::vector<CartLine> lines;
+    std::string revision;
+  };
+  absl::StatusOr<CartSnapshot> ReadCart();
   absl::Status FetchProducts(const std::vector<CartLine>& lines,
                              std::unordered_map<std::string, catalog::v1::Product>& products);
   // Steps after the order is recorded, with the card.

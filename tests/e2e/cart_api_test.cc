@@ -174,11 +174,13 @@ TEST_F(CartApiTest, GuestAddIssuesTheCookieAndTheCartIsPricedFromTheCatalog) {
   EXPECT_EQ(r.json["subtotal"]["amount"], 2 * Price(0) + Price(1));
   EXPECT_EQ(r.json["subtotal"]["currency"], "USD");
 
-  // Redis holds ids and quantities only, and the guest cart expires in 30 days.
+  // Redis holds ids and quantities only (and the cart's revision), and the guest cart expires
+  // in 30 days.
   RedisServer* redis = RedisServer::Shared();
   const std::string key = "mercato:cart:g:" + cart_id;
   EXPECT_EQ(redis->Cli(absl::StrCat("HGET ", key, " ", Id(0))), "2");
-  EXPECT_EQ(redis->Cli("HLEN " + key), "2");
+  EXPECT_EQ(redis->Cli("HLEN " + key), "3");
+  EXPECT_EQ(redis->Cli("HSTRLEN " + key + " ''"), "22");
   int64_t ttl = 0;
   ASSERT_TRUE(absl::SimpleAtoi(redis->Cli("TTL " + key), &ttl));
   EXPECT_GT(ttl, kThirtyDays - 60);

@@ -12,3 +12,5 @@ mercato_data_integrity_test(price_bounds_e2e_test SOURCES price_bounds_test.cc)
 mercato_data_integrity_test(shipping_address_e2e_test SOURCES shipping_address_test.cc)
 # Defect 8: on hand and held kept apart; an admin edit never makes held units sellable twice.
 mercato_data_integrity_test(stock_on_hand_e2e_test SOURCES stock_on_hand_test.cc)
+# Defect 12: a cart's contents are ordered once, however many checkouts run at once.
+mercato_data_integrity_test(cart_checkout_once_e2e_test SOURCES cart_checkout_once_test.cc)

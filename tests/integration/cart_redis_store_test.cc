@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -247,6 +248,84 @@ TEST_F(RedisCartStoreTest, TakeLowersLinesRemovesEmptiedOnesAndLeavesTheRest) {
   ASSERT_TRUE(empty.ok()) << empty.status();
   EXPECT_TRUE(empty->empty());
   EXPECT_EQ(redis_->Cli("EXISTS " + store_->KeyOf(user_)), "0");
+}
+
+// ---- revisions (issue 15, defect 12) ----
+
+TEST_F(RedisCartStoreTest, EveryChangeOfTheLinesGivesANewRevisionAndReadsKeepIt) {
+  auto none = store_->GetRevised(user_);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->revision, "");
+  EXPECT_TRUE(none->lines.empty());
+
+  std::set<std::string> seen;
+  auto revision = [&] {
+    auto read = store_->GetRevised(user_);
+    EXPECT_TRUE(read.ok()) << read.status();
+    auto again = store_->GetRevised(user_);
+    EXPECT_EQ(again->revision, read->revision) << "a read changed the revision";
+    EXPECT_EQ(again->lines, read->lines);
+    EXPECT_EQ(read->revision.size(), 22u);  // RandomToken(16)
+    EXPECT_TRUE(seen.insert(read->revision).second) << "a revision came back";
+    return read->revision;
+  };
+  ASSERT_TRUE(store_->Add(user_, kSkillet, 2, kLimits).ok());
+  revision();
+  ASSERT_TRUE(store_->Add(user_, kKnife, 1, kLimits).ok());
+  revision();
+  ASSERT_TRUE(store_->Set(user_, kKnife, 3).ok());
+  revision();
+  ASSERT_TRUE(store_->Take(user_, {{kKnife, 1}}).ok());
+  revision();
+  ASSERT_TRUE(store_->Remove(user_, kKnife).ok());
+  revision();
+  ASSERT_TRUE(store_->Add(user_, kKnife, 1, kLimits).ok());
+  ASSERT_TRUE(store_->RemoveLines(user_, {kKnife}).ok());
+  revision();
+  ASSERT_TRUE(store_->Add(guest_, kApron, 1, kLimits).ok());
+  ASSERT_TRUE(store_->Merge(guest_, user_, kLimits).ok());
+  const std::string merged = revision();
+
+  // Refusals and no-ops leave it.
+  EXPECT_EQ(store_->Add(user_, kSkillet, 99, kLimits)->outcome,
+            AddResult::Outcome::kQuantityOutOfRange);
+  EXPECT_FALSE(store_->Set(user_, "not-there", 1)->found);
+  ASSERT_TRUE(store_->Remove(user_, "not-there").ok());
+  ASSERT_TRUE(store_->Take(user_, {{"not-there", 1}}).ok());
+  EXPECT_EQ(store_->GetRevised(user_)->revision, merged);
+
+  // Emptied and filled again with the same lines: still a new revision.
+  const auto lines = store_->GetRevised(user_)->lines;
+  ASSERT_TRUE(store_->Clear(user_).ok());
+  EXPECT_EQ(store_->GetRevised(user_)->revision, "");
+  for (const auto& line : lines) {
+    ASSERT_TRUE(store_->Add(user_, line.product_id, line.quantity, kLimits).ok());
+  }
+  EXPECT_EQ(store_->GetRevised(user_)->lines.size(), lines.size());
+  revision();
+}
+
+TEST_F(RedisCartStoreTest, TheRevisionIsNoLineAndTakesNoPlaceOfOne) {
+  const CartLimits two_lines{99, 2};
+  ASSERT_EQ(store_->Add(user_, kSkillet, 1, two_lines)->outcome, AddResult::Outcome::kAdded);
+  ASSERT_EQ(store_->Add(user_, kKnife, 1, two_lines)->outcome, AddResult::Outcome::kAdded);
+  EXPECT_EQ(store_->Add(user_, kApron, 1, two_lines)->outcome, AddResult::Outcome::kTooManyLines);
+  EXPECT_EQ(redis_->Cli("HLEN " + store_->KeyOf(user_)), "3");
+  EXPECT_EQ(store_->Get(user_)->size(), 2u);
+  // Removing every line deletes the cart, revision included.
+  ASSERT_TRUE(store_->Remove(user_, kSkillet).ok());
+  ASSERT_TRUE(store_->Remove(user_, kKnife).ok());
+  EXPECT_EQ(redis_->Cli("EXISTS " + store_->KeyOf(user_)), "0");
+}
+
+TEST_F(RedisCartStoreTest, ACartStoredBeforeRevisionsGetsOneOnItsFirstRevisedRead) {
+  redis_->Cli(absl::StrCat("HSET ", store_->KeyOf(user_), " ", kSkillet, " 2"));
+  auto read = store_->GetRevised(user_);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->revision.size(), 22u);
+  EXPECT_EQ(read->lines, (StoredLines{{kSkillet, 2}}));
+  EXPECT_EQ(store_->GetRevised(user_)->revision, read->revision);
+  EXPECT_EQ(redis_->Cli("TTL " + store_->KeyOf(user_)), "-1");
 }
 
 TEST_F(RedisCartStoreTest, MergeAddsQuantitiesCapsAt99AndDeletesTheGuestCart) {
