@@ -13,11 +13,6 @@
 int main() {
   using namespace mercato;
   auto config = LoadConfigOrExit("payment", payment::LoadPaymentConfig);
-  if (config.using_development_key) {
-    spdlog::warn(
-        "MERCATO_PAYMENT_FINGERPRINT_KEY is not set: card fingerprints use the public "
-        "development key; set a secret key in production");
-  }
   ServiceHost host("payment", config.server, config.bind_address);
   auto pool = host.Require(
       OpenDatabase({.conninfo = config.database_url, .size = config.db_pool_size},
