@@ -2,6 +2,9 @@
 // = the cart's revision (cart_store.h).
 //   mercato:cart:u:<user id>    a signed-in user's cart (no expiry)
 //   mercato:cart:g:<guest id>   a guest cart (expires kGuestCartTtl after its last use)
+// Only guest carts have an expiry, so a Redis run with maxmemory-policy volatile-lru (the Helm
+// chart's) evicts the least recently used guest carts under memory pressure and never a
+// signed-in shopper's cart.
 // Changes run as Lua scripts (EVALSHA), so each one is atomic on the server: 20 concurrent
 // "+1" adds give exactly 20, and the 1..99 and line-count limits hold under any interleaving.
 // Merging touches two keys in one script; in a Redis Cluster both would need one hash slot.

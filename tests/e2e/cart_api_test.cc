@@ -30,7 +30,7 @@ using std::chrono::milliseconds;
 // tests/support/suite.cc gives the gateway this key.
 constexpr char kJwtSecret[] = "mercato-test-jwt-secret-0123456789abcdef";
 constexpr char kCookieName[] = "mercato_cart";
-constexpr int64_t kThirtyDays = 30 * 24 * 3600;
+constexpr int64_t kGuestCartTtl = 7 * 24 * 3600;
 
 // An access token as the user service issues them (the gateway verifies it).
 std::string AccessToken(const std::string& user_id) {
@@ -175,7 +175,7 @@ TEST_F(CartApiTest, GuestAddIssuesTheCookieAndTheCartIsPricedFromTheCatalog) {
   EXPECT_EQ(r.json["subtotal"]["currency"], "USD");
 
   // Redis holds ids and quantities only (and the cart's revision), and the guest cart expires
-  // in 30 days.
+  // in 7 days.
   RedisServer* redis = RedisServer::Shared();
   const std::string key = "mercato:cart:g:" + cart_id;
   EXPECT_EQ(redis->Cli(absl::StrCat("HGET ", key, " ", Id(0))), "2");
@@ -183,8 +183,8 @@ TEST_F(CartApiTest, GuestAddIssuesTheCookieAndTheCartIsPricedFromTheCatalog) {
   EXPECT_EQ(redis->Cli("HSTRLEN " + key + " ''"), "22");
   int64_t ttl = 0;
   ASSERT_TRUE(absl::SimpleAtoi(redis->Cli("TTL " + key), &ttl));
-  EXPECT_GT(ttl, kThirtyDays - 60);
-  EXPECT_LE(ttl, kThirtyDays);
+  EXPECT_GT(ttl, kGuestCartTtl - 60);
+  EXPECT_LE(ttl, kGuestCartTtl);
 }
 
 TEST_F(CartApiTest, AddingAddsToTheExistingQuantity) {
