@@ -412,7 +412,10 @@ Resolution OrderSaga::Resolve(OrderRecord order, const std::string& lease_owner,
                       "payment was refunded"};
     detail = "reservation expired; payment refunded; ";
   }
-  if (payment && payment->state() == payment::v1::PAYMENT_STATE_AUTHORIZED) {
+  // Pending: the payment service recorded the payment but not (yet) the processor's answer;
+  // a void cancels whatever the processor made.
+  if (payment && (payment->state() == payment::v1::PAYMENT_STATE_AUTHORIZED ||
+                  payment->state() == payment::v1::PAYMENT_STATE_PENDING)) {
     auto voided = Void(payment->id());
     if (!voided.ok()) return pending(voided.status());
     metrics_.CountCompensation(Compensation::kVoidPayment);

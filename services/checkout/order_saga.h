@@ -27,8 +27,9 @@
 //                    only payment_grace after the step that may have sent Authorize: a call
 //                    still running in the payment service could otherwise land later.
 //   declined         stock released; FAILED with the decline code.
-//   authorized       voided, stock released; FAILED "checkout_interrupted" (only money that
-//                    moved rolls forward).
+//   authorized /     voided, stock released; FAILED "checkout_interrupted" (only money that
+//   pending          moved rolls forward; a pending payment's void cancels whatever the
+//                    processor authorized for it).
 //   captured         ROLLS FORWARD: CommitReservation, then PAID. If the reservation can no
 //                    longer be committed (it expired or was released), the payment is
 //                    refunded and the order FAILED "reservation_expired".

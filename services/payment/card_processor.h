@@ -26,8 +26,8 @@ struct AuthorizationRequest {
   std::string cvc;
   int64_t amount = 0;
   std::string currency;
-  // Passed on as the processor's own idempotency key, so that an authorization whose
-  // database commit was lost (crash) and is retried is not charged twice by the processor.
+  // Passed on as the processor's own idempotency key: asking again with it (a retry after a
+  // crash or a lost answer) returns the same authorization, never a second one.
   std::string idempotency_key;
 };
 
@@ -48,6 +48,10 @@ class CardProcessor {
   virtual absl::Status Capture(const std::string& reference, int64_t amount) = 0;
   virtual absl::Status Void(const std::string& reference) = 0;
   virtual absl::Status Refund(const std::string& reference, int64_t amount) = 0;
+  // Cancels whatever Authorize made for this idempotency key, if anything: what processors
+  // call a technical cancel by merchant reference, for when the answer (and the reference in
+  // it) was lost, e.g. by a crash between asking and recording. OK when there is nothing.
+  virtual absl::Status VoidByKey(const std::string& idempotency_key) = 0;
 };
 
 using CardProcessorPtr = std::unique_ptr<CardProcessor>;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/config.h"
 
 namespace mercato::payment {
@@ -12,6 +13,9 @@ namespace mercato::payment {
 inline constexpr size_t kMinFingerprintKeyLength = 32;
 // 1,000,000.00 in a currency with two decimals.
 inline constexpr int64_t kDefaultMaxAmount = 100'000'000;
+// An authorization not captured within this long is voided (AuthorizationSweeper): as long
+// as checkout's default stock reservation, after which the order cannot be paid anyway.
+inline constexpr int64_t kDefaultAuthorizationMaxAgeSeconds = 900;
 
 struct PaymentConfig {
   ServerConfig server;
@@ -25,12 +29,14 @@ struct PaymentConfig {
   std::string fingerprint_key;
   // Largest amount one payment may have, in minor units.
   int64_t max_amount = kDefaultMaxAmount;
+  // Payments pending or authorized for longer than this are voided.
+  absl::Duration authorization_max_age = absl::Seconds(kDefaultAuthorizationMaxAgeSeconds);
 };
 
 // Reads MERCATO_DATABASE_URL (required), MERCATO_DB_POOL_SIZE,
-// MERCATO_PAYMENT_FINGERPRINT_KEY (required), MERCATO_PAYMENT_MAX_AMOUNT, MERCATO_BIND_ADDRESS
-// and the shared server settings (config.h in libs/common). The key is never echoed in an
-// error.
+// MERCATO_PAYMENT_FINGERPRINT_KEY (required), MERCATO_PAYMENT_MAX_AMOUNT,
+// MERCATO_PAYMENT_AUTHORIZATION_MAX_AGE_S, MERCATO_BIND_ADDRESS and the shared server
+// settings (config.h in libs/common). The key is never echoed in an error.
 absl::StatusOr<PaymentConfig> LoadPaymentConfig(EnvReader& env);
 
 }  // namespace mercato::payment

@@ -3,12 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include "db/migrations.h"
-#include "rpc/service_host.h"
+#include "payment/authorization_sweeper.h"
 #include "payment/config.h"
 #include "payment/payment_metrics.h"
 #include "payment/payment_service.h"
 #include "payment/postgres_payment_store.h"
 #include "payment/sandbox_card_processor.h"
+#include "rpc/service_host.h"
 
 int main() {
   using namespace mercato;
@@ -19,10 +20,12 @@ int main() {
                    payment::Migrations()),
       "database");
   payment::PostgresPaymentStore store(*pool);
-  payment::SandboxCardProcessor processor;
+  payment::SandboxCardProcessor processor(pool.get());
   payment::PaymentMetrics payment_metrics(host.metrics().registry());
   payment::PaymentService service(
       store, processor, host.executor(), payment_metrics,
       {.fingerprint_key = config.fingerprint_key, .max_amount = config.max_amount});
-  return host.Serve({&service});
+  payment::AuthorizationSweeper sweeper(service, {.max_age = config.authorization_max_age});
+  sweeper.Start();
+  return host.Serve({&service}, [&] { sweeper.Stop(); });
 }

@@ -14,3 +14,5 @@ mercato_data_integrity_test(shipping_address_e2e_test SOURCES shipping_address_t
 mercato_data_integrity_test(stock_on_hand_e2e_test SOURCES stock_on_hand_test.cc)
 # Defect 12: a cart's contents are ordered once, however many checkouts run at once.
 mercato_data_integrity_test(cart_checkout_once_e2e_test SOURCES cart_checkout_once_test.cc)
+# Defect 11: kill -9 of the payment service at each step of an authorization; the sweeper.
+mercato_data_integrity_test(payment_crash_e2e_test SOURCES payment_crash_test.cc)

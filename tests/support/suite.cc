@@ -136,6 +136,15 @@ absl::Status Suite::StartService(const std::string& service) {
   return absl::OkStatus();
 }
 
+void Suite::SetEnv(const std::string& service, const std::string& name, const std::string& value) {
+  auto& env = instances_.at(service).env;
+  if (value.empty()) {
+    env.erase(name);
+  } else {
+    env[name] = value;
+  }
+}
+
 void Suite::Kill(const std::string& service) {
   Instance& inst = instances_.at(service);
   if (inst.process) inst.process->Kill();
