@@ -39,6 +39,13 @@ struct AuthorizationResult {
   std::string reference;
 };
 
+// A Capture / Void / Refund that finds the authorization already in another final state at
+// the processor (our record of an earlier move was lost: a crash between the processor's
+// answer and the commit) fails with FAILED_PRECONDITION and the error code
+// kProcessorAlreadyPrefix + the state's name ("processor_already_captured"), so that the
+// service can record what the processor holds instead of failing forever.
+inline constexpr char kProcessorAlreadyPrefix[] = "processor_already_";
+
 class CardProcessor {
  public:
   virtual ~CardProcessor() = default;

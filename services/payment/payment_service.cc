@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/fault_injection.h"
 #include "common/ids.h"
@@ -27,6 +28,14 @@ bool IsCurrencyCode(const std::string& s) {
     if (c < 'A' || c > 'Z') return false;
   }
   return true;
+}
+
+// The state a processor reported an authorization to be in already, when a move found it
+// there (ProcessorAlreadyError in card_processor.h); nullopt for any other error.
+std::optional<PaymentState> ProcessorAlready(const absl::Status& status) {
+  const std::string code = ExplicitErrorCodeOf(status);
+  if (!absl::StartsWith(code, kProcessorAlreadyPrefix)) return std::nullopt;
+  return StateFromName(absl::string_view(code).substr(sizeof(kProcessorAlreadyPrefix) - 1));
 }
 
 bool IsPrintableAscii(const std::string& s) {
@@ -182,7 +191,11 @@ absl::Status PaymentService::MovePayment(const std::string& id, PaymentState tar
   PaymentState source = *SourceStateFor(target);
   for (int attempt = 0; attempt < kMoveAttempts; ++attempt) {
     absl::StatusOr<TransitionResult> result = store_.Transition(id, source, target, act);
-    if (!result.ok()) return result.status();
+    if (!result.ok()) {
+      std::optional<PaymentState> there = ProcessorAlready(result.status());
+      if (!there) return result.status();
+      return Reconcile(id, source, *there, target);
+    }
     const v1::Payment& payment = result->record.payment;
     if (result->changed) {
       metrics_.CountTransition(source, target);
@@ -204,6 +217,20 @@ absl::Status PaymentService::MovePayment(const std::string& id, PaymentState tar
     }
   }
   return absl::AbortedError("the payment changed concurrently; try again");
+}
+
+absl::Status PaymentService::Reconcile(const std::string& id, PaymentState source,
+                                       PaymentState there, PaymentState target) {
+  auto recorded = store_.Transition(id, source, there,
+                                    [](const PaymentRecord&) { return absl::OkStatus(); });
+  if (!recorded.ok()) return recorded.status();
+  if (recorded->changed) {
+    metrics_.CountTransition(source, there);
+    spdlog::warn("payment {} was already {} at the processor (a move whose record was lost): "
+                 "recorded {} -> {}",
+                 id, StateName(there), StateName(source), StateName(there));
+  }
+  return CheckTransition(recorded->record.payment.state(), target);
 }
 
 absl::Status PaymentService::DoCapture(const v1::CaptureRequest& request, v1::Payment* response) {

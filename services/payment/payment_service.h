@@ -15,7 +15,10 @@
 //   Capture / Void / Refund  move authorized -> captured, authorized or pending -> voided,
 //              captured -> refunded; repeating a move that was made returns the payment;
 //              any other move is FAILED_PRECONDITION "invalid_transition". Voiding a pending
-//              payment cancels whatever the processor made for its key.
+//              payment cancels whatever the processor made for its key. When the processor
+//              answers that the authorization is already captured / voided there (our
+//              record of that move was lost), that state is recorded and the call answers
+//              as a move from it would (a void of a captured payment: invalid_transition).
 //   VoidStale  (the AuthorizationSweeper's) voids payments left pending or authorized longer
 //              than MERCATO_PAYMENT_AUTHORIZATION_MAX_AGE_S.
 //   GetPayment by id, or by idempotency key when id is empty.
@@ -97,6 +100,12 @@ class PaymentService final : public v1::PaymentService::CallbackService {
   absl::Status AskProcessor(const v1::Payment& pending, const ValidatedCard& card,
                             const std::string& cvc, v1::Payment* response);
   absl::Status VoidPayment(const std::string& id, v1::Payment* response);
+  // The processor holds payment `id` (in `source` here) in state `there` already (a move whose
+  // record was lost, e.g. by a crash between the processor's answer and our commit): records
+  // source -> there without asking it again, and answers what moving to `target` from there
+  // answers (invalid_transition unless there == target).
+  absl::Status Reconcile(const std::string& id, PaymentState source, PaymentState there,
+                         PaymentState target);
   // Moves payment `id` to `target` (CAPTURED, VOIDED or REFUNDED) with `act` as the
   // processor call.
   absl::Status MovePayment(const std::string& id, PaymentState target,

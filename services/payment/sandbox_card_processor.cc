@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status.h"
 
 namespace mercato::payment {
 namespace {
@@ -76,8 +77,9 @@ absl::Status SandboxCardProcessor::Settled(const absl::StatusOr<std::string>& st
   if (state->empty() || *state == wanted || (also != nullptr && *state == also)) {
     return absl::OkStatus();
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat("sandbox processor: the authorization is ", *state));
+  return ErrorWithCode(absl::StatusCode::kFailedPrecondition,
+                       absl::StrCat(kProcessorAlreadyPrefix, *state),
+                       absl::StrCat("sandbox processor: the authorization is ", *state));
 }
 
 absl::Status SandboxCardProcessor::Capture(const std::string& reference, int64_t) {

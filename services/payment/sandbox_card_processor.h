@@ -13,7 +13,7 @@
 // external processor would: what it holds survives a crash of the payment service, and tests
 // can check that no authorization is left behind. Capture, Void and Refund of an
 // authorization it approved succeed (also when repeated); moving one the ledger holds in
-// another state is FAILED_PRECONDITION.
+// another state is FAILED_PRECONDITION "processor_already_<state>" (card_processor.h).
 //
 //   SandboxCardProcessor processor(&pool);   // or SandboxCardProcessor() without a ledger
 #pragma once

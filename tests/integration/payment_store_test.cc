@@ -583,6 +583,30 @@ TEST_F(PaymentLedgerTest, TheSweeperVoidsWhatACrashLeftAtEveryStep) {
   EXPECT_EQ(*sweeper.SweepOnce(), 0);
 }
 
+TEST_F(PaymentLedgerTest, AMoveTheProcessorMadeButWeDidNotRecordIsRecordedNotRetriedForever) {
+  // The process died between the processor's capture and the commit of ours: the ledger
+  // says captured, the row authorized. Voiding it records the capture instead of failing on
+  // every recovery pass.
+  v1::Payment p;
+  ASSERT_TRUE(ledger_service_.DoAuthorize(Request("lost-capture", kSandboxApprovedCard), &p).ok());
+  Sql("UPDATE sandbox_authorizations SET state = 'captured' WHERE idempotency_key = "
+      "'lost-capture'");
+  v1::VoidRequest void_request;
+  void_request.set_payment_id(p.id());
+  v1::Payment out;
+  const absl::Status voided = ledger_service_.DoVoid(void_request, &out);
+  EXPECT_EQ(ErrorCodeOf(voided), "invalid_transition") << voided;
+  EXPECT_EQ(Sql(absl::StrCat("SELECT state FROM payments WHERE id = '", p.id(), "'")), "captured");
+  // And the mirror: a void the processor made whose record was lost, met by a capture.
+  ASSERT_TRUE(ledger_service_.DoAuthorize(Request("lost-void", kSandboxApprovedCard), &p).ok());
+  Sql("UPDATE sandbox_authorizations SET state = 'voided' WHERE idempotency_key = 'lost-void'");
+  v1::CaptureRequest capture;
+  capture.set_payment_id(p.id());
+  const absl::Status captured = ledger_service_.DoCapture(capture, &out);
+  EXPECT_EQ(ErrorCodeOf(captured), "invalid_transition") << captured;
+  EXPECT_EQ(Sql(absl::StrCat("SELECT state FROM payments WHERE id = '", p.id(), "'")), "voided");
+}
+
 // The ledger processor, except that before authorizing it lets a test act (e.g. void the
 // payment being authorized, as the sweeper or checkout could at that moment).
 class InterruptedProcessor final : public CardProcessor {

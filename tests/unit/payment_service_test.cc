@@ -59,8 +59,14 @@ class FlakyProcessor final : public CardProcessor {
     return fail_with.ok() ? sandbox_.Capture(ref, amount) : fail_with;
   }
   absl::Status Void(const std::string& ref) override {
+    if (!void_finds.empty()) {
+      return ErrorWithCode(absl::StatusCode::kFailedPrecondition,
+                           kProcessorAlreadyPrefix + void_finds, "already " + void_finds);
+    }
     return fail_with.ok() ? sandbox_.Void(ref) : fail_with;
   }
+  // When set, Void answers that the processor holds the authorization in this state already.
+  std::string void_finds;
   absl::Status Refund(const std::string& ref, int64_t amount) override {
     return fail_with.ok() ? sandbox_.Refund(ref, amount) : fail_with;
   }
@@ -458,6 +464,27 @@ TEST_F(PaymentServiceTest, EveryOperationFromEveryState) {
       EXPECT_EQ(store_.Get(p->id())->payment.state(), c.expected) << what;
     }
   }
+}
+
+TEST_F(PaymentServiceTest, AVoidThatFindsTheCaptureAtTheProcessorRecordsTheCapture) {
+  // Killed between the processor's capture and our commit: the row says authorized, the
+  // processor says captured. The void (checkout's recovery, the sweeper) records the capture
+  // and answers as a void of a captured payment does; nothing is stuck.
+  auto p = Authorize(Request("k1", kSandboxApprovedCard));
+  ASSERT_TRUE(p.ok());
+  processor_.void_finds = "captured";
+  auto voided = Move("void", p->id());
+  ASSERT_FALSE(voided.ok());
+  EXPECT_EQ(ErrorCodeOf(voided.status()), "invalid_transition");
+  EXPECT_EQ(voided.status().message(), "a payment in state captured cannot become voided");
+  EXPECT_EQ(store_.Get(p->id())->payment.state(), v1::PAYMENT_STATE_CAPTURED);
+  EXPECT_EQ(Moves("authorized", "captured"), 1);
+  EXPECT_EQ(Moves("authorized", "voided"), 0);
+  // A later refund (money moved, the order could not be completed) works as usual.
+  processor_.void_finds.clear();
+  auto refunded = Move("refund", p->id());
+  ASSERT_TRUE(refunded.ok()) << refunded.status();
+  EXPECT_EQ(refunded->state(), v1::PAYMENT_STATE_REFUNDED);
 }
 
 TEST_F(PaymentServiceTest, DeclinedPaymentsCannotBeCaptured) {
