@@ -92,6 +92,7 @@ catalog::v1::CatalogService::Stub* StockOnHandTest::catalog_ = nullptr;
 
 TEST_F(StockOnHandTest, AnAdminEditWhileOrdersHoldStockNeverMakesHeldUnitsSellableTwice) {
   const std::string product = admin_->CreateProduct("Shelf", 1000, 5);
+  WarmUpCheckout(port(), admin_->CreateProduct("Warm-up", 100, 5));
   // Three orders hold one unit each while the payment service is stopped: one will be paid,
   // two declined.
   suite_->process("payment").Signal(SIGSTOP);
