@@ -38,6 +38,16 @@ std::optional<PaymentState> ProcessorAlready(const absl::Status& status) {
   return StateFromName(absl::string_view(code).substr(sizeof(kProcessorAlreadyPrefix) - 1));
 }
 
+// What is recorded of the processor's answer.
+ChargeOutcome OutcomeOf(const AuthorizationResult& answer) {
+  ChargeOutcome outcome;
+  outcome.state = answer.approved ? v1::PAYMENT_STATE_AUTHORIZED : v1::PAYMENT_STATE_DECLINED;
+  outcome.decline_code = answer.approved ? "" : answer.decline_code;
+  if (!answer.approved && outcome.decline_code.empty()) outcome.decline_code = "card_declined";
+  outcome.processor_reference = answer.reference;
+  return outcome;
+}
+
 bool IsPrintableAscii(const std::string& s) {
   for (char c : s) {
     if (c < 0x20 || c > 0x7e) return false;
@@ -136,33 +146,31 @@ absl::Status PaymentService::DoAuthorize(const v1::AuthorizeRequest& request,
 
 absl::Status PaymentService::AskProcessor(const v1::Payment& pending, const ValidatedCard& card,
                                           const std::string& cvc, v1::Payment* response) {
-  auto answer = processor_.Authorize({.card = card,
-                                      .cvc = cvc,
-                                      .amount = pending.amount().amount(),
-                                      .currency = pending.amount().currency(),
-                                      .idempotency_key = pending.idempotency_key()});
-  if (!answer.ok()) {
-    // The payment stays pending: a repeat asks again; otherwise it is voided.
-    metrics_.CountAuthorization(AuthorizeOutcome::kError);
-    return answer.status();
-  }
-  CrashPoint("payment.after_processor");
-  ChargeOutcome outcome;
-  outcome.state = answer->approved ? v1::PAYMENT_STATE_AUTHORIZED : v1::PAYMENT_STATE_DECLINED;
-  outcome.decline_code = answer->approved ? "" : answer->decline_code;
-  if (!answer->approved && outcome.decline_code.empty()) outcome.decline_code = "card_declined";
-  outcome.processor_reference = answer->reference;
-  absl::StatusOr<TransitionResult> recorded = store_.RecordOutcome(pending.id(), outcome);
+  std::optional<AuthorizationResult> answer;
+  auto ask = [&]() -> absl::StatusOr<ChargeOutcome> {
+    auto result = processor_.Authorize({.card = card,
+                                        .cvc = cvc,
+                                        .amount = pending.amount().amount(),
+                                        .currency = pending.amount().currency(),
+                                        .idempotency_key = pending.idempotency_key()});
+    if (!result.ok()) return result.status();
+    CrashPoint("payment.after_processor");
+    answer = *result;
+    return OutcomeOf(*result);
+  };
+  absl::StatusOr<TransitionResult> recorded = store_.RecordOutcome(pending.id(), ask);
   if (!recorded.ok()) {
+    // The payment stays pending: a repeat asks again; otherwise it is voided.
     metrics_.CountAuthorization(AuthorizeOutcome::kError);
     return recorded.status();
   }
   CrashPoint("payment.after_record");
   const v1::Payment& stored = recorded->record.payment;
   if (!recorded->changed) {
-    // Voided meanwhile (by checkout's recovery or the sweeper, perhaps before the processor
-    // made this authorization), or answered by a concurrent repeat.
-    if (stored.state() == v1::PAYMENT_STATE_VOIDED && answer->approved) {
+    // Answered by the call that was asking when this one came, or voided meanwhile (by
+    // checkout's recovery or the sweeper, perhaps before the processor made this
+    // authorization: then it must not stay behind).
+    if (answer && answer->approved && stored.state() == v1::PAYMENT_STATE_VOIDED) {
       if (absl::Status s = processor_.Void(answer->reference); !s.ok()) {
         spdlog::warn("payment {} was voided while authorizing; voiding at the processor failed: {}",
                      stored.id(), s);

@@ -5,8 +5,9 @@
 //   - BeginAuthorization: at most one payment per idempotency key; a new one is committed in
 //     state PENDING before the processor is asked, so no authorization the processor makes
 //     can be left without a row that recovery and the sweeper see (issue 15, defect 11).
-//   - RecordOutcome: the processor's answer moves a payment out of PENDING only if nothing
-//     (a Void, the sweeper) moved it meanwhile.
+//   - RecordOutcome: the processor is asked about a PENDING payment by one call at a time per
+//     idempotency key (others wait, then find the answer), and its answer moves the payment
+//     out of PENDING only if nothing (a Void, the sweeper) moved it meanwhile.
 //   - Transition: a conditional move (only from the given source state), so of several
 //     concurrent calls exactly one makes the move; the processor call (`act`) runs inside
 //     the same transaction, after the row is claimed.
@@ -87,6 +88,7 @@ struct PaymentEvent {
 class PaymentStore {
  public:
   using ActFn = std::function<absl::Status(const PaymentRecord&)>;
+  using AskFn = std::function<absl::StatusOr<ChargeOutcome>()>;
 
   virtual ~PaymentStore() = default;
 
@@ -95,11 +97,15 @@ class PaymentStore {
   // key wait for each other: exactly one creates.
   virtual absl::StatusOr<AuthorizeResult> BeginAuthorization(const NewPayment& payment) = 0;
 
-  // Records the processor's answer of PENDING payment `id` (state AUTHORIZED or DECLINED,
-  // decline code, reference): changed = true. A payment no longer pending is returned as it
-  // is (changed = false). NOT_FOUND when there is no such payment.
+  // If payment `id` is PENDING: runs `ask` (the processor call) and records its answer
+  // (state AUTHORIZED or DECLINED, decline code, reference), changed = true. Calls for one
+  // idempotency key (and BeginAuthorization) wait for each other, so a repeat that finds the
+  // payment pending waits for the call asking now and then gets its answer without asking
+  // again. A payment no longer pending (answered, or voided meanwhile, also while `ask` ran)
+  // is returned as it is (changed = false). An error from `ask` changes nothing and is
+  // returned. NOT_FOUND when there is no such payment.
   virtual absl::StatusOr<TransitionResult> RecordOutcome(const std::string& id,
-                                                         const ChargeOutcome& outcome) = 0;
+                                                         const AskFn& ask) = 0;
 
   // Up to `limit` payments PENDING or AUTHORIZED since before now - `age`, oldest first.
   virtual absl::StatusOr<std::vector<OpenPayment>> ListOpenOlderThan(absl::Duration age,

@@ -55,6 +55,31 @@ absl::StatusOr<std::optional<PaymentRecord>> SelectOne(Txn& tx, const char* cond
   return std::optional<PaymentRecord>(*std::move(record));
 }
 
+// Moves pending payment `id` to the processor's answer, unless it was moved meanwhile (a void
+// while the processor was asked): then it is returned as it is.
+absl::StatusOr<TransitionResult> RecordAnswer(pqxx::work& tx, const std::string& id,
+                                              const ChargeOutcome& outcome) {
+  TransitionResult result;
+  pqxx::result moved = tx.exec_params(
+      absl::StrCat("UPDATE payments SET state = $2, decline_code = $3, "
+                   "processor_reference = $4 WHERE id = $1::uuid AND state = 'pending' "
+                   "RETURNING ",
+                   kColumns),
+      id, StateName(outcome.state), outcome.decline_code, outcome.processor_reference);
+  if (moved.empty()) {
+    auto current = SelectOne(tx, "id = $1::uuid", id);
+    if (!current.ok()) return current.status();
+    if (!current->has_value()) return NotFound("this id");
+    result.record = **std::move(current);
+    return result;
+  }
+  auto record = RecordFromRow(moved[0]);
+  if (!record.ok()) return record.status();
+  result.record = *std::move(record);
+  result.changed = true;
+  return result;
+}
+
 }  // namespace
 
 absl::StatusOr<AuthorizeResult> PostgresPaymentStore::BeginAuthorization(
@@ -92,28 +117,26 @@ absl::StatusOr<AuthorizeResult> PostgresPaymentStore::BeginAuthorization(
 }
 
 absl::StatusOr<TransitionResult> PostgresPaymentStore::RecordOutcome(const std::string& id,
-                                                                     const ChargeOutcome& outcome) {
+                                                                     const AskFn& ask) {
   if (!IsUuid(id)) return NotFound("this id");
   TransitionResult result;
   absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     result = TransitionResult();
-    pqxx::result moved = tx.exec_params(
-        absl::StrCat("UPDATE payments SET state = $2, decline_code = $3, "
-                     "processor_reference = $4 WHERE id = $1::uuid AND state = 'pending' "
-                     "RETURNING ",
-                     kColumns),
-        id, StateName(outcome.state), outcome.decline_code, outcome.processor_reference);
-    if (moved.empty()) {  // voided meanwhile, or answered by a concurrent call
-      auto current = SelectOne(tx, "id = $1::uuid", id);
-      if (!current.ok()) return current.status();
-      if (!current->has_value()) return NotFound("this id");
-      result.record = **std::move(current);
-      return absl::OkStatus();
-    }
-    auto record = RecordFromRow(moved[0]);
-    if (!record.ok()) return record.status();
-    result.record = *std::move(record);
-    result.changed = true;
+    auto found = SelectOne(tx, "id = $1::uuid", id);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) return NotFound("this id");
+    tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))", kIdempotencyLockClass,
+                   (*found)->payment.idempotency_key());
+    // A fresh snapshot: a call that held the lock before may have answered it.
+    auto current = SelectOne(tx, "id = $1::uuid", id);
+    if (!current.ok()) return current.status();
+    result.record = **std::move(current);
+    if (result.record.payment.state() != v1::PAYMENT_STATE_PENDING) return absl::OkStatus();
+    absl::StatusOr<ChargeOutcome> outcome = ask();
+    if (!outcome.ok()) return outcome.status();
+    auto answered = RecordAnswer(tx, id, *outcome);
+    if (!answered.ok()) return answered.status();
+    result = *std::move(answered);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

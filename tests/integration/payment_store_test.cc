@@ -167,17 +167,37 @@ TEST_F(PaymentStoreTest, RecordOutcomeMovesOnlyAPendingPayment) {
                              "= '",
                              id, "'")),
             "pending|");
-  auto recorded = store_.RecordOutcome(id, Approved());
+  int asked = 0;
+  auto recorded = store_.RecordOutcome(id, [&] {
+    ++asked;
+    return absl::StatusOr<ChargeOutcome>(Approved());
+  });
   ASSERT_TRUE(recorded.ok()) << recorded.status();
   EXPECT_TRUE(recorded->changed);
   EXPECT_EQ(recorded->record.payment.state(), v1::PAYMENT_STATE_AUTHORIZED);
   EXPECT_EQ(recorded->record.processor_reference, "sbx_test");
-  // A second answer (a concurrent repeat) changes nothing.
-  auto again = store_.RecordOutcome(
-      id, {.state = v1::PAYMENT_STATE_DECLINED, .decline_code = "card_declined"});
+  // A repeat finds the answer and does not ask again.
+  auto again = store_.RecordOutcome(id, [&] {
+    ++asked;
+    return absl::StatusOr<ChargeOutcome>(
+        ChargeOutcome{.state = v1::PAYMENT_STATE_DECLINED, .decline_code = "card_declined"});
+  });
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->changed);
   EXPECT_EQ(again->record.payment.state(), v1::PAYMENT_STATE_AUTHORIZED);
+  EXPECT_EQ(asked, 1);
+  // An error while asking changes nothing.
+  auto failing = store_.BeginAuthorization(MakeNew("outcome-fails"));
+  EXPECT_EQ(store_
+                .RecordOutcome(failing->record.payment.id(),
+                               [] {
+                                 return absl::StatusOr<ChargeOutcome>(
+                                     absl::UnavailableError("processor down"));
+                               })
+                .status()
+                .code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.Get(failing->record.payment.id())->payment.state(), v1::PAYMENT_STATE_PENDING);
   // Nor does an answer after a void: the caller learns the payment is voided.
   auto voided_first = store_.BeginAuthorization(MakeNew("outcome-voided"));
   ASSERT_TRUE(store_
@@ -185,12 +205,16 @@ TEST_F(PaymentStoreTest, RecordOutcomeMovesOnlyAPendingPayment) {
                               v1::PAYMENT_STATE_VOIDED,
                               [](const PaymentRecord&) { return absl::OkStatus(); })
                   ->changed);
-  auto late = store_.RecordOutcome(voided_first->record.payment.id(), Approved());
+  auto late = store_.RecordOutcome(voided_first->record.payment.id(),
+                                   [] { return absl::StatusOr<ChargeOutcome>(Approved()); });
   ASSERT_TRUE(late.ok());
   EXPECT_FALSE(late->changed);
   EXPECT_EQ(late->record.payment.state(), v1::PAYMENT_STATE_VOIDED);
-  EXPECT_EQ(store_.RecordOutcome(NewUuid(), Approved()).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      store_.RecordOutcome(NewUuid(), [] { return absl::StatusOr<ChargeOutcome>(Approved()); })
+          .status()
+          .code(),
+      absl::StatusCode::kNotFound);
 }
 
 TEST_F(PaymentStoreTest, OpenPaymentsAreListedByAgeOldestFirst) {
@@ -198,12 +222,18 @@ TEST_F(PaymentStoreTest, OpenPaymentsAreListedByAgeOldestFirst) {
   auto old_authorized = store_.BeginAuthorization(MakeNew("open-old-authorized"));
   auto young = store_.BeginAuthorization(MakeNew("open-young"));
   auto declined = store_.BeginAuthorization(MakeNew("open-declined"));
-  ASSERT_TRUE(store_.RecordOutcome(old_authorized->record.payment.id(), Approved()).ok());
-  ASSERT_TRUE(
-      store_
-          .RecordOutcome(declined->record.payment.id(),
-                         {.state = v1::PAYMENT_STATE_DECLINED, .decline_code = "card_declined"})
-          .ok());
+  ASSERT_TRUE(store_
+                  .RecordOutcome(old_authorized->record.payment.id(),
+                                 [] { return absl::StatusOr<ChargeOutcome>(Approved()); })
+                  .ok());
+  ASSERT_TRUE(store_
+                  .RecordOutcome(declined->record.payment.id(),
+                                 [] {
+                                   return absl::StatusOr<ChargeOutcome>(
+                                       ChargeOutcome{.state = v1::PAYMENT_STATE_DECLINED,
+                                                     .decline_code = "card_declined"});
+                                 })
+                  .ok());
   Sql("UPDATE payments SET created_at = now() - interval '1 hour' WHERE idempotency_key IN "
       "('open-old-pending', 'open-declined')");
   Sql("UPDATE payments SET created_at = now() - interval '30 minutes' WHERE idempotency_key = "

@@ -46,8 +46,8 @@ class FakePaymentStore : public PaymentStore {
     return AuthorizeResult{.record = r, .created = true};
   }
 
-  absl::StatusOr<TransitionResult> RecordOutcome(const std::string& id,
-                                                 const ChargeOutcome& outcome) override {
+  // `ask` runs under the store's lock: calls for a payment wait for each other.
+  absl::StatusOr<TransitionResult> RecordOutcome(const std::string& id, const AskFn& ask) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (!next_error.ok()) return std::exchange(next_error, absl::OkStatus());
     auto it = payments_.find(id);
@@ -58,6 +58,9 @@ class FakePaymentStore : public PaymentStore {
     if (r.payment.state() != v1::PAYMENT_STATE_PENDING) {
       return TransitionResult{.record = r, .changed = false};
     }
+    absl::StatusOr<ChargeOutcome> answer = ask();
+    if (!answer.ok()) return answer.status();
+    const ChargeOutcome& outcome = *answer;
     r.payment.set_state(outcome.state);
     r.payment.set_decline_code(outcome.decline_code);
     r.processor_reference = outcome.processor_reference;
