@@ -20,7 +20,12 @@ int main() {
                    payment::Migrations()),
       "database");
   payment::PostgresPaymentStore store(*pool);
-  payment::SandboxCardProcessor processor(pool.get());
+  // The sandbox's ledger stands for an external processor's books: connections of its own,
+  // so that a payment transaction waiting for the processor never waits for its own pool.
+  auto ledger = host.Require(
+      PgPool::Create({.conninfo = config.database_url, .size = payment::kSandboxLedgerConnections}),
+      "the sandbox processor's ledger");
+  payment::SandboxCardProcessor processor(ledger.get());
   payment::PaymentMetrics payment_metrics(host.metrics().registry());
   payment::PaymentService service(
       store, processor, host.executor(), payment_metrics,

@@ -26,6 +26,9 @@ namespace mercato::payment {
 inline constexpr char kSandboxApprovedCard[] = "4242424242424242";
 inline constexpr char kSandboxDeclinedCard[] = "4000000000000002";
 inline constexpr char kSandboxInsufficientFundsCard[] = "4000000000009995";
+// Connections of the ledger's own pool (main.cc): not taken from the payment service's pool,
+// which its transactions may all hold while they wait for the processor.
+inline constexpr int kSandboxLedgerConnections = 2;
 
 class SandboxCardProcessor final : public CardProcessor {
  public:
