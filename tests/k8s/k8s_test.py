@@ -497,9 +497,7 @@ class Suite:
 
     # autoscaling -------------------------------------------------------------------------------
     def autoscale(self):
-        self.steps.step("metrics-server serves pod metrics", lambda: f"{len(wait_until(
-            'kubectl top', lambda: kubectl('-n', NS, 'top', 'pods', '--no-headers',
-                                           check_rc=False).splitlines(), 120, 5))} pods measured")
+        self.steps.step("metrics-server serves pod metrics", self.pod_metrics)
         self.steps.step("HPAs at their minimum before the spike", lambda: wait_until(
             "HPAs at minimum", lambda: self.replicas() == {"checkout": 2, "gateway": 2}, 300, 5))
         t0 = time.time()
@@ -510,6 +508,12 @@ class Suite:
         t1 = time.time()
         self.steps.step("back to the minimum after the load", lambda: wait_until(
             "scale-in", lambda: self.scaled_in(t1), 420, 5))
+
+    @staticmethod
+    def pod_metrics() -> str:
+        lines = wait_until("kubectl top", lambda: kubectl(
+            "-n", NS, "top", "pods", "--no-headers", check_rc=False).splitlines(), 120, 5)
+        return f"{len(lines)} pods measured"
 
     def replicas(self) -> dict:
         return {svc: kjson("-n", NS, "get", "hpa", f"mercato-{svc}")["status"].get(
