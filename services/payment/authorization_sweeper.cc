@@ -21,7 +21,10 @@ std::chrono::milliseconds IntervalFor(const AuthorizationSweeper::Options& optio
 }  // namespace
 
 AuthorizationSweeper::AuthorizationSweeper(PaymentService& service, Options options)
-    : service_(service), options_(options), interval_(IntervalFor(options)) {}
+    : service_(service),
+      options_(options),
+      interval_(IntervalFor(options)),
+      task_("authorization sweep", interval_, [this] { return SweepOnce().status(); }) {}
 
 AuthorizationSweeper::~AuthorizationSweeper() { Stop(); }
 
@@ -34,35 +37,6 @@ absl::StatusOr<int> AuthorizationSweeper::SweepOnce() {
     if (*voided < options_.batch_size) break;
   }
   return total;
-}
-
-void AuthorizationSweeper::Start() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = false;
-  }
-  thread_ = std::thread([this] { Run(); });
-}
-
-void AuthorizationSweeper::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void AuthorizationSweeper::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    lock.unlock();
-    if (auto swept = SweepOnce(); !swept.ok()) {
-      spdlog::warn("sweep of stale authorizations failed: {}", swept.status());
-    }
-    lock.lock();
-    cv_.wait_for(lock, interval_, [this] { return stop_; });
-  }
 }
 
 }  // namespace mercato::payment

@@ -14,12 +14,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/periodic_task.h"
 #include "payment/payment_service.h"
 
 namespace mercato::payment {
@@ -43,22 +41,17 @@ class AuthorizationSweeper {
   // Voids what is due now, batch after batch; returns how many it voided.
   absl::StatusOr<int> SweepOnce();
 
-  void Start();
+  void Start() { task_.Start(); }
   // Wakes the thread and joins it; a sweep in progress finishes first.
-  void Stop();
+  void Stop() { task_.Stop(); }
 
   std::chrono::milliseconds interval() const { return interval_; }
 
  private:
-  void Run();
-
   PaymentService& service_;
   const Options options_;
   const std::chrono::milliseconds interval_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  PeriodicTask task_;  // last: stopped before the members it uses go
 };
 
 }  // namespace mercato::payment
