@@ -1,5 +1,6 @@
 # Thin wrapper over scripts/ and CMake. `make run` and `make test` are all a newcomer needs.
-.PHONY: setup build run test bench test-unit test-integration test-e2e test-deploy test-containers \
+.PHONY: setup build run test bench test-unit test-integration test-e2e test-resilience test-deploy \
+        test-containers \
         test-k8s k8s k8s-down format clean
 
 JOBS ?= $(shell nproc)
@@ -25,8 +26,12 @@ run:
 test:
 	scripts/test
 
+# One target per ctest label. The resilience tests measure latencies: one at a time.
 test-unit test-integration test-e2e: build
-	ctest --test-dir build -L $(subst test-,,$@) --output-on-failure
+	ctest --test-dir build -L $(subst test-,,$@) --output-on-failure -j $(JOBS)
+
+test-resilience: build
+	ctest --test-dir build -L resilience --output-on-failure -j 1
 
 # Helm chart and kustomize overlays, checked offline (no cluster): tests/deploy/run.
 test-deploy:

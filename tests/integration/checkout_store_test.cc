@@ -16,6 +16,7 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "db/migrations.h"
+#include "support/concurrency.h"
 #include "support/postgres.h"
 #include "support/process.h"
 
@@ -23,25 +24,10 @@ namespace mercato::checkout {
 namespace {
 
 using mercato::testing::PostgresServer;
+using mercato::testing::RunConcurrently;
 
 constexpr char kDatabase[] = "checkout_store_test";
 constexpr int kPoolSize = 16;
-
-void RunConcurrently(int n, const std::function<void(int)>& fn) {
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i) {
-    threads.emplace_back([&, i] {
-      ++ready;
-      while (!go.load()) std::this_thread::yield();
-      fn(i);
-    });
-  }
-  while (ready.load() < n) std::this_thread::yield();
-  go = true;
-  for (auto& t : threads) t.join();
-}
 
 OrderRecord NewOrder(const std::string& user, const std::string& key, int items = 2) {
   OrderRecord r;

@@ -20,6 +20,7 @@
 #include "payment/payment_service.h"
 #include "payment/postgres_payment_store.h"
 #include "payment/sandbox_card_processor.h"
+#include "support/concurrency.h"
 #include "support/postgres.h"
 #include "support/process.h"
 
@@ -27,27 +28,11 @@ namespace mercato::payment {
 namespace {
 
 using mercato::testing::PostgresServer;
+using mercato::testing::RunConcurrently;
 
 constexpr char kDatabase[] = "payment_store_test";
 const std::string kFingerprintKey(40, 'f');
 constexpr int kPoolSize = 16;
-
-// A run of threads released together, to make the calls really overlap.
-void RunConcurrently(int n, const std::function<void(int)>& fn) {
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i) {
-    threads.emplace_back([&, i] {
-      ++ready;
-      while (!go.load()) std::this_thread::yield();
-      fn(i);
-    });
-  }
-  while (ready.load() < n) std::this_thread::yield();
-  go = true;
-  for (auto& t : threads) t.join();
-}
 
 v1::AuthorizeRequest Request(const std::string& key, const std::string& number,
                              int64_t amount = 1999) {

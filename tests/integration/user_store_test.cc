@@ -13,6 +13,7 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "db/migrations.h"
+#include "support/concurrency.h"
 #include "support/postgres.h"
 #include "user/access_token.h"
 #include "user/credentials.h"
@@ -25,28 +26,12 @@ const std::vector<EmbeddedFile>& Migrations();
 namespace {
 
 using mercato::testing::PostgresServer;
+using mercato::testing::RunConcurrently;
 using std::chrono::seconds;
 
 constexpr char kDatabase[] = "user_store_test";
 constexpr int kPoolSize = 16;
 const TimePoint kT0 = TimePoint(seconds(1'800'000'000));
-
-// Threads released together, so that the calls really overlap.
-void RunConcurrently(int n, const std::function<void(int)>& fn) {
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i) {
-    threads.emplace_back([&, i] {
-      ++ready;
-      while (!go.load()) std::this_thread::yield();
-      fn(i);
-    });
-  }
-  while (ready.load() < n) std::this_thread::yield();
-  go = true;
-  for (auto& t : threads) t.join();
-}
 
 class UserStoreTest : public ::testing::Test {
  protected:
