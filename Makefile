@@ -1,7 +1,6 @@
 # Thin wrapper over scripts/ and CMake. `make run` and `make test` are all a newcomer needs.
-.PHONY: setup build run test bench test-unit test-integration test-e2e test-resilience test-deploy \
-        test-containers \
-        test-k8s k8s k8s-down format clean
+.PHONY: setup build run test bench test-unit test-integration test-e2e test-resilience \
+        test-deploy test-containers test-k8s k8s k8s-down format clean
 
 JOBS ?= $(shell nproc)
 # Every service that has a CMakeLists.txt.
