@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "catalog/page_token.h"
+#include "commerce/money.h"
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/status.h"
@@ -288,8 +289,12 @@ absl::Status CatalogService::DoCommitReservation(const v1::CommitReservationRequ
   if (absl::Status s = ValidateReservationId(request.reservation_id()); !s.ok()) return s;
   auto committed = store_.CommitReservation(request.reservation_id());
   if (!committed.ok()) return committed.status();
-  // The stock was taken at reservation: committing changes no product.
-  if (committed->changed) metrics_.committed.Increment();
+  // The units leave on hand and reserved alike: what can be bought does not change, what an
+  // admin sees does.
+  if (committed->changed) {
+    metrics_.committed.Increment();
+    RefreshAfterWrite(committed->reservation);
+  }
   *response = std::move(committed->reservation);
   return absl::OkStatus();
 }
@@ -343,10 +348,14 @@ absl::Status CatalogService::ValidateProduct(v1::Product& p, const ProductFields
         absl::StrCat("description must be at most ", kMaxProductDescriptionLength, " characters"));
   }
   if (fields.price) {
-    if (!p.has_price() || p.price().amount() < 0 || !IsCurrencyCode(p.price().currency())) {
+    if (!p.has_price() || !IsCurrencyCode(p.price().currency())) {
       return InvalidField("invalid_price",
-                          "price needs an amount >= 0 in minor units and a currency of three "
+                          "price needs an amount in minor units and a currency of three "
                           "upper-case letters (ISO 4217)");
+    }
+    if (!IsValidUnitPrice(p.price().amount())) {
+      return InvalidField("invalid_price", absl::StrCat("price.amount must be between 0 and ",
+                                                        kMaxUnitPrice, " minor units"));
     }
   }
   if (fields.categories) {

@@ -11,7 +11,8 @@ Every check runs (a failure does not hide the next one); the summary lists each 
   schema      every rendered object against the Kubernetes JSON schemas 1.29, 1.30 and 1.31
               (strict: unknown fields fail), CRD objects against their CRDs' schemas
   policy      Pod Security "restricted" + read-only root, probes, requests/limits, rolling
-              update, drain timing, HPA + PDB per service, default-deny NetworkPolicy, ...
+              update, drain timing, HPA + PDB per service, default-deny NetworkPolicy,
+              trusted proxies for the gateway behind an Ingress (private ranges only), ...
   drift       images, ports, env var names, secret refs and addresses against
               deploy/services.json; the chart's topology copy against it too
   netpol      the NetworkPolicies evaluated: exactly the "calls" of services.json, each
@@ -515,6 +516,26 @@ def quantity(q):
     return float(m.group(1)) * units.get(m.group(2), 1)
 
 
+def trusted_proxy_problem(gateway, docs):
+    """Behind the Ingress the gateway's peer is the ingress controller: without trusted
+    proxies every shopper has its address, and one attacker's failed sign-ins or requests
+    count for everybody (issue 15, defect 3)."""
+    env = env_of(gateway["spec"]["template"]["spec"]["containers"][0], docs)
+    kind, value = env.get("MERCATO_TRUSTED_PROXIES", (None, ""))
+    if kind != "config" or not value:
+        return ("the gateway sits behind the Ingress but MERCATO_TRUSTED_PROXIES is not set: "
+                "every client would have the ingress controller's address")
+    for item in value.split(","):
+        try:
+            net = ipaddress.ip_network(item.strip(), strict=False)
+        except ValueError:
+            return f"MERCATO_TRUSTED_PROXIES: {item!r} is not an address or CIDR block"
+        if net.prefixlen == 0 or net.is_global:
+            return (f"MERCATO_TRUSTED_PROXIES: {item} includes public addresses, whose "
+                    "X-Forwarded-For anyone could write")
+    return None
+
+
 @check("policy")
 def check_policy(ctx):
     for s in ctx.rendered():
@@ -672,6 +693,8 @@ def check_policy(ctx):
             gw = apps.get("gateway")
             if not gw or f"{gw['metadata']['name']}" not in backends:
                 ctx.error(f"{s.name}: no Ingress routes to the gateway")
+            elif problem := trusted_proxy_problem(gw, docs):
+                ctx.error(f"{s.name}: {problem}")
         for ns in objects(docs, "Namespace"):
             if ns["metadata"].get("labels", {}).get(
                     "pod-security.kubernetes.io/enforce") != "restricted":

@@ -28,7 +28,7 @@ using Json = nlohmann::json;
 using std::chrono::milliseconds;
 
 constexpr char kCookieName[] = "mercato_cart";
-constexpr int64_t kThirtyDays = 30 * 24 * 3600;
+constexpr int64_t kGuestCartTtl = 7 * 24 * 3600;
 
 // Access tokens are minted with the suite's access-token key (support/identity.h).
 std::map<std::string, std::string> Bearer(const std::string& user_id) {
@@ -152,15 +152,17 @@ TEST_F(CartApiTest, GuestAddIssuesTheCookieAndTheCartIsPricedFromTheCatalog) {
   EXPECT_EQ(r.json["subtotal"]["amount"], 2 * Price(0) + Price(1));
   EXPECT_EQ(r.json["subtotal"]["currency"], "USD");
 
-  // Redis holds ids and quantities only, and the guest cart expires in 30 days.
+  // Redis holds ids and quantities only (and the cart's revision), and the guest cart expires
+  // in 7 days.
   RedisServer* redis = RedisServer::Shared();
   const std::string key = "mercato:cart:g:" + cart_id;
   EXPECT_EQ(redis->Cli(absl::StrCat("HGET ", key, " ", Id(0))), "2");
-  EXPECT_EQ(redis->Cli("HLEN " + key), "2");
+  EXPECT_EQ(redis->Cli("HLEN " + key), "3");
+  EXPECT_EQ(redis->Cli("HSTRLEN " + key + " ''"), "22");
   int64_t ttl = 0;
   ASSERT_TRUE(absl::SimpleAtoi(redis->Cli("TTL " + key), &ttl));
-  EXPECT_GT(ttl, kThirtyDays - 60);
-  EXPECT_LE(ttl, kThirtyDays);
+  EXPECT_GT(ttl, kGuestCartTtl - 60);
+  EXPECT_LE(ttl, kGuestCartTtl);
 }
 
 TEST_F(CartApiTest, AddingAddsToTheExistingQuantity) {
@@ -275,7 +277,7 @@ TEST_F(CartApiTest, UnknownProductIs404AndSetsNoCookie) {
 TEST_F(CartApiTest, OutOfStockProductIs409) {
   const std::string id = Id(4);
   PostgresServer::Shared()->Psql("cart_e2e_catalog",
-                                 "UPDATE products SET stock = 0 WHERE id = '" + id + "'");
+                                 "UPDATE products SET on_hand = 0 WHERE id = '" + id + "'");
   // The catalog's in-memory read model follows the change within milliseconds.
   HttpResult r;
   for (int i = 0; i < 100; ++i) {
@@ -286,7 +288,7 @@ TEST_F(CartApiTest, OutOfStockProductIs409) {
   ExpectError(r, 409, "out_of_stock");
   PostgresServer::Shared()->Psql(
       "cart_e2e_catalog",
-      "UPDATE products SET stock = " + std::to_string(products_[4]["stock"].get<int64_t>()) +
+      "UPDATE products SET on_hand = " + std::to_string(products_[4]["stock"].get<int64_t>()) +
           " WHERE id = '" + id + "'");
 }
 

@@ -96,6 +96,17 @@ inline HttpResult AddToCart(int gateway_port, const Shopper& shopper, const std:
   return Call(gateway_port, "POST", "/api/v1/cart/items", body.dump(), shopper.Auth());
 }
 
+// A paid checkout of `product_id` by a new shopper, so that checkout's connections to every
+// service are open: a test that then stops one (SIGSTOP) sees calls wait for it, instead of
+// a connection attempt that never gets the server's HTTP/2 SETTINGS failing at once.
+inline void WarmUpCheckout(int gateway_port, const std::string& product_id) {
+  Shopper s;
+  HttpResult added = AddToCart(gateway_port, s, product_id, 1);
+  ASSERT_EQ(added.status, 200) << added.body;
+  HttpResult paid = Checkout(gateway_port, s, NewUuid(), CheckoutBody());
+  ASSERT_EQ(paid.status, 201) << paid.body;
+}
+
 inline std::string ErrorCode(const HttpResult& r) {
   if (!r.json.is_object() || !r.json.contains("error")) return "";
   return r.json["error"].value("code", "");

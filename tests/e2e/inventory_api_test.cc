@@ -181,10 +181,18 @@ TEST_F(InventoryApiTest, AdminCreatesAndPatchesThroughTheGatewayAndSeesItAtOnce)
   for (const char* field : {"name", "description", "price", "categories", "image_url", "stock"}) {
     EXPECT_EQ(created.json[field], create[field]) << field;
   }
+  // Admins also see the units on hand and held (issue 15, defect 8); shoppers do not.
+  EXPECT_EQ(created.json["on_hand"], 9);
+  EXPECT_EQ(created.json["reserved"], 0);
+  auto public_view = [](json admin_view) {
+    admin_view.erase("on_hand");
+    admin_view.erase("reserved");
+    return admin_view;
+  };
   // Read your writes: the very next GET (answered from the catalog's cache) has it.
   HttpResult shown = http().Get("/api/v1/products/" + id);
   ASSERT_EQ(shown.status, 200) << shown.body;
-  EXPECT_EQ(shown.json, created.json);
+  EXPECT_EQ(shown.json, public_view(created.json));
 
   HttpResult patched = http().Send(
       "PATCH", "/api/v1/admin/products/" + id,
@@ -195,9 +203,10 @@ TEST_F(InventoryApiTest, AdminCreatesAndPatchesThroughTheGatewayAndSeesItAtOnce)
   EXPECT_EQ(patched.json["price"]["amount"], 1999);
   EXPECT_EQ(patched.json["stock"], 4);
   EXPECT_EQ(patched.json["categories"], json::array({"home"}));
+  EXPECT_EQ(patched.json["on_hand"], 4);
   shown = http().Get("/api/v1/products/" + id);
   ASSERT_EQ(shown.status, 200);
-  EXPECT_EQ(shown.json, patched.json);
+  EXPECT_EQ(shown.json, public_view(patched.json));
   // The category listing follows the change at once too.
   HttpResult kitchen = http().Get("/api/v1/products?category=kitchen&page_size=100");
   ASSERT_EQ(kitchen.status, 200);

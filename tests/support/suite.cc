@@ -78,6 +78,9 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
     for (const auto& [variable, description] : svc["env"].items()) {
       if (auto key = KeyVariable(name, variable)) inst.env[variable] = *std::move(key);
     }
+    if (svc["env"].contains("MERCATO_PAYMENT_FINGERPRINT_KEY")) {
+      inst.env["MERCATO_PAYMENT_FINGERPRINT_KEY"] = "mercato-test-fingerprint-key-0123456789abcdef";
+    }
     for (const auto& key : {std::string("*"), name}) {
       auto it = options.env.find(key);
       if (it == options.env.end()) continue;
@@ -132,6 +135,15 @@ absl::Status Suite::StartService(const std::string& service) {
                                                "\n--- log ---\n", inst.process->ReadLog()));
   }
   return absl::OkStatus();
+}
+
+void Suite::SetEnv(const std::string& service, const std::string& name, const std::string& value) {
+  auto& env = instances_.at(service).env;
+  if (value.empty()) {
+    env.erase(name);
+  } else {
+    env[name] = value;
+  }
 }
 
 void Suite::Kill(const std::string& service) {

@@ -45,6 +45,9 @@ class Suite {
 
   // Starts (again) one service on its same ports and waits until it is healthy.
   absl::Status StartService(const std::string& service);
+  // Sets (an empty value: removes) a variable of the service's environment, from its next
+  // StartService on.
+  void SetEnv(const std::string& service, const std::string& name, const std::string& value);
   void Kill(const std::string& service);
   // SIGTERM and wait; returns the wait status.
   int Terminate(const std::string& service);

@@ -55,7 +55,7 @@ TEST(CartRulesTest, GuestCartIds) {
 
 TEST(CartRulesTest, LimitsMatchTheApi) {
   EXPECT_EQ(kMaxQuantityPerLine, 99);
-  EXPECT_EQ(kGuestCartTtl, std::chrono::seconds(30 * 24 * 3600));
+  EXPECT_EQ(kGuestCartTtl, std::chrono::seconds(7 * 24 * 3600));
 }
 
 TEST(RedisUrlTest, ParsesHostPortAndDatabase) {

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include <cstdlib>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "auth/access_token.h"
@@ -201,6 +202,43 @@ TEST(UserTokenTest, ExpiryHonoursTheClockSkewAllowance) {
   ASSERT_TRUE(remembering.Verify(token, kNow).ok());
   EXPECT_EQ(ErrorCodeOf(remembering.Verify(token, kNow + seconds(900 + 30)).status()),
             "token_expired");
+}
+
+// Issue 15, defect 13: exp - iat once overflowed int64, so a token signed with
+// exp = 2^63 - 1000 and iat = -2^63 + 1 passed as a short lifetime and never expired.
+TEST(UserTokenTest, ExtremeTimeClaimsAreRefusedWithoutOverflow) {
+  const int64_t now = std::chrono::duration_cast<seconds>(kNow.time_since_epoch()).count();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  struct Case {
+    const char* what;
+    nlohmann::json iat, exp, nbf;
+  };
+  const Case cases[] = {
+      {"the reported pair", kMin + 1, kMax - 1000, nullptr},
+      {"iat at the bottom", kMin, now + 600, nullptr},
+      {"iat negative", -1, now + 600, nullptr},
+      {"exp at the top", now, kMax, nullptr},
+      {"exp after 2106", now, int64_t{1} << 32, nullptr},
+      {"both far away, 15 minutes apart", kMax - 900, kMax, nullptr},
+      {"both at the bottom", kMin, kMin + 900, nullptr},
+      {"nbf at the bottom", now, now + 600, kMin},
+      {"nbf at the top", now, now + 600, kMax},
+      {"nbf negative", now, now + 600, -1},
+      {"fractional exp", now, static_cast<double>(now + 600), nullptr},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    nlohmann::json claims = StandardClaims();
+    claims["iat"] = c.iat;
+    claims["exp"] = c.exp;
+    if (!c.nbf.is_null()) claims["nbf"] = c.nbf;
+    ExpectRefused(Sign(claims, JWT_ALG_ES256, kKey));
+  }
+  // The control: in-range claims with a past nbf are accepted.
+  nlohmann::json claims = StandardClaims();
+  claims["nbf"] = now - 60;
+  EXPECT_TRUE(Verifier().Verify(Sign(claims, JWT_ALG_ES256, kKey), kNow).ok());
 }
 
 TEST(UserTokenTest, WrongAudienceOrIssuerIsRefused) {

@@ -117,6 +117,9 @@ Call with (dict "ctx" $ "svc" "catalog").
 {{- $callee := get $topology . -}}
 {{- $_ := set $data (printf "MERCATO_%s_ADDR" (upper .)) (printf "%s:%v" (include "mercato.name" (dict "ctx" $ctx "name" .)) $callee.port) -}}
 {{- end -}}
+{{- if and (eq .svc "gateway") $ctx.Values.gateway.trustedProxies -}}
+{{- $_ := set $data "MERCATO_TRUSTED_PROXIES" (join "," $ctx.Values.gateway.trustedProxies) -}}
+{{- end -}}
 {{- range $k, $v := (get $ctx.Values .svc).config -}}
 {{- $_ := set $data $k (toString $v) -}}
 {{- end -}}
@@ -145,4 +148,32 @@ config.alpha.linkerd.io/proxy-wait-before-exit-seconds: "{{ $drain }}"
 {{/* What the checksum/secret annotation covers: the chart-managed secret values. */}}
 {{- define "mercato.secretChecksumInput" -}}
 {{- toYaml (list .Values.secrets .Values.postgresql.auth .Values.redis.auth .Values.externalDatabase .Values.externalRedis.url .Values.externalRedis.existingSecret) -}}
+{{- end -}}
+
+{{/* The bundled Redis's configuration (the password is not in it: see mercato.redisStart).
+Only guest carts have an expiry, so volatile-lru evicts the least recently used guest carts
+under memory pressure and never a signed-in shopper's cart; with nothing evictable left,
+writes fail (the cart answers 503) rather than a cart being dropped silently. */}}
+{{- define "mercato.redisConf" -}}
+# Rendered by the Helm chart (redis.maxmemory, redis.maxmemoryPolicy). The password is not in
+# this file: the container writes it from the Secret at start into /tmp/redis/auth.conf.
+port 6379
+dir /data
+# Append-only file: carts survive a restart.
+appendonly yes
+save ""
+maxmemory {{ .Values.redis.maxmemory }}
+maxmemory-policy {{ .Values.redis.maxmemoryPolicy }}
+include /tmp/redis/auth.conf
+{{- end -}}
+
+{{/* The bundled Redis's start: requirepass from the Secret's file, then the server. printf
+is a shell builtin: the password is in no process's arguments. */}}
+{{- define "mercato.redisStart" -}}
+umask 077 && mkdir -p /tmp/redis && printf 'requirepass %s\n' "$(cat /run/secrets/redis/redis-password)" > /tmp/redis/auth.conf && exec redis-server /etc/redis/redis.conf
+{{- end -}}
+
+{{/* A probe of the bundled Redis, authenticated from the Secret's file. */}}
+{{- define "mercato.redisPing" -}}
+REDISCLI_AUTH="$(cat /run/secrets/redis/redis-password)" redis-cli ping | grep -q PONG
 {{- end -}}
