@@ -7,9 +7,11 @@
 //
 // A token is accepted only when all of these hold: the header's alg is exactly "ES256" (checked
 // before libjwt sees the token), the signature matches the key, iss is "mercato", aud is (or
-// contains) "mercato-api", sub is a UUID, role is "customer" or "admin", jti is set, exp is in
-// the future and iat is not (both give or take the clock-skew allowance), and exp - iat is at
-// most 15 minutes. Verified tokens are remembered until they expire (token_cache.h).
+// contains) "mercato-api", sub is a UUID, role is "customer" or "admin", jti is set, exp and
+// iat (and nbf when present) are integers from 1970 to 2106 (checked before any arithmetic on
+// them, so extreme values cannot overflow into a valid-looking lifetime), exp is in the future
+// and iat and nbf are not (all give or take the clock-skew allowance), and
+// 0 < exp - iat <= 15 minutes. Verified tokens are remembered until they expire (token_cache.h).
 #pragma once
 
 #include <chrono>

@@ -3,6 +3,7 @@
 #include <jwt.h>
 #include <sodium.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -59,10 +60,25 @@ absl::Status CheckHeader(absl::string_view encoded, absl::string_view what) {
   return absl::OkStatus();
 }
 
+// Time claims are accepted from 1970 to 2106 (below 2^32 s) only. Bounding every claim before
+// any arithmetic keeps the sums and differences below far from int64 overflow whatever a
+// token says (exp = 2^63 - 1000 with iat = -2^63 + 1 once passed as a 15-minute lifetime),
+// and inside what a system_clock time_point can hold.
+constexpr int64_t kMaxTimeClaim = (int64_t{1} << 32) - 1;
+
+// The integer time claim `name`; nullopt when it is absent, not an integer or out of range
+// (nlohmann reads a large positive number as unsigned: that is checked as such).
 std::optional<int64_t> TimeClaim(const nlohmann::json& claims, const char* name) {
   auto it = claims.find(name);
   if (it == claims.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<int64_t>();
+  if (it->is_number_unsigned()) {
+    const uint64_t value = it->get<uint64_t>();
+    if (value > static_cast<uint64_t>(kMaxTimeClaim)) return std::nullopt;
+    return static_cast<int64_t>(value);
+  }
+  const int64_t value = it->get<int64_t>();
+  if (value < 0 || value > kMaxTimeClaim) return std::nullopt;
+  return value;
 }
 
 }  // namespace
@@ -129,20 +145,24 @@ absl::Status VerifySignature(absl::string_view token, const VerifyingKey& key,
 absl::Status CheckLifetime(const nlohmann::json& claims, std::chrono::system_clock::time_point now,
                            std::chrono::seconds skew_allowed, std::chrono::seconds max_lifetime,
                            absl::string_view what) {
-  auto time_claim = [&](const char* name) { return TimeClaim(claims, name); };
   auto Invalid = [what](absl::string_view why) { return InvalidToken(what, why); };
-  const auto exp = time_claim("exp");
-  const auto iat = time_claim("iat");
-  if (!exp || !iat) return Invalid("no expiry");
-  if (*exp - *iat > max_lifetime.count() || *exp <= *iat) return Invalid("bad lifetime");
+  // Every claim is within 0..2^32-1 before anything is computed with it; the clock (a
+  // system_clock reading, within 2^34 s of 1970) is only ever subtracted from a claim and the
+  // difference compared with the allowance, so nothing here can overflow, whatever the claims
+  // or the allowance.
+  const auto exp = TimeClaim(claims, "exp");
+  const auto iat = TimeClaim(claims, "iat");
+  if (!exp || !iat) return Invalid("no valid expiry or issue time");
+  if (*exp <= *iat || *exp - *iat > max_lifetime.count()) return Invalid("bad lifetime");
   const int64_t now_s =
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   const int64_t skew = skew_allowed.count();
-  if (*iat > now_s + skew) return Invalid("issued in the future");
-  if (auto nbf = time_claim("nbf"); claims.contains("nbf") && (!nbf || *nbf > now_s + skew)) {
-    return Invalid("not yet valid");
+  if (*iat - now_s > skew) return Invalid("issued in the future");
+  if (claims.contains("nbf")) {
+    const auto nbf = TimeClaim(claims, "nbf");
+    if (!nbf || *nbf - now_s > skew) return Invalid("not yet valid");
   }
-  if (now_s >= *exp + skew) {
+  if (now_s - *exp >= skew) {
     return ErrorWithCode(absl::StatusCode::kUnauthenticated, "token_expired",
                          absl::StrCat("the ", what, " has expired"));
   }

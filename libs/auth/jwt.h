@@ -38,9 +38,11 @@ absl::StatusOr<nlohmann::json> ReadClaims(absl::string_view token, absl::string_
 absl::Status VerifySignature(absl::string_view token, const VerifyingKey& key,
                              absl::string_view what);
 
-// The lifetime claims at `now`, allowing `skew` of clock difference: integer exp and iat,
-// exp - iat at most `max_lifetime`, iat and nbf (when present) not in the future, exp not
-// passed ("token_expired").
+// The lifetime claims at `now`, allowing `skew` of clock difference: exp and iat (and nbf
+// when present) integers from 1970 to 2106 (0..2^32-1 s, checked before any arithmetic on
+// them, so extreme values cannot overflow into a valid-looking lifetime),
+// 0 < exp - iat <= `max_lifetime`, iat and nbf not in the future, exp not passed
+// ("token_expired"). After it passed, claims["exp"] is such an integer.
 absl::Status CheckLifetime(const nlohmann::json& claims, std::chrono::system_clock::time_point now,
                            std::chrono::seconds skew, std::chrono::seconds max_lifetime,
                            absl::string_view what);

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <cstdlib>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "auth/jwt.h"
@@ -92,6 +93,42 @@ TEST(ServiceTokenTest, ExpiryAndClockSkew) {
   ExpectRefused(
       testing::SignedToken(ServiceClaims("gateway", "catalog", kNow + seconds(31)), "gateway"));
   ExpectRefused(testing::SignedToken(ServiceClaims("gateway", "catalog", kNow, 61), "gateway"));
+}
+
+// Issue 15, defect 13, for service tokens: the time claims are bounded (1970..2106) before
+// any arithmetic (auth::CheckLifetime, shared with access tokens), so an overflowing exp - iat
+// never passes as a one-minute lifetime.
+TEST(ServiceTokenTest, ExtremeTimeClaimsAreRefusedWithoutOverflow) {
+  const int64_t now = std::chrono::duration_cast<seconds>(kNow.time_since_epoch()).count();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  struct Case {
+    const char* what;
+    nlohmann::json iat, exp, nbf;
+  };
+  const Case cases[] = {
+      {"the reported pair", kMin + 1, kMax - 1000, nullptr},
+      {"iat negative", -1, now + 30, nullptr},
+      {"exp at the top", now, kMax, nullptr},
+      {"exp after 2106", now, int64_t{1} << 32, nullptr},
+      {"both far away, a minute apart", kMax - 60, kMax, nullptr},
+      {"both at the bottom", kMin, kMin + 60, nullptr},
+      {"nbf at the bottom", now, now + 60, kMin},
+      {"nbf at the top", now, now + 60, kMax},
+      {"fractional iat", static_cast<double>(now), now + 60, nullptr},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    nlohmann::json claims = ServiceClaims("gateway", "catalog", kNow);
+    claims["iat"] = c.iat;
+    claims["exp"] = c.exp;
+    if (!c.nbf.is_null()) claims["nbf"] = c.nbf;
+    ExpectRefused(testing::SignedToken(claims, "gateway"));
+  }
+  // The control: in-range claims with a past nbf are accepted.
+  nlohmann::json claims = ServiceClaims("gateway", "catalog", kNow);
+  claims["nbf"] = now - 10;
+  EXPECT_TRUE(CatalogVerifier().Verify(testing::SignedToken(claims, "gateway"), kNow).ok());
 }
 
 TEST(ServiceTokenTest, CachedTokensStillExpireAndTamperedCopiesStillFail) {
