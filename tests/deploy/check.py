@@ -1334,6 +1334,26 @@ def values_table():
     return "\n".join(rows).strip() + "\n"
 
 
+@check("workflow")
+def check_workflow(ctx):
+    """The GitHub workflow lints clean and runs every stage of scripts/test."""
+    workflow = ROOT / ".github/workflows/ci.yml"
+    r = run([str(TOOLS / "bin/actionlint"), "-no-color", str(workflow)])
+    if r.returncode != 0:
+        ctx.error(f"actionlint {workflow.relative_to(ROOT)}:\n{r.stdout}{r.stderr}")
+    m = re.search(r'^stages=\$\{MERCATO_TEST_STAGES:-"([^"]+)"\}',
+                  (ROOT / "scripts/test").read_text(), re.M)
+    if not m:
+        ctx.error("scripts/test: no default stage list")
+        return
+    jobs = yaml.safe_load(workflow.read_text())["jobs"]
+    covered = {"build", "containers", "k8s"} & set(jobs)
+    covered |= set(jobs.get("test", {}).get("strategy", {}).get("matrix", {}).get("stage", []))
+    missing = set(m.group(1).split()) - covered
+    if missing:
+        ctx.error(f"{workflow.relative_to(ROOT)} runs no job for the stages {sorted(missing)}")
+
+
 TABLE_START = "<!-- values-table:start (tests/deploy/run --write-docs) -->"
 TABLE_END = "<!-- values-table:end -->"
 
