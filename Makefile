@@ -1,5 +1,6 @@
 # Thin wrapper over scripts/ and CMake. `make run` and `make test` are all a newcomer needs.
-.PHONY: setup build run test bench fuzz test-unit test-integration test-e2e test-deploy test-containers format clean
+.PHONY: setup build run test bench fuzz test-unit test-integration test-e2e test-resilience \
+        test-deploy test-containers test-k8s k8s k8s-down format clean
 
 JOBS ?= $(shell nproc)
 # Every service that has a CMakeLists.txt.
@@ -24,8 +25,12 @@ run:
 test:
 	scripts/test
 
+# One target per ctest label. The resilience tests measure latencies: one at a time.
 test-unit test-integration test-e2e: build
-	ctest --test-dir build -L $(subst test-,,$@) --output-on-failure
+	ctest --test-dir build -L $(subst test-,,$@) --output-on-failure -j $(JOBS)
+
+test-resilience: build
+	ctest --test-dir build -L resilience --output-on-failure -j 1
 
 # Helm chart and kustomize overlays, checked offline (no cluster): tests/deploy/run.
 test-deploy:
@@ -39,6 +44,22 @@ test-containers:
 	cmake --preset default
 	cmake --build build -j $(JOBS) --target $(SERVICES) mercato_healthcheck
 	tests/containers/run
+
+# The shop on a real one-node Kubernetes built here (scripts/k8s-local; root): the kustomize dev
+# overlay and the Helm chart installed, rolling restarts under load, pod kills, autoscaling,
+# disruption budgets (tests/k8s/run). Builds Kubernetes once (~10 min, cached).
+test-k8s: build
+	tests/k8s/run
+
+# The local cluster with the shop installed by Helm, on http://127.0.0.1:30080 until `make k8s-down`.
+k8s:
+	@scripts/setup --check-test >/dev/null || scripts/setup --test
+	cmake --preset default
+	cmake --build build -j $(JOBS) --target $(SERVICES) mercato_healthcheck
+	scripts/k8s-shop up
+
+k8s-down:
+	scripts/k8s-shop down
 
 bench:
 	bench/run

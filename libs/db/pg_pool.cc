@@ -2,13 +2,24 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/logging.h"
-
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 
 namespace mercato {
 
-PgPool::PgPool(Options options) : options_(std::move(options)) {}
+std::string WithConnectTimeout(const std::string& conninfo, std::chrono::seconds timeout) {
+  if (conninfo.find("connect_timeout=") != std::string::npos) return conninfo;
+  const std::string setting = absl::StrCat("connect_timeout=", timeout.count());
+  const bool url =
+      absl::StartsWith(conninfo, "postgresql://") || absl::StartsWith(conninfo, "postgres://");
+  if (!url) return conninfo.empty() ? setting : absl::StrCat(conninfo, " ", setting);
+  return absl::StrCat(conninfo, conninfo.find('?') == std::string::npos ? "?" : "&", setting);
+}
+
+PgPool::PgPool(Options options) : options_(std::move(options)) {
+  options_.conninfo = WithConnectTimeout(options_.conninfo, options_.connect_timeout);
+}
 
 absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Create(Options options) {
   if (options.size < 1) return absl::InvalidArgumentError("pool size must be at least 1");

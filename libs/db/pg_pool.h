@@ -7,8 +7,11 @@
 //   });
 //
 // Connections are opened lazily up to `size`; a caller that finds none free waits up to
-// `acquire_timeout` and then gets UNAVAILABLE. A connection that breaks is dropped and
-// replaced on next use. Every libpqxx exception becomes a status (see pg_errors.h).
+// `acquire_timeout` and then gets UNAVAILABLE. Opening a connection gives up after
+// `connect_timeout` (libpq's connect_timeout, unless the conninfo sets its own): a database
+// host that accepts TCP and never answers cannot hang start-up or a request. A connection
+// that breaks is dropped and replaced on next use. Every libpqxx exception becomes a status
+// (see pg_errors.h).
 #pragma once
 
 #include <chrono>
@@ -26,12 +29,18 @@
 
 namespace mercato {
 
+// `conninfo` (a postgresql:// URL or key=value pairs) with connect_timeout set to `timeout`,
+// unless it already sets one.
+std::string WithConnectTimeout(const std::string& conninfo, std::chrono::seconds timeout);
+
 class PgPool {
  public:
   struct Options {
     std::string conninfo;
     int size = 8;
     std::chrono::milliseconds acquire_timeout{2000};
+    // Limit for opening one connection (libpq rounds up to whole seconds, at least 2).
+    std::chrono::seconds connect_timeout{5};
     // Server-side limit for one statement (0 = none).
     std::chrono::milliseconds statement_timeout{5000};
     // Called on every new connection, e.g. to prepare statements.

@@ -18,12 +18,20 @@ namespace {
 // Kubernetes Service) instead of gRPC's default pick_first, which sends everything to one.
 // Servers end connections after a while (GrpcServer: max connection age), so clients
 // resolve again and find replicas added since.
+//
+// Client-side health checking (grpc.health.v1 Watch): a connection counts only while its
+// server answers SERVING, so a pod that is starting or draining gets no calls. It lets the
+// headless Services publish not-ready pods (publishNotReadyAddresses): DNS then never answers
+// "no such name" while a pod exists, which gRPC's resolver would back off from for up to two
+// minutes (seen on a real cluster: a cart started before the catalog was ready could not
+// reach it for over a minute).
 std::string WithRoundRobin(const std::string& service_config) {
   nlohmann::json config = service_config.empty()
                               ? nlohmann::json::object()
                               : nlohmann::json::parse(service_config, nullptr, false);
   if (!config.is_object()) config = nlohmann::json::object();
   config["loadBalancingConfig"] = nlohmann::json::array({{{"round_robin", nlohmann::json::object()}}});
+  config["healthCheckConfig"] = {{"serviceName", ""}};
   return config.dump();
 }
 
@@ -60,6 +68,9 @@ BackendChannel ConnectBackend(const std::string& target, Metrics& metrics,
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
   factories.push_back(NewClientMetricsInterceptorFactory(metrics));
   factories.push_back(NewResilienceInterceptorFactory(guard));
+  if (options.service_tokens) {
+    factories.push_back(NewServiceTokenInterceptorFactory(options.service_tokens, backend));
+  }
   auto channel = grpc::experimental::CreateCustomChannelWithInterceptors(
       target, grpc::InsecureChannelCredentials(), args, std::move(factories));
   return {std::move(channel), std::move(guard)};
@@ -79,8 +90,11 @@ std::unique_ptr<grpc::ClientContext> NewClientContext(std::chrono::milliseconds 
   if (!call.traceparent.empty()) {
     ctx->AddMetadata(kTraceparentKey, ChildTraceparent(call.traceparent));
   }
-  if (!call.user_id.empty()) ctx->AddMetadata(kUserIdKey, call.user_id);
-  if (!call.user_role.empty()) ctx->AddMetadata(kUserRoleKey, call.user_role);
+  if (!call.access_token.empty()) {
+    ctx->AddMetadata(kAuthorizationKey, "Bearer " + call.access_token);
+  } else if (!call.user_id.empty()) {
+    ctx->AddMetadata(kOnBehalfOfKey, call.user_id);
+  }
   return ctx;
 }
 

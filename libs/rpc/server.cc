@@ -6,6 +6,9 @@
 #include <grpcpp/server_builder.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "common/logging.h"
 
 #include "absl/strings/str_cat.h"
@@ -59,8 +62,15 @@ void GrpcServer::Shutdown() {
   shut_down_ = true;
   spdlog::info("draining: health NOT_SERVING, waiting up to {} ms for in-flight calls",
                options_.shutdown_grace.count());
+  const auto deadline = std::chrono::system_clock::now() + options_.shutdown_grace;
   server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(std::chrono::system_clock::now() + options_.shutdown_grace);
+  // Callers health-check their connections (rpc/client.cc): for a moment this server keeps
+  // serving while they see NOT_SERVING and send new calls to other replicas. Without it, a
+  // call picked just before the shutdown is refused or cancelled (seen in rolling restarts on
+  // a real cluster).
+  std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
+      std::chrono::milliseconds(2000), options_.shutdown_grace / 4));
+  server_->Shutdown(deadline);
   server_->Wait();
   spdlog::info("gRPC server stopped");
 }

@@ -40,8 +40,10 @@ class GrpcServer {
   absl::Status Start();
   int port() const { return port_; }
 
-  // Health to NOT_SERVING (load balancers and probes stop sending), stop accepting new
-  // calls, let in-flight calls finish for up to shutdown_grace, then cancel what remains.
+  // Health to NOT_SERVING (load balancers, probes and health-checking clients stop sending),
+  // keep serving for min(2 s, shutdown_grace / 4) while they turn away, then stop accepting
+  // new calls, let in-flight calls finish until shutdown_grace has passed, then cancel what
+  // remains.
   // Returns when the server has stopped. Idempotent.
   void Shutdown();
 

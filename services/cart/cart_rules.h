@@ -18,8 +18,11 @@ namespace mercato::cart {
 inline constexpr int kMaxQuantityPerLine = 99;
 // How many different products one cart may hold (one catalog batch look-up prices a cart).
 inline constexpr int kMaxLinesPerCart = 100;
-// A guest cart expires this long after it was last used (read or changed).
-inline constexpr std::chrono::seconds kGuestCartTtl = std::chrono::hours(24 * 30);
+// A guest cart expires this long after it was last used (read or changed). A week, not a
+// month: every cookie-less add makes one, so their number is bounded by how many are made in
+// this time (and, under memory pressure, Redis evicts the least recently used ones first:
+// redis_cart_store.h).
+inline constexpr std::chrono::seconds kGuestCartTtl = std::chrono::hours(24 * 7);
 // Product ids longer than this are refused before any look-up.
 inline constexpr size_t kMaxProductIdLength = 64;
 

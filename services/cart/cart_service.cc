@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "commerce/money.h"
 #include "common/call_context.h"
 #include "common/logging.h"
 #include "common/status.h"
@@ -60,6 +61,15 @@ absl::Status CurrencyMismatch(const std::string& a, const std::string& b) {
       absl::StrCat("a cart holds products of one currency; this one would mix ", a, " and ", b));
 }
 
+// A price outside the bounds (stored before they existed): refused before anything changes.
+absl::Status CheckUnitPrice(const catalog::v1::Product& product) {
+  if (IsValidUnitPrice(product.price().amount())) return absl::OkStatus();
+  return ErrorWithCode(
+      absl::StatusCode::kFailedPrecondition, "price_out_of_range",
+      absl::StrCat("unit_price of product ", product.id(), " must be between 0 and ", kMaxUnitPrice,
+                   " minor units; the product's price needs correcting"));
+}
+
 const StoredLine* FindLine(const StoredLines& lines, const std::string& product_id) {
   for (const auto& line : lines) {
     if (line.product_id == product_id) return &line;
@@ -70,8 +80,10 @@ const StoredLine* FindLine(const StoredLines& lines, const std::string& product_
 }  // namespace
 
 std::optional<CartRef> CartService::CartOf(const std::string& guest_cart_id) const {
-  const CallContext& call = CurrentCall();
-  if (!call.user_id.empty()) return CartRef::User(call.user_id);
+  // The shopper's own (access token), or the one checkout names when it reads the cart it
+  // orders and takes the bought lines out of it.
+  const std::string user_id = UserActedFor({"checkout"});
+  if (!user_id.empty()) return CartRef::User(user_id);
   if (IsValidGuestCartId(guest_cart_id)) return CartRef::Guest(guest_cart_id);
   return std::nullopt;
 }
@@ -156,18 +168,19 @@ absl::Status CartService::PriceCart(const CartRef& cart, const StoredLines& line
     if (product->price().currency() != currency) {
       return CurrencyMismatch(currency, product->price().currency());
     }
-    int64_t line_total = 0;
-    if (__builtin_mul_overflow(product->price().amount(), static_cast<int64_t>(line->quantity),
-                               &line_total) ||
-        __builtin_add_overflow(subtotal, line_total, &subtotal)) {
-      return absl::InternalError("the cart's total does not fit in 64 bits");
-    }
+    // A price outside the bounds (stored before they existed) is a 409 naming the line, and
+    // the shopper can still remove it; no sum can overflow within the bounds.
+    auto line_total = LineTotal(
+        product->price().amount(), line->quantity,
+        absl::StrCat("items[", out->items_size(), "].unit_price of product ", line->product_id));
+    if (!line_total.ok()) return line_total.status();
+    if (absl::Status s = AddAmount(subtotal, *line_total, "subtotal"); !s.ok()) return s;
     v1::CartLine* item = out->add_items();
     item->set_product_id(line->product_id);
     item->set_name(product->name());
     item->set_quantity(line->quantity);
     *item->mutable_unit_price() = product->price();
-    item->mutable_line_total()->set_amount(line_total);
+    item->mutable_line_total()->set_amount(*line_total);
     item->mutable_line_total()->set_currency(currency);
     item->set_image_url(product->image_url());
     item->set_available_stock(product->stock());
@@ -183,10 +196,12 @@ absl::Status CartService::DoGetCart(const v1::GetCartRequest& request, v1::Cart*
     EmptyCart(response);
     return absl::OkStatus();
   }
-  auto lines = store_.Get(*cart);
+  auto lines = store_.GetRevised(*cart);
   if (!lines.ok()) return StoreError(lines.status());
   Products products;
-  return PriceCart(*cart, *lines, products, response);
+  if (absl::Status s = PriceCart(*cart, lines->lines, products, response); !s.ok()) return s;
+  response->set_revision(lines->revision);
+  return absl::OkStatus();
 }
 
 absl::Status CartService::DoAddItem(const v1::AddItemRequest& request, v1::Cart* response) {
@@ -211,12 +226,14 @@ absl::Status CartService::DoAddItem(const v1::AddItemRequest& request, v1::Cart*
   if (it == products.found.end()) return ProductNotFound(product_id);
   const catalog::v1::Product& product = it->second;
   if (product.stock() <= 0) return OutOfStock(product);
+  if (absl::Status s = CheckUnitPrice(product); !s.ok()) return s;
   for (const auto& line : *before) {
     auto other = products.found.find(line.product_id);
-    if (other != products.found.end() &&
-        other->second.price().currency() != product.price().currency()) {
+    if (other == products.found.end()) continue;
+    if (other->second.price().currency() != product.price().currency()) {
       return CurrencyMismatch(other->second.price().currency(), product.price().currency());
     }
+    if (absl::Status s = CheckUnitPrice(other->second); !s.ok()) return s;
   }
 
   auto added = store_.Add(*cart, product_id, request.quantity(), options_.limits);
@@ -340,19 +357,28 @@ grpc::ServerUnaryReactor* CartService::GetCart(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* CartService::AddItem(grpc::CallbackServerContext* ctx,
                                                const v1::AddItemRequest* request,
                                                v1::Cart* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoAddItem(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+    return DoAddItem(*request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* CartService::UpdateItem(grpc::CallbackServerContext* ctx,
                                                   const v1::UpdateItemRequest* request,
                                                   v1::Cart* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoUpdateItem(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+    return DoUpdateItem(*request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* CartService::RemoveItem(grpc::CallbackServerContext* ctx,
                                                   const v1::RemoveItemRequest* request,
                                                   v1::Cart* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoRemoveItem(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+    return DoRemoveItem(*request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* CartService::ClearCart(grpc::CallbackServerContext* ctx,
@@ -364,7 +390,10 @@ grpc::ServerUnaryReactor* CartService::ClearCart(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* CartService::MergeGuestCart(grpc::CallbackServerContext* ctx,
                                                       const v1::MergeGuestCartRequest* request,
                                                       v1::Cart* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoMergeGuestCart(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+    return DoMergeGuestCart(*request, response);
+  });
 }
 
 }  // namespace mercato::cart

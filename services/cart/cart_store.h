@@ -6,6 +6,11 @@
 // caller never prices a state that mixes its own change with an older read. Guest carts
 // expire `kGuestCartTtl` after their last use; every call on a guest cart (reads included)
 // starts that period again.
+//
+// A cart has a revision: an opaque token that every change to its lines replaces with a
+// fresh random one (so a revision never comes back, even after the cart was emptied and
+// filled again). Checkout records the revision it ordered and orders each one at most once
+// (issue 15, defect 12).
 #pragma once
 
 #include <memory>
@@ -34,6 +39,12 @@ struct StoredLine {
   bool operator==(const StoredLine&) const = default;
 };
 using StoredLines = std::vector<StoredLine>;
+
+// A cart's lines and the revision they are at ("" for a cart that does not exist).
+struct RevisedLines {
+  StoredLines lines;
+  std::string revision;
+};
 
 struct CartLimits {
   int max_quantity = 99;
@@ -65,6 +76,9 @@ class CartStore {
   virtual ~CartStore() = default;
 
   virtual absl::StatusOr<StoredLines> Get(const CartRef& cart) = 0;
+  // The lines and their revision, read at once. A cart with lines but no revision (stored
+  // before revisions existed) is given one.
+  virtual absl::StatusOr<RevisedLines> GetRevised(const CartRef& cart) = 0;
   // Adds `delta` to the product's line (creating it), atomically: concurrent adds never lose
   // an update, and the limits hold under any interleaving.
   virtual absl::StatusOr<AddResult> Add(const CartRef& cart, const std::string& product_id,

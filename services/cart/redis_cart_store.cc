@@ -4,52 +4,74 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "common/logging.h"
 
 namespace mercato::cart {
 namespace {
 
-// Each script ends by refreshing the cart's TTL (ARGV[ttl] = seconds, 0 for none; EXPIRE on a
-// key that no longer exists does nothing) and returns the cart's lines as HGETALL does.
+// A cart's hash holds one field per line (product id -> quantity) and, under the field ""
+// (never a product id: CheckProductId refuses an empty id), the cart's revision: a random
+// token the caller passes as the script's last ARGV, written by every change to the lines.
+//
+// Each script ends with kFinish: a hash left with no line is deleted (its revision with it;
+// the next change writes a fresh random one, so a revision never comes back), else its TTL is
+// refreshed (ttl seconds, 0 for none). It returns the cart as HGETALL does.
+constexpr char kFinish[] = R"lua(
+local function finish(key, ttl)
+  if redis.call('HLEN', key) == redis.call('HEXISTS', key, '') then
+    redis.call('DEL', key)
+  elseif tonumber(ttl) > 0 then
+    redis.call('EXPIRE', key, ttl)
+  end
+  return redis.call('HGETALL', key)
+end
+local function lines(key)
+  return redis.call('HLEN', key) - redis.call('HEXISTS', key, '')
+end
+)lua";
 
-// KEYS[1] cart. ARGV: product id, delta, max quantity, max lines, ttl.
-// Returns {outcome, previous quantity, lines}; outcome 0 added, 1 quantity out of range,
+std::string WithFinish(const char* body) { return std::string(kFinish) + body; }
+
+// KEYS[1] cart. ARGV: product id, delta, max quantity, max lines, ttl, revision.
+// Returns {outcome, previous quantity, cart}; outcome 0 added, 1 quantity out of range,
 // 2 too many lines.
-const RedisScript kAddScript(R"lua(
+const RedisScript kAddScript(WithFinish(R"lua(
 local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 local wanted = current + tonumber(ARGV[2])
 local outcome = 0
 if wanted < 1 or wanted > tonumber(ARGV[3]) then
   outcome = 1
-elseif current == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then
+elseif current == 0 and lines(KEYS[1]) >= tonumber(ARGV[4]) then
   outcome = 2
 else
-  redis.call('HSET', KEYS[1], ARGV[1], wanted)
+  redis.call('HSET', KEYS[1], ARGV[1], wanted, '', ARGV[6])
 end
-if tonumber(ARGV[5]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
-return {outcome, current, redis.call('HGETALL', KEYS[1])}
-)lua");
+return {outcome, current, finish(KEYS[1], ARGV[5])}
+)lua"));
 
-// KEYS[1] cart. ARGV: product id, quantity, ttl. Returns {found (0/1), lines}.
-const RedisScript kSetScript(R"lua(
+// KEYS[1] cart. ARGV: product id, quantity, ttl, revision. Returns {found (0/1), cart}.
+const RedisScript kSetScript(WithFinish(R"lua(
 local found = redis.call('HEXISTS', KEYS[1], ARGV[1])
-if found == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
-return {found, redis.call('HGETALL', KEYS[1])}
-)lua");
+if found == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], '', ARGV[4]) end
+return {found, finish(KEYS[1], ARGV[3])}
+)lua"));
 
-// KEYS[1] cart. ARGV: product id, ttl. Returns lines.
-const RedisScript kRemoveScript(R"lua(
-redis.call('HDEL', KEYS[1], ARGV[1])
-if tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-return redis.call('HGETALL', KEYS[1])
-)lua");
+// KEYS[1] cart. ARGV: ttl, revision, then product ids. Returns the cart.
+const RedisScript kRemoveScript(WithFinish(R"lua(
+local removed = 0
+for i = 3, #ARGV do removed = removed + redis.call('HDEL', KEYS[1], ARGV[i]) end
+if removed > 0 then redis.call('HSET', KEYS[1], '', ARGV[2]) end
+return finish(KEYS[1], ARGV[1])
+)lua"));
 
-// KEYS[1] cart. ARGV: ttl, then product id and quantity pairs. Returns lines.
-const RedisScript kTakeScript(R"lua(
-for i = 2, #ARGV, 2 do
+// KEYS[1] cart. ARGV: ttl, revision, then product id and quantity pairs. Returns the cart.
+const RedisScript kTakeScript(WithFinish(R"lua(
+local changed = false
+for i = 3, #ARGV, 2 do
   local current = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
   if current > 0 then
+    changed = true
     local left = current - tonumber(ARGV[i + 1])
     if left > 0 then
       redis.call('HSET', KEYS[1], ARGV[i], left)
@@ -58,55 +80,79 @@ for i = 2, #ARGV, 2 do
     end
   end
 end
-if tonumber(ARGV[1]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return redis.call('HGETALL', KEYS[1])
-)lua");
+if changed then redis.call('HSET', KEYS[1], '', ARGV[2]) end
+return finish(KEYS[1], ARGV[1])
+)lua"));
 
-// KEYS[1] guest cart, KEYS[2] user cart. ARGV: max quantity, max lines, ttl of the user cart.
-// Returns the user cart's lines.
-const RedisScript kMergeScript(R"lua(
+// KEYS[1] guest cart, KEYS[2] user cart. ARGV: max quantity, max lines, ttl of the user cart,
+// revision. Returns the user cart.
+const RedisScript kMergeScript(WithFinish(R"lua(
 local max_quantity = tonumber(ARGV[1])
 local max_lines = tonumber(ARGV[2])
 local guest = redis.call('HGETALL', KEYS[1])
-local lines = redis.call('HLEN', KEYS[2])
+local count = lines(KEYS[2])
+local changed = false
 for i = 1, #guest, 2 do
   local add = tonumber(guest[i + 1])
-  if add and add > 0 then
+  if guest[i] ~= '' and add and add > 0 then
     local current = tonumber(redis.call('HGET', KEYS[2], guest[i]) or '0')
-    if current > 0 or lines < max_lines then
-      if current == 0 then lines = lines + 1 end
+    if current > 0 or count < max_lines then
+      if current == 0 then count = count + 1 end
       redis.call('HSET', KEYS[2], guest[i], math.min(current + add, max_quantity))
+      changed = true
     end
   end
 end
 redis.call('DEL', KEYS[1])
-if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
-return redis.call('HGETALL', KEYS[2])
-)lua");
+if changed then redis.call('HSET', KEYS[2], '', ARGV[4]) end
+return finish(KEYS[2], ARGV[3])
+)lua"));
+
+// KEYS[1] cart. ARGV: ttl, revision. Returns the cart, giving one stored before revisions
+// existed its first revision.
+const RedisScript kGetRevisedScript(WithFinish(R"lua(
+if lines(KEYS[1]) > 0 and redis.call('HEXISTS', KEYS[1], '') == 0 then
+  redis.call('HSET', KEYS[1], '', ARGV[2])
+end
+return finish(KEYS[1], ARGV[1])
+)lua"));
 
 absl::Status Unexpected(absl::string_view what) {
   return absl::InternalError(absl::StrCat("unexpected Redis reply to ", what));
 }
 
-// HGETALL's flat [field, value, ...] array into lines. A value that is not a positive
-// quantity (only a hand edit could write one) is skipped, not fatal for the whole cart.
-absl::StatusOr<StoredLines> ParseLines(const RedisReply& reply) {
+// HGETALL's flat [field, value, ...] array into lines and the revision. A value that is not a
+// positive quantity (only a hand edit could write one) is skipped, not fatal for the cart.
+absl::StatusOr<RevisedLines> ParseCart(const RedisReply& reply) {
   if (reply.type != RedisReply::Type::kArray || reply.elements.size() % 2 != 0) {
     return Unexpected("HGETALL");
   }
-  StoredLines lines;
-  lines.reserve(reply.elements.size() / 2);
+  RevisedLines cart;
+  cart.lines.reserve(reply.elements.size() / 2);
   for (size_t i = 0; i < reply.elements.size(); i += 2) {
     const std::string& id = reply.elements[i].str;
+    if (id.empty()) {
+      cart.revision = reply.elements[i + 1].str;
+      continue;
+    }
     int quantity = 0;
     if (!absl::SimpleAtoi(reply.elements[i + 1].str, &quantity) || quantity < 1) {
       spdlog::warn("ignoring cart line {} with quantity '{}'", id, reply.elements[i + 1].str);
       continue;
     }
-    lines.push_back({id, quantity});
+    cart.lines.push_back({id, quantity});
   }
-  return lines;
+  return cart;
 }
+
+absl::StatusOr<StoredLines> ParseLines(const RedisReply& reply) {
+  auto cart = ParseCart(reply);
+  if (!cart.ok()) return cart.status();
+  return std::move(cart->lines);
+}
+
+// A fresh revision for a change: random, so that no revision ever comes back.
+std::string NewRevision() { return RandomToken(16); }
 
 }  // namespace
 
@@ -131,11 +177,17 @@ absl::StatusOr<StoredLines> RedisCartStore::Get(const CartRef& cart) {
   return ParseLines(replies->front());
 }
 
+absl::StatusOr<RevisedLines> RedisCartStore::GetRevised(const CartRef& cart) {
+  auto reply = redis_.Eval(kGetRevisedScript, {KeyOf(cart)}, {TtlArg(cart), NewRevision()});
+  if (!reply.ok()) return reply.status();
+  return ParseCart(*reply);
+}
+
 absl::StatusOr<AddResult> RedisCartStore::Add(const CartRef& cart, const std::string& product_id,
                                               int delta, const CartLimits& limits) {
   auto reply = redis_.Eval(kAddScript, {KeyOf(cart)},
                            {product_id, absl::StrCat(delta), absl::StrCat(limits.max_quantity),
-                            absl::StrCat(limits.max_lines), TtlArg(cart)});
+                            absl::StrCat(limits.max_lines), TtlArg(cart), NewRevision()});
   if (!reply.ok()) return reply.status();
   const auto& e = reply->elements;
   if (reply->type != RedisReply::Type::kArray || e.size() != 3 ||
@@ -165,8 +217,8 @@ absl::StatusOr<AddResult> RedisCartStore::Add(const CartRef& cart, const std::st
 
 absl::StatusOr<SetResult> RedisCartStore::Set(const CartRef& cart, const std::string& product_id,
                                               int quantity) {
-  auto reply =
-      redis_.Eval(kSetScript, {KeyOf(cart)}, {product_id, absl::StrCat(quantity), TtlArg(cart)});
+  auto reply = redis_.Eval(kSetScript, {KeyOf(cart)},
+                           {product_id, absl::StrCat(quantity), TtlArg(cart), NewRevision()});
   if (!reply.ok()) return reply.status();
   const auto& e = reply->elements;
   if (reply->type != RedisReply::Type::kArray || e.size() != 2 ||
@@ -183,7 +235,7 @@ absl::StatusOr<SetResult> RedisCartStore::Set(const CartRef& cart, const std::st
 
 absl::StatusOr<StoredLines> RedisCartStore::Remove(const CartRef& cart,
                                                    const std::string& product_id) {
-  auto reply = redis_.Eval(kRemoveScript, {KeyOf(cart)}, {product_id, TtlArg(cart)});
+  auto reply = redis_.Eval(kRemoveScript, {KeyOf(cart)}, {TtlArg(cart), NewRevision(), product_id});
   if (!reply.ok()) return reply.status();
   return ParseLines(*reply);
 }
@@ -191,9 +243,9 @@ absl::StatusOr<StoredLines> RedisCartStore::Remove(const CartRef& cart,
 absl::Status RedisCartStore::RemoveLines(const CartRef& cart,
                                          const std::vector<std::string>& product_ids) {
   if (product_ids.empty()) return absl::OkStatus();
-  std::vector<std::string> args = {"HDEL", KeyOf(cart)};
+  std::vector<std::string> args = {"0", NewRevision()};  // no TTL refresh
   args.insert(args.end(), product_ids.begin(), product_ids.end());
-  return redis_.Command(args).status();
+  return redis_.Eval(kRemoveScript, {KeyOf(cart)}, args).status();
 }
 
 absl::Status RedisCartStore::Clear(const CartRef& cart) {
@@ -201,8 +253,8 @@ absl::Status RedisCartStore::Clear(const CartRef& cart) {
 }
 
 absl::StatusOr<StoredLines> RedisCartStore::Take(const CartRef& cart, const StoredLines& take) {
-  std::vector<std::string> args = {TtlArg(cart)};
-  args.reserve(1 + 2 * take.size());
+  std::vector<std::string> args = {TtlArg(cart), NewRevision()};
+  args.reserve(2 + 2 * take.size());
   for (const auto& line : take) {
     args.push_back(line.product_id);
     args.push_back(absl::StrCat(line.quantity));
@@ -214,9 +266,9 @@ absl::StatusOr<StoredLines> RedisCartStore::Take(const CartRef& cart, const Stor
 
 absl::StatusOr<StoredLines> RedisCartStore::Merge(const CartRef& guest, const CartRef& user,
                                                   const CartLimits& limits) {
-  auto reply = redis_.Eval(
-      kMergeScript, {KeyOf(guest), KeyOf(user)},
-      {absl::StrCat(limits.max_quantity), absl::StrCat(limits.max_lines), TtlArg(user)});
+  auto reply = redis_.Eval(kMergeScript, {KeyOf(guest), KeyOf(user)},
+                           {absl::StrCat(limits.max_quantity), absl::StrCat(limits.max_lines),
+                            TtlArg(user), NewRevision()});
   if (!reply.ok()) return reply.status();
   return ParseLines(*reply);
 }

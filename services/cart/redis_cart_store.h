@@ -1,6 +1,10 @@
-// CartStore in Redis: one hash per cart, field = product id, value = quantity.
+// CartStore in Redis: one hash per cart, field = product id, value = quantity, and the field ""
+// = the cart's revision (cart_store.h).
 //   mercato:cart:u:<user id>    a signed-in user's cart (no expiry)
 //   mercato:cart:g:<guest id>   a guest cart (expires kGuestCartTtl after its last use)
+// Only guest carts have an expiry, so a Redis run with maxmemory-policy volatile-lru (the Helm
+// chart's) evicts the least recently used guest carts under memory pressure and never a
+// signed-in shopper's cart.
 // Changes run as Lua scripts (EVALSHA), so each one is atomic on the server: 20 concurrent
 // "+1" adds give exactly 20, and the 1..99 and line-count limits hold under any interleaving.
 // Merging touches two keys in one script; in a Redis Cluster both would need one hash slot.
@@ -31,6 +35,7 @@ class RedisCartStore final : public CartStore {
       : redis_(redis), options_(std::move(options)) {}
 
   absl::StatusOr<StoredLines> Get(const CartRef& cart) override;
+  absl::StatusOr<RevisedLines> GetRevised(const CartRef& cart) override;
   absl::StatusOr<AddResult> Add(const CartRef& cart, const std::string& product_id, int delta,
                                 const CartLimits& limits) override;
   absl::StatusOr<SetResult> Set(const CartRef& cart, const std::string& product_id,

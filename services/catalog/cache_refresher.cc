@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/logging.h"
+#include "db/pg_pool.h"
 
 namespace mercato::catalog {
 namespace {
@@ -26,7 +27,8 @@ class Receiver final : public pqxx::notification_receiver {
 
 CacheRefresher::CacheRefresher(std::string conninfo, CatalogStore& store, ProductCache& cache,
                                std::chrono::seconds full_reload_interval)
-    : conninfo_(std::move(conninfo)),
+    // The LISTEN connection gives up connecting as the pool's do.
+    : conninfo_(WithConnectTimeout(conninfo, PgPool::Options{}.connect_timeout)),
       store_(store),
       cache_(cache),
       full_reload_interval_(full_reload_interval) {}

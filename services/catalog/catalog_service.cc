@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "catalog/page_token.h"
+#include "commerce/money.h"
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/status.h"
@@ -288,8 +289,12 @@ absl::Status CatalogService::DoCommitReservation(const v1::CommitReservationRequ
   if (absl::Status s = ValidateReservationId(request.reservation_id()); !s.ok()) return s;
   auto committed = store_.CommitReservation(request.reservation_id());
   if (!committed.ok()) return committed.status();
-  // The stock was taken at reservation: committing changes no product.
-  if (committed->changed) metrics_.committed.Increment();
+  // The units leave on hand and reserved alike: what can be bought does not change, what an
+  // admin sees does.
+  if (committed->changed) {
+    metrics_.committed.Increment();
+    RefreshAfterWrite(committed->reservation);
+  }
   *response = std::move(committed->reservation);
   return absl::OkStatus();
 }
@@ -343,10 +348,14 @@ absl::Status CatalogService::ValidateProduct(v1::Product& p, const ProductFields
         absl::StrCat("description must be at most ", kMaxProductDescriptionLength, " characters"));
   }
   if (fields.price) {
-    if (!p.has_price() || p.price().amount() < 0 || !IsCurrencyCode(p.price().currency())) {
+    if (!p.has_price() || !IsCurrencyCode(p.price().currency())) {
       return InvalidField("invalid_price",
-                          "price needs an amount >= 0 in minor units and a currency of three "
+                          "price needs an amount in minor units and a currency of three "
                           "upper-case letters (ISO 4217)");
+    }
+    if (!IsValidUnitPrice(p.price().amount())) {
+      return InvalidField("invalid_price", absl::StrCat("price.amount must be between 0 and ",
+                                                        kMaxUnitPrice, " minor units"));
     }
   }
   if (fields.categories) {
@@ -449,32 +458,46 @@ grpc::ServerUnaryReactor* CatalogService::ListCategories(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* CatalogService::ReserveStock(grpc::CallbackServerContext* ctx,
                                                        const v1::ReserveStockRequest* request,
                                                        v1::Reservation* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoReserveStock(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"checkout"}); !s.ok()) return s;
+    return DoReserveStock(*request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* CatalogService::CommitReservation(
     grpc::CallbackServerContext* ctx, const v1::CommitReservationRequest* request,
     v1::Reservation* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoCommitReservation(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"checkout"}); !s.ok()) return s;
+    return DoCommitReservation(*request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* CatalogService::ReleaseReservation(
     grpc::CallbackServerContext* ctx, const v1::ReleaseReservationRequest* request,
     v1::Reservation* response) {
-  return RunBlocking(ctx, executor_,
-                     [=, this] { return DoReleaseReservation(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"checkout"}); !s.ok()) return s;
+    return DoReleaseReservation(*request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* CatalogService::UpsertProduct(grpc::CallbackServerContext* ctx,
                                                         const v1::UpsertProductRequest* request,
                                                         v1::Product* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoUpsertProduct(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+    return DoUpsertProduct(*request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* CatalogService::SetStock(grpc::CallbackServerContext* ctx,
                                                    const v1::SetStockRequest* request,
                                                    v1::Product* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoSetStock(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+    return DoSetStock(*request, response);
+  });
 }
 
 }  // namespace mercato::catalog

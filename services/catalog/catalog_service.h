@@ -8,8 +8,9 @@
 //
 // The inventory contract (what checkout relies on):
 //   States: held -> committed (final: the stock is sold) or held -> released / expired (final:
-//   the stock is back). Reserved stock leaves products.stock at once, so Product.stock is
-//   what can still be bought.
+//   the stock is back). Reserved units count as held at once (products.reserved), so
+//   Product.stock (on_hand - reserved) is what can still be bought; an admin's SetStock sets
+//   on_hand and never hands held units out a second time.
 //   ReserveStock(id, items, ttl): all items or none, in one transaction. Idempotent per id: a
 //   repeat with the same items (after merging duplicate product ids) returns the stored
 //   reservation unchanged, whatever its ttl, held or committed. Errors, all with an

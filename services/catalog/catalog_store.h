@@ -91,6 +91,10 @@ class CatalogStore {
   // Inventory. `items` are validated by the caller: product ids are lower-case UUIDs, unique
   // and sorted (the order rows are locked in), quantities are positive.
   //
+  // A product has units on hand and units reserved; what can be bought (Product.stock) is
+  // on_hand - reserved, never negative. Reserving adds to reserved, releasing and expiry
+  // take it off again, committing takes the units off both (they are sold).
+  //
   // Takes the stock of every item or of none, in one transaction. A new id is stored as
   // held until now + ttl. An existing id is returned unchanged when its items are the same
   // and it is held or committed; FAILED_PRECONDITION "reservation_closed" when it was
@@ -120,9 +124,11 @@ class CatalogStore {
   // Writes the `fields` of `product` to the row with product.id; NOT_FOUND when none.
   virtual absl::StatusOr<VersionedProduct> UpdateProduct(const v1::Product& product,
                                                          const ProductFields& fields) = 0;
-  // Sets the quantity available now; NOT_FOUND for an unknown product.
+  // Sets the quantity on hand (held units included); FAILED_PRECONDITION
+  // "stock_below_reserved" when reservations hold more than that (nothing changes);
+  // NOT_FOUND for an unknown product. UpdateProduct's stock field means the same.
   virtual absl::StatusOr<VersionedProduct> SetStock(const std::string& product_id,
-                                                    int64_t stock) = 0;
+                                                    int64_t on_hand) = 0;
 };
 
 using CatalogStorePtr = std::unique_ptr<CatalogStore>;

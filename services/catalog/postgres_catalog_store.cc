@@ -13,10 +13,11 @@ namespace {
 // Any constant; serialises seeding between replicas.
 constexpr int64_t kSeedLockId = 0x63617461;
 
+// stock is generated: on_hand - reserved (migration 004).
 constexpr char kColumns[] =
     "id::text, name, description, price_amount, currency, array_to_json(categories)::text, "
-    "image_url, stock";
-constexpr int kColumnCount = 8;
+    "image_url, stock, on_hand, reserved";
+constexpr int kColumnCount = 10;
 
 v1::Product ProductFromRow(const pqxx::row& row) {
   v1::Product p;
@@ -30,6 +31,8 @@ v1::Product ProductFromRow(const pqxx::row& row) {
   }
   p.set_image_url(row[6].as<std::string>());
   p.set_stock(row[7].as<int64_t>());
+  p.set_on_hand(row[8].as<int64_t>());
+  p.set_reserved(row[9].as<int64_t>());
   return p;
 }
 
@@ -118,12 +121,15 @@ bool SameItems(const google::protobuf::RepeatedPtrField<v1::ReservationItem>& st
   return true;
 }
 
-// Gives the reservation's stock back, locking product rows in id order (items are sorted).
-void ReturnStock(pqxx::work& tx,
-                 const google::protobuf::RepeatedPtrField<v1::ReservationItem>& items) {
+// Ends a hold: the units stop being reserved; `sold` also takes them off the shelf (commit),
+// else they are sellable again (release). Locks product rows in id order (items are sorted).
+void EndHold(pqxx::work& tx, const google::protobuf::RepeatedPtrField<v1::ReservationItem>& items,
+             bool sold) {
   for (const auto& item : items) {
-    tx.exec_params("UPDATE products SET stock = stock + $2 WHERE id = $1::uuid", item.product_id(),
-                   static_cast<int64_t>(item.quantity()));
+    tx.exec_params(
+        "UPDATE products SET reserved = reserved - $2, "
+        "on_hand = on_hand - CASE WHEN $3::boolean THEN $2 ELSE 0 END WHERE id = $1::uuid",
+        item.product_id(), static_cast<int64_t>(item.quantity()), sold);
   }
 }
 
@@ -146,6 +152,18 @@ std::string ItemsJson(const std::vector<v1::ReservationItem>& items) {
 absl::Status ProductNotFound(const std::string& id) {
   return ErrorWithCode(absl::StatusCode::kNotFound, "product_not_found",
                        absl::StrCat("no product with id '", id, "'"));
+}
+
+// Why setting on hand to `on_hand` changed no row: no such product, or fewer units than
+// reservations hold.
+absl::Status OnHandRefused(pqxx::work& tx, const std::string& id, int64_t on_hand) {
+  auto row = tx.exec_params("SELECT reserved FROM products WHERE id = $1::uuid", id);
+  if (row.empty()) return ProductNotFound(id);
+  const int64_t reserved = row[0][0].as<int64_t>();
+  return ErrorWithCode(absl::StatusCode::kFailedPrecondition, "stock_below_reserved",
+                       absl::StrCat("stock (on hand) cannot be ", on_hand, ": ", reserved,
+                                    " units are held by pending orders; set at least ", reserved,
+                                    " or retry when they are sold or released"));
 }
 
 }  // namespace
@@ -257,7 +275,7 @@ absl::StatusOr<int> PostgresCatalogStore::SeedIfEmpty(const std::vector<v1::Cate
     for (const auto& p : products) {
       tx.exec_params(
           "INSERT INTO products (id, name, description, price_amount, currency, categories, "
-          "image_url, stock) VALUES ($1, $2, $3, $4, $5, "
+          "image_url, on_hand) VALUES ($1, $2, $3, $4, $5, "
           "ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), $7, $8)",
           p.id(), p.name(), p.description(), p.price().amount(), p.price().currency(),
           JsonArray(p.categories()), p.image_url(), p.stock());
@@ -303,8 +321,8 @@ absl::StatusOr<ReservationChange> PostgresCatalogStore::ReserveStock(
     for (const auto& item : items) {
       const int64_t quantity = item.quantity();
       auto taken = tx.exec_params(
-          "UPDATE products SET stock = stock - $2 WHERE id = $1::uuid AND stock >= $2 "
-          "RETURNING stock",
+          "UPDATE products SET reserved = reserved + $2 "
+          "WHERE id = $1::uuid AND on_hand - reserved >= $2 RETURNING stock",
           item.product_id(), quantity);
       if (!taken.empty()) continue;
       auto row =
@@ -345,6 +363,7 @@ absl::StatusOr<ReservationChange> PostgresCatalogStore::CommitReservation(
     }
     if (IsClosed(existing->state())) return ReservationClosed(reservation_id, existing->state());
     if (existing->state() == v1::RESERVATION_STATE_HELD) {
+      EndHold(tx, existing->items(), /*sold=*/true);
       SetState(tx, reservation_id, "committed");
       existing->set_state(v1::RESERVATION_STATE_COMMITTED);
       result.changed = true;
@@ -385,7 +404,7 @@ absl::StatusOr<ReservationChange> PostgresCatalogStore::ReleaseReservation(
             absl::StrCat("reservation '", reservation_id, "' is committed; its stock is sold"));
       }
       if (existing->state() == v1::RESERVATION_STATE_HELD) {
-        ReturnStock(tx, existing->items());
+        EndHold(tx, existing->items(), /*sold=*/false);
         SetState(tx, reservation_id, "released");
         existing->set_state(v1::RESERVATION_STATE_RELEASED);
         result.changed = true;
@@ -420,7 +439,7 @@ absl::StatusOr<ExpiredReservations> PostgresCatalogStore::ExpireReservations(int
         "GROUP BY product_id ORDER BY product_id",
         nlohmann::json(ids).dump());
     for (const auto& row : totals) {
-      tx.exec_params("UPDATE products SET stock = stock + $2 WHERE id = $1::uuid",
+      tx.exec_params("UPDATE products SET reserved = reserved - $2 WHERE id = $1::uuid",
                      row[0].as<std::string>(), row[1].as<int64_t>());
       result.product_ids.push_back(row[0].as<std::string>());
     }
@@ -436,7 +455,7 @@ absl::StatusOr<VersionedProduct> PostgresCatalogStore::CreateProduct(const v1::P
   absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     auto rows = tx.exec_params(
         absl::StrCat("INSERT INTO products (id, name, description, price_amount, currency, "
-                     "categories, image_url, stock) VALUES ($1::uuid, $2, $3, $4, $5, "
+                     "categories, image_url, on_hand) VALUES ($1::uuid, $2, $3, $4, $5, "
                      "ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), $7, $8) RETURNING ",
                      kColumns, ", version"),
         p.id(), p.name(), p.description(), p.price().amount(), p.price().currency(),
@@ -465,13 +484,15 @@ absl::StatusOr<VersionedProduct> PostgresCatalogStore::UpdateProduct(const v1::P
             "categories = CASE WHEN $9::boolean "
             "THEN ARRAY(SELECT jsonb_array_elements_text($10::jsonb)) ELSE categories END, "
             "image_url = CASE WHEN $11::boolean THEN $12 ELSE image_url END, "
-            "stock = CASE WHEN $13::boolean THEN $14::bigint ELSE stock END "
-            "WHERE id = $1::uuid RETURNING ",
+            "on_hand = CASE WHEN $13::boolean THEN $14::bigint ELSE on_hand END "
+            "WHERE id = $1::uuid AND (NOT $13::boolean OR reserved <= $14::bigint) RETURNING ",
             kColumns, ", version"),
         p.id(), f.name, p.name(), f.description, p.description(), f.price, p.price().amount(),
         p.price().currency(), f.categories, JsonArray(p.categories()), f.image_url, p.image_url(),
         f.stock, p.stock());
-    if (rows.empty()) return ProductNotFound(p.id());
+    if (rows.empty()) {
+      return f.stock ? OnHandRefused(tx, p.id(), p.stock()) : ProductNotFound(p.id());
+    }
     result = {ProductFromRow(rows[0]), rows[0][kColumnCount].as<int64_t>()};
     return absl::OkStatus();
   });
@@ -484,11 +505,13 @@ absl::StatusOr<VersionedProduct> PostgresCatalogStore::SetStock(const std::strin
   if (!IsUuid(product_id)) return ProductNotFound(product_id);
   VersionedProduct result;
   absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    auto rows = tx.exec_params(absl::StrCat("UPDATE products SET stock = $2 WHERE id = $1::uuid "
-                                            "RETURNING ",
+    // On hand, held units included; refused below what reservations hold, so that sellable
+    // (on_hand - reserved) never goes negative.
+    auto rows = tx.exec_params(absl::StrCat("UPDATE products SET on_hand = $2 "
+                                            "WHERE id = $1::uuid AND reserved <= $2 RETURNING ",
                                             kColumns, ", version"),
                                product_id, stock);
-    if (rows.empty()) return ProductNotFound(product_id);
+    if (rows.empty()) return OnHandRefused(tx, product_id, stock);
     result = {ProductFromRow(rows[0]), rows[0][kColumnCount].as<int64_t>()};
     return absl::OkStatus();
   });

@@ -14,7 +14,11 @@ constexpr int kMaxBatchesPerSweep = 100;
 
 ReservationExpirySweeper::ReservationExpirySweeper(CatalogStore& store, CacheRefresher& refresher,
                                                    prometheus::Registry& registry, Options options)
-    : store_(store), refresher_(refresher), metrics_(registry), options_(options) {}
+    : store_(store),
+      refresher_(refresher),
+      metrics_(registry),
+      options_(options),
+      task_("reservation expiry", options.interval, [this] { return SweepOnce().status(); }) {}
 
 ReservationExpirySweeper::~ReservationExpirySweeper() { Stop(); }
 
@@ -35,35 +39,6 @@ absl::StatusOr<int> ReservationExpirySweeper::SweepOnce() {
   }
   if (total > 0) spdlog::info("expired {} stock reservations", total);
   return total;
-}
-
-void ReservationExpirySweeper::Start() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = false;
-  }
-  thread_ = std::thread([this] { Run(); });
-}
-
-void ReservationExpirySweeper::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void ReservationExpirySweeper::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    lock.unlock();
-    if (auto swept = SweepOnce(); !swept.ok()) {
-      spdlog::warn("reservation expiry sweep failed: {}", swept.status());
-    }
-    lock.lock();
-    cv_.wait_for(lock, options_.interval, [this] { return stop_; });
-  }
 }
 
 }  // namespace mercato::catalog

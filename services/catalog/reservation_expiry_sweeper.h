@@ -14,14 +14,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "catalog/cache_refresher.h"
 #include "catalog/catalog_store.h"
 #include "catalog/inventory_metrics.h"
+#include "common/periodic_task.h"
 
 namespace mercato::catalog {
 
@@ -41,21 +39,16 @@ class ReservationExpirySweeper {
   // Expires every reservation due now, batch after batch; returns how many it expired.
   absl::StatusOr<int> SweepOnce();
 
-  void Start();
+  void Start() { task_.Start(); }
   // Wakes the thread and joins it; a batch in progress finishes first.
-  void Stop();
+  void Stop() { task_.Stop(); }
 
  private:
-  void Run();
-
   CatalogStore& store_;
   CacheRefresher& refresher_;
   InventoryMetrics metrics_;
   const Options options_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  PeriodicTask task_;  // last: stopped before the members it uses go
 };
 
 }  // namespace mercato::catalog

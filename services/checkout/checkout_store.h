@@ -4,7 +4,8 @@
 //
 // The guarantees the saga rests on:
 //   - CreateOrder: at most one order per (user, idempotency key), whatever runs concurrently;
-//     a second call gets the first order back.
+//     a second call gets the first order back. At most one order that has not failed per
+//     (user, cart revision): a cart's contents are ordered once (issue 15, defect 12).
 //   - Leases: a pending order is owned by whoever holds its lease (a random token per request
 //     or recovery pass). Advance() changes an order only for the holder, renewing the lease,
 //     so a request that stalled past its lease cannot overwrite what recovery decided
@@ -53,6 +54,9 @@ struct OrderRecord {
   std::string idempotency_key;
   // The gateway's hash of the request body (PlaceOrderRequest.request_fingerprint).
   std::string request_fingerprint;
+  // The revision of the cart the order was priced from (cart.v1.Cart.revision); "" for an
+  // order refused before pricing, or a cart service that sends none.
+  std::string cart_revision;
   OrderStep step = OrderStep::kPriced;
   // For a failed order, what a repeat of the request gets again: the status code and message
   // of the first answer (order.failure_code is its error code).
@@ -68,6 +72,9 @@ struct CreateOrderResult {
   OrderRecord record;
   // False when (user, idempotency key) already had an order: that one is returned as stored.
   bool created = false;
+  // Set when nothing was created because another order of this user that has not failed
+  // holds the same cart revision: that order's step (pending or paid). `record` is empty.
+  std::optional<OrderStep> cart_ordered_at;
 };
 
 // What Advance() records.
@@ -91,7 +98,10 @@ class CheckoutStore {
 
   // Inserts `order` (step kPriced with its items, or kFailed for an outcome known at once,
   // e.g. an empty cart) owned by `lease_owner` for `lease`, unless its user already has an
-  // order with its idempotency key: then that order is returned with created = false.
+  // order with its idempotency key: then that order is returned with created = false; or,
+  // for a priced order with a cart_revision, unless another order of the user that has not
+  // failed has that revision: then cart_ordered_at is its step. Calls for one user are
+  // serialised, so of concurrent orders of one revision exactly one is created.
   // Fills order.created_at / seq / updated_at of the record returned.
   virtual absl::StatusOr<CreateOrderResult> CreateOrder(const OrderRecord& order,
                                                         const std::string& lease_owner,

@@ -18,10 +18,7 @@ StalledOrderRecovery::~StalledOrderRecovery() { Stop(); }
 absl::StatusOr<int> StalledOrderRecovery::RunOnce() {
   int finished = 0;
   for (int batch = 0; batch < kMaxBatchesPerPass; ++batch) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stop_) break;
-    }
+    if (task_.stopping()) break;
     const std::string lease_owner = NewUuid();
     auto claimed = store_.ClaimStalled(lease_owner, options_.lease, options_.batch_size);
     if (!claimed.ok()) return claimed.status();
@@ -44,35 +41,6 @@ absl::StatusOr<int> StalledOrderRecovery::RunOnce() {
     if (static_cast<int>(claimed->size()) < options_.batch_size || still_pending > 0) break;
   }
   return finished;
-}
-
-void StalledOrderRecovery::Start() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = false;
-  }
-  thread_ = std::thread([this] { Run(); });
-}
-
-void StalledOrderRecovery::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void StalledOrderRecovery::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    lock.unlock();
-    if (auto done = RunOnce(); !done.ok()) {
-      spdlog::warn("order recovery pass failed: {}", done.status());
-    }
-    lock.lock();
-    cv_.wait_for(lock, options_.interval, [this] { return stop_; });
-  }
 }
 
 }  // namespace mercato::checkout

@@ -13,14 +13,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "checkout/checkout_store.h"
 #include "checkout/order_saga.h"
+#include "common/periodic_task.h"
 
 namespace mercato::checkout {
 
@@ -33,7 +31,10 @@ class StalledOrderRecovery {
   };
 
   StalledOrderRecovery(CheckoutStore& store, OrderSaga& saga, Options options)
-      : store_(store), saga_(saga), options_(options) {}
+      : store_(store),
+        saga_(saga),
+        options_(options),
+        task_("order recovery", options.interval, [this] { return RunOnce().status(); }) {}
   ~StalledOrderRecovery();  // Stop()
   StalledOrderRecovery(const StalledOrderRecovery&) = delete;
   StalledOrderRecovery& operator=(const StalledOrderRecovery&) = delete;
@@ -41,20 +42,15 @@ class StalledOrderRecovery {
   // One pass; returns how many orders it brought to a terminal state.
   absl::StatusOr<int> RunOnce();
 
-  void Start();
+  void Start() { task_.Start(); }
   // Wakes the thread and joins it; the order being resolved is finished first.
-  void Stop();
+  void Stop() { task_.Stop(); }
 
  private:
-  void Run();
-
   CheckoutStore& store_;
   OrderSaga& saga_;
   const Options options_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  PeriodicTask task_;  // last: stopped before the members it uses go
 };
 
 }  // namespace mercato::checkout

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "commerce/address.h"
 #include "common/call_context.h"
 #include "common/ids.h"
 #include "common/logging.h"
@@ -32,41 +33,25 @@ bool IsPrintableAscii(const std::string& s) {
   return true;
 }
 
-absl::Status ValidateAddress(const common::v1::Address& a) {
-  struct Field {
-    const char* name;
-    const std::string& value;
-    bool required;
-  };
-  const Field fields[] = {{"name", a.name(), true},      {"line1", a.line1(), true},
-                          {"line2", a.line2(), false},   {"city", a.city(), true},
-                          {"region", a.region(), false}, {"postal_code", a.postal_code(), false},
-                          {"country", a.country(), true}};
-  for (const Field& f : fields) {
-    if (f.required && f.value.empty()) {
-      return InvalidArgument("invalid_address",
-                             absl::StrCat("shipping_address.", f.name, " is required"));
-    }
-    if (f.value.size() > kMaxAddressFieldLength) {
-      return InvalidArgument("invalid_address",
-                             absl::StrCat("shipping_address.", f.name, " must be at most ",
-                                          kMaxAddressFieldLength, " characters"));
-    }
-  }
-  const std::string& c = a.country();
-  if (c.size() != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z') {
-    return InvalidArgument("invalid_address",
-                           "shipping_address.country must be an ISO 3166-1 alpha-2 code");
-  }
-  return absl::OkStatus();
-}
-
 // The failure of a declined payment, by the processor's decline code.
 std::pair<std::string, std::string> DeclineOf(const std::string& decline_code) {
   if (decline_code == "insufficient_funds") {
     return {"insufficient_funds", "the card was declined for insufficient funds"};
   }
   return {"payment_declined", "the card was declined"};
+}
+
+// Another order of this user holds the cart revision being ordered (issue 15, defect 12).
+absl::Status CartOrdered(OrderStep other) {
+  if (other == OrderStep::kPaid) {
+    return ErrorWithCode(absl::StatusCode::kFailedPrecondition, "cart_already_ordered",
+                         "these cart contents were already ordered; change the cart to order "
+                         "again");
+  }
+  return ErrorWithCode(absl::StatusCode::kAborted, "cart_checkout_in_progress",
+                       "another checkout of this cart is in progress; nothing was reserved or "
+                       "charged for this one",
+                       /*retry_after_seconds=*/1);
 }
 
 // A context for the calls of a recovery pass: the order's owner (the cart is theirs), fresh
@@ -93,7 +78,7 @@ absl::Status OrderSaga::FailureOf(const OrderRecord& order) {
   return ErrorWithCode(code, order.order.failure_code(), order.failure_message);
 }
 
-absl::Status OrderSaga::Validate(const v1::PlaceOrderRequest& request) {
+absl::StatusOr<common::v1::Address> OrderSaga::Validate(const v1::PlaceOrderRequest& request) {
   const std::string& key = request.idempotency_key();
   if (key.empty() || key.size() > kMaxIdempotencyKeyLength || !IsPrintableAscii(key)) {
     return InvalidArgument("invalid_idempotency_key",
@@ -110,12 +95,14 @@ absl::Status OrderSaga::Validate(const v1::PlaceOrderRequest& request) {
   if (!request.has_shipping_address()) {
     return InvalidArgument("invalid_address", "shipping_address is required");
   }
-  if (absl::Status s = ValidateAddress(request.shipping_address()); !s.ok()) return s;
+  // The rule saved addresses follow too: an inline address is stored as it would be saved.
+  common::v1::Address address = request.shipping_address();
+  if (absl::Status s = NormaliseAddress(address, "shipping_address."); !s.ok()) return s;
   // The card itself is the payment service's to check; its number is never echoed.
   if (!request.has_card() || request.card().number().empty()) {
     return InvalidArgument("invalid_card", "card is required");
   }
-  return absl::OkStatus();
+  return address;
 }
 
 absl::StatusOr<v1::Order> OrderSaga::Replay(const OrderRecord& order,
@@ -139,7 +126,8 @@ absl::StatusOr<v1::Order> OrderSaga::Replay(const OrderRecord& order,
 
 absl::StatusOr<v1::Order> OrderSaga::PlaceOrder(const std::string& user_id,
                                                 const v1::PlaceOrderRequest& request) {
-  if (absl::Status s = Validate(request); !s.ok()) return s;
+  auto address = Validate(request);
+  if (!address.ok()) return address.status();
   // The saga outlives the caller's deadline: once stock may be held it must be settled.
   CallContext context = CurrentCall();
   context.user_id = user_id;
@@ -163,23 +151,24 @@ absl::StatusOr<v1::Order> OrderSaga::PlaceOrder(const std::string& user_id,
 
   // Reading and pricing change nothing: their errors are returned without recording the key,
   // so that the same request can simply be retried.
-  auto lines = ReadCart();
-  if (!lines.ok()) return lines.status();
+  auto cart = ReadCart();
+  if (!cart.ok()) return cart.status();
   std::unordered_map<std::string, catalog::v1::Product> products;
-  if (!lines->empty()) {
-    if (absl::Status s = FetchProducts(*lines, products); !s.ok()) return s;
+  if (!cart->lines.empty()) {
+    if (absl::Status s = FetchProducts(cart->lines, products); !s.ok()) return s;
   }
-  absl::StatusOr<PricedOrder> priced = PriceOrder(*lines, products);
+  absl::StatusOr<PricedOrder> priced = PriceOrder(cart->lines, products);
 
   OrderRecord record;
   v1::Order& order = record.order;
   order.set_id(NewUuid());
   order.set_user_id(user_id);
-  *order.mutable_shipping_address() = request.shipping_address();
+  *order.mutable_shipping_address() = *std::move(address);
   record.idempotency_key = request.idempotency_key();
   record.request_fingerprint = request.request_fingerprint();
   if (priced.ok()) {
     record.step = OrderStep::kPriced;
+    record.cart_revision = cart->revision;
     for (auto& item : priced->items) *order.add_items() = std::move(item);
     auto money = [&](common::v1::Money* m, int64_t amount) {
       m->set_amount(amount);
@@ -202,6 +191,8 @@ absl::StatusOr<v1::Order> OrderSaga::PlaceOrder(const std::string& user_id,
   const std::string lease_owner = NewUuid();
   auto created = store_.CreateOrder(record, lease_owner, options_.lease);
   if (!created.ok()) return created.status();
+  // Not recorded for this key: once the other order is settled, a repeat learns the outcome.
+  if (created->cart_ordered_at) return CartOrdered(*created->cart_ordered_at);
   if (!created->created) return Replay(created->record, request.request_fingerprint());
   if (created->record.step == OrderStep::kFailed) {
     metrics_.CountFailed(created->record.order.failure_code(), /*recovered=*/false);
@@ -421,7 +412,10 @@ Resolution OrderSaga::Resolve(OrderRecord order, const std::string& lease_owner,
                       "payment was refunded"};
     detail = "reservation expired; payment refunded; ";
   }
-  if (payment && payment->state() == payment::v1::PAYMENT_STATE_AUTHORIZED) {
+  // Pending: the payment service recorded the payment but not (yet) the processor's answer;
+  // a void cancels whatever the processor made.
+  if (payment && (payment->state() == payment::v1::PAYMENT_STATE_AUTHORIZED ||
+                  payment->state() == payment::v1::PAYMENT_STATE_PENDING)) {
     auto voided = Void(payment->id());
     if (!voided.ok()) return pending(voided.status());
     metrics_.CountCompensation(Compensation::kVoidPayment);
@@ -487,18 +481,19 @@ Resolution OrderSaga::Failed(OrderRecord order, const std::string& lease_owner,
 
 // ---- the other services ----
 
-absl::StatusOr<std::vector<CartLine>> OrderSaga::ReadCart() {
+absl::StatusOr<OrderSaga::CartSnapshot> OrderSaga::ReadCart() {
   cart::v1::GetCartRequest request;
   cart::v1::Cart cart;
   auto ctx = NewClientContext(options_.rpc_timeout);
   absl::Status s = FromGrpcStatus(cart_.GetCart(ctx.get(), request, &cart));
   if (!s.ok()) return s;
-  std::vector<CartLine> lines;
-  lines.reserve(cart.items_size());
+  CartSnapshot snapshot;
+  snapshot.revision = cart.revision();
+  snapshot.lines.reserve(cart.items_size());
   for (const auto& item : cart.items()) {
-    lines.push_back({.product_id = item.product_id(), .quantity = item.quantity()});
+    snapshot.lines.push_back({.product_id = item.product_id(), .quantity = item.quantity()});
   }
-  return lines;
+  return snapshot;
 }
 
 absl::Status OrderSaga::FetchProducts(

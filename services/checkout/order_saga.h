@@ -3,7 +3,9 @@
 //
 // Forward path (PlaceOrder), each step's outcome recorded before the next starts:
 //   read the cart -> price every line from the catalog (BatchGetProducts; the cart's and the
-//   client's prices are never used) -> record the order (step priced; the (user, key) claim)
+//   client's prices are never used) -> record the order (step priced; the (user, key) claim,
+//   and the cart revision's: while another order of the same cart revision is pending the
+//   answer is 409 cart_checkout_in_progress, once it is paid 409 cart_already_ordered)
 //   -> ReserveStock(reservation id = order id) -> reserved -> payment Authorize (idempotency
 //   key PaymentKeyFor(order id)) -> authorized -> Capture -> captured -> CommitReservation
 //   -> paid -> take the ordered lines out of the cart (best effort; what the shopper added
@@ -25,8 +27,9 @@
 //                    only payment_grace after the step that may have sent Authorize: a call
 //                    still running in the payment service could otherwise land later.
 //   declined         stock released; FAILED with the decline code.
-//   authorized       voided, stock released; FAILED "checkout_interrupted" (only money that
-//                    moved rolls forward).
+//   authorized /     voided, stock released; FAILED "checkout_interrupted" (only money that
+//   pending          moved rolls forward; a pending payment's void cancels whatever the
+//                    processor authorized for it).
 //   captured         ROLLS FORWARD: CommitReservation, then PAID. If the reservation can no
 //                    longer be committed (it expired or was released), the payment is
 //                    refunded and the order FAILED "reservation_expired".
@@ -60,7 +63,6 @@ namespace mercato::checkout {
 
 inline constexpr size_t kMaxIdempotencyKeyLength = 255;
 inline constexpr size_t kMaxFingerprintLength = 128;
-inline constexpr size_t kMaxAddressFieldLength = 200;
 
 struct SagaOptions {
   // Deadline of each outgoing RPC.
@@ -121,12 +123,18 @@ class OrderSaga {
     std::string message;
   };
 
-  // Request validation; nothing is recorded for a malformed request.
-  static absl::Status Validate(const v1::PlaceOrderRequest& request);
+  // Request validation; nothing is recorded for a malformed request. Returns the shipping
+  // address normalised (mercato::NormaliseAddress, the rule of saved addresses too).
+  static absl::StatusOr<common::v1::Address> Validate(const v1::PlaceOrderRequest& request);
   // The first outcome of (user, key) for a repeat with `fingerprint`.
   static absl::StatusOr<v1::Order> Replay(const OrderRecord& order, const std::string& fingerprint);
 
-  absl::StatusOr<std::vector<CartLine>> ReadCart();
+  // The shopper's cart: what is in it, and the revision (cart.v1.Cart.revision) it is at.
+  struct CartSnapshot {
+    std::vector<CartLine> lines;
+    std::string revision;
+  };
+  absl::StatusOr<CartSnapshot> ReadCart();
   absl::Status FetchProducts(const std::vector<CartLine>& lines,
                              std::unordered_map<std::string, catalog::v1::Product>& products);
   // Steps after the order is recorded, with the card.

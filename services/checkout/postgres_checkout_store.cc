@@ -16,7 +16,11 @@ constexpr char kColumns[] =
     "ship_region, ship_postal_code, ship_country, payment_id, card_brand, card_last4, "
     "failure_code, failure_status, failure_message, "
     "(extract(epoch FROM created_at) * 1000)::bigint, "
-    "(extract(epoch FROM updated_at) * 1000000)::bigint, seq";
+    "(extract(epoch FROM updated_at) * 1000000)::bigint, seq, cart_revision";
+
+// The first key of the two-key advisory locks that serialise one user's CreateOrder calls
+// (the second is a hash of the user id).
+constexpr int kUserOrderLockClass = 0x63686b31;  // "chk1"
 
 // The database's name of an order status.
 const char* StatusName(OrderStep step) {
@@ -80,6 +84,7 @@ absl::StatusOr<OrderRecord> RecordFromRow(const pqxx::row& row) {
   o.set_created_at_unix_ms(row[24].as<int64_t>());
   r.updated_at = absl::FromUnixMicros(row[25].as<int64_t>());
   r.seq = row[26].as<int64_t>();
+  r.cart_revision = row[27].as<std::string>();
   return r;
 }
 
@@ -146,57 +151,83 @@ absl::StatusOr<std::optional<OrderRecord>> SelectByKey(Txn& tx, const std::strin
   return std::optional<OrderRecord>(std::move(records->front()));
 }
 
+// The step of the user's order that holds `revision` and has not failed, if any.
+std::optional<OrderStep> CartOrderedAt(pqxx::work& tx, const std::string& user_id,
+                                       const std::string& revision) {
+  pqxx::result rows = tx.exec_params(
+      "SELECT step FROM orders WHERE user_id = $1 AND cart_revision = $2 AND status <> 'failed' "
+      "LIMIT 1",
+      user_id, revision);
+  if (rows.empty()) return std::nullopt;
+  return StepFromName(rows[0][0].as<std::string>());
+}
+
+// Inserts a new order with its items and first history row (the caller checked that neither
+// its key nor its cart revision is taken).
+absl::StatusOr<OrderRecord> InsertOrder(pqxx::work& tx, const OrderRecord& order,
+                                        const std::string& lease_owner, absl::Duration lease) {
+  const v1::Order& o = order.order;
+  const common::v1::Address& a = o.shipping_address();
+  const bool terminal = IsTerminal(order.step);
+  pqxx::result inserted = tx.exec_params(
+      absl::StrCat(
+          "INSERT INTO orders (id, user_id, idempotency_key, request_fingerprint, status, step, "
+          "item_count, currency, subtotal, shipping, tax, total, ship_address_id, ship_name, "
+          "ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, ship_country, "
+          "failure_code, failure_status, failure_message, lease_owner, lease_until, "
+          "cart_revision) "
+          "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+          "$17, $18, $19, $20, $21, $22, $23, $24, "
+          "now() + $25::float8 * interval '1 millisecond', $26) RETURNING ",
+          kColumns),
+      o.id(), o.user_id(), order.idempotency_key, order.request_fingerprint, StatusName(order.step),
+      std::string(StepName(order.step)), o.items_size(), o.total().currency(),
+      o.subtotal().amount(), o.shipping().amount(), o.tax().amount(), o.total().amount(), a.id(),
+      a.name(), a.line1(), a.line2(), a.city(), a.region(), a.postal_code(), a.country(),
+      o.failure_code(), static_cast<int>(order.failure_status), order.failure_message,
+      terminal ? std::string() : lease_owner, terminal ? 0.0 : Millis(lease), order.cart_revision);
+  auto record = RecordFromRow(inserted[0]);
+  if (!record.ok()) return record.status();
+  int line_no = 0;
+  for (const auto& item : o.items()) {
+    tx.exec_params(
+        "INSERT INTO order_items (order_id, line_no, product_id, name, quantity, unit_price, "
+        "line_total) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7)",
+        o.id(), line_no++, item.product_id(), item.name(), item.quantity(),
+        item.unit_price().amount(), item.line_total().amount());
+    *record->order.add_items() = item;
+  }
+  InsertHistory(tx, o.id(), order.step,
+                order.step == OrderStep::kFailed ? o.failure_code() : "order created");
+  return record;
+}
+
 }  // namespace
 
 absl::StatusOr<CreateOrderResult> PostgresCheckoutStore::CreateOrder(const OrderRecord& order,
                                                                      const std::string& lease_owner,
                                                                      absl::Duration lease) {
   if (!IsUuid(order.order.id())) return absl::InvalidArgumentError("order id must be a UUID");
+  const std::string& user_id = order.order.user_id();
   CreateOrderResult result;
   absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     result = CreateOrderResult();
-    const v1::Order& o = order.order;
-    const common::v1::Address& a = o.shipping_address();
-    pqxx::result inserted = tx.exec_params(
-        absl::StrCat(
-            "INSERT INTO orders (id, user_id, idempotency_key, request_fingerprint, status, step, "
-            "item_count, currency, subtotal, shipping, tax, total, ship_address_id, ship_name, "
-            "ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, ship_country, "
-            "failure_code, failure_status, failure_message, lease_owner, lease_until) "
-            "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
-            "$17, $18, $19, $20, $21, $22, $23, $24, "
-            "now() + $25::float8 * interval '1 millisecond') "
-            "ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING ",
-            kColumns),
-        o.id(), o.user_id(), order.idempotency_key, order.request_fingerprint,
-        StatusName(order.step), std::string(StepName(order.step)), o.items_size(),
-        o.total().currency(), o.subtotal().amount(), o.shipping().amount(), o.tax().amount(),
-        o.total().amount(), a.id(), a.name(), a.line1(), a.line2(), a.city(), a.region(),
-        a.postal_code(), a.country(), o.failure_code(), static_cast<int>(order.failure_status),
-        order.failure_message, IsTerminal(order.step) ? std::string() : lease_owner,
-        IsTerminal(order.step) ? 0.0 : Millis(lease));
-    if (inserted.empty()) {
-      // The key is taken: the ON CONFLICT waited for the other insert to commit.
-      auto existing = SelectByKey(tx, o.user_id(), order.idempotency_key);
-      if (!existing.ok()) return existing.status();
-      if (!existing->has_value()) return absl::AbortedError("idempotency key conflict");
+    // One user's orders are created one at a time: concurrent checkouts of one cart revision
+    // see each other's order here.
+    tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))", kUserOrderLockClass, user_id);
+    auto existing = SelectByKey(tx, user_id, order.idempotency_key);
+    if (!existing.ok()) return existing.status();
+    if (existing->has_value()) {
       result.record = **std::move(existing);
       return absl::OkStatus();
     }
-    auto record = RecordFromRow(inserted[0]);
-    if (!record.ok()) return record.status();
-    int line_no = 0;
-    for (const auto& item : o.items()) {
-      tx.exec_params(
-          "INSERT INTO order_items (order_id, line_no, product_id, name, quantity, unit_price, "
-          "line_total) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7)",
-          o.id(), line_no++, item.product_id(), item.name(), item.quantity(),
-          item.unit_price().amount(), item.line_total().amount());
-      *record->order.add_items() = item;
+    if (order.step == OrderStep::kPriced && !order.cart_revision.empty()) {
+      result.cart_ordered_at = CartOrderedAt(tx, user_id, order.cart_revision);
+      if (result.cart_ordered_at) return absl::OkStatus();
     }
-    InsertHistory(tx, o.id(), order.step,
-                  order.step == OrderStep::kFailed ? o.failure_code() : "order created");
-    result.record = *std::move(record);
+    auto inserted = InsertOrder(tx, order, lease_owner, lease);
+    if (!inserted.ok()) return inserted.status();
+    result.record = *std::move(inserted);
     result.created = true;
     return absl::OkStatus();
   });

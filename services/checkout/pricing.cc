@@ -1,6 +1,7 @@
 #include "checkout/pricing.h"
 
 #include "absl/strings/str_cat.h"
+#include "commerce/money.h"
 #include "common/status.h"
 
 namespace mercato::checkout {
@@ -39,10 +40,11 @@ absl::StatusOr<PricedOrder> PriceOrder(
                                         product.price().currency(), "; an order has one currency"));
     }
     const int64_t unit = product.price().amount();
-    int64_t line_total = 0;
-    if (unit < 0 || __builtin_mul_overflow(unit, int64_t{line.quantity}, &line_total) ||
-        __builtin_add_overflow(out.subtotal, line_total, &out.subtotal) ||
-        out.subtotal > kMaxSubtotal) {
+    auto line_total = LineTotal(
+        unit, line.quantity,
+        absl::StrCat("items[", out.items.size(), "].unit_price of product ", line.product_id));
+    if (!line_total.ok()) return line_total.status();
+    if (!AddAmount(out.subtotal, *line_total, "subtotal").ok() || out.subtotal > kMaxSubtotal) {
       return ErrorWithCode(absl::StatusCode::kInvalidArgument, "order_too_large",
                            "the order's total is too large");
     }
@@ -52,7 +54,7 @@ absl::StatusOr<PricedOrder> PriceOrder(
     item.set_quantity(line.quantity);
     item.mutable_unit_price()->set_amount(unit);
     item.mutable_unit_price()->set_currency(out.currency);
-    item.mutable_line_total()->set_amount(line_total);
+    item.mutable_line_total()->set_amount(*line_total);
     item.mutable_line_total()->set_currency(out.currency);
   }
   out.shipping = ShippingFor(out.subtotal);

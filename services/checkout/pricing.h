@@ -55,6 +55,8 @@ int64_t TaxFor(int64_t subtotal);
 //   FAILED_PRECONDITION "product_unavailable"  a product the catalog no longer has
 //   FAILED_PRECONDITION "mixed_currency"       products priced in different currencies
 //   INVALID_ARGUMENT    "invalid_quantity"     a quantity below 1
+//   FAILED_PRECONDITION "price_out_of_range"   a unit price outside 0..kMaxUnitPrice
+//                                              (commerce/money.h), naming the line
 //   INVALID_ARGUMENT    "order_too_large"      a subtotal above kMaxSubtotal
 absl::StatusOr<PricedOrder> PriceOrder(
     const std::vector<CartLine>& lines,

@@ -5,6 +5,11 @@
 //                                      -> 201 Product
 //   PATCH /api/v1/admin/products/{id}  any non-empty subset of those fields -> 200 Product
 //
+// "stock" in a request is the quantity on hand (units in the warehouse, those held by pending
+// orders included); the Product answered has "stock" (what can be bought: on hand minus
+// held), "on_hand" and "reserved". Setting fewer on hand than are held is 409
+// stock_below_reserved.
+//
 // Role "admin" only: 401 without a signed-in caller, 403 for any other role (the catalog
 // checks the role again). The body's shape is checked strictly here: an unknown field, a
 // wrong type or a negative number is a 400 whose code names the field ("invalid_price",
@@ -147,8 +152,11 @@ void UpsertProduct(Backends& backends, const GatewayConfig& config, const HttpRe
                                                  std::move(done));
       },
       [create](const absl::Status& status, Product& product) {
-        return status.ok() ? JsonResponse(create ? 201 : 200, ProductJson(product))
-                           : ErrorResponse(status);
+        if (!status.ok()) return ErrorResponse(status);
+        Json out = ProductJson(product);
+        out["on_hand"] = product.on_hand();
+        out["reserved"] = product.reserved();
+        return JsonResponse(create ? 201 : 200, out);
       },
       std::move(respond));
 }

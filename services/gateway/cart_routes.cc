@@ -1,6 +1,6 @@
-// Cart routes. A signed-in caller (AuthPolicy::kOptional fills CurrentCall().user_id, which
-// travels to the cart service as metadata) acts on their own cart; anyone else on the guest
-// cart named by the mercato_cart cookie, which is issued on the first add and signed
+// Cart routes. A signed-in caller (AuthPolicy::kOptional fills CurrentCall().user_id; the
+// access token travels to the cart service, which verifies it) acts on their own cart; anyone else
+// on the guest cart named by the mercato_cart cookie, which is issued on the first add and signed
 // (cart_cookie.h): a cookie the gateway did not issue is ignored.
 //
 //   GET    /api/v1/cart                          the cart, priced now
@@ -241,8 +241,8 @@ void RegisterCartRoutes(Router& router, Backends& backends, const GatewayConfig&
 }
 
 void MergeGuestCartAfterSignIn(Backends& backends, const GatewayConfig& config,
-                               const HttpRequest& request, const std::string& user_id,
-                               const std::string& role, HttpResponse& response) {
+                               const HttpRequest& request, const Identity& signed_in,
+                               HttpResponse& response) {
   auto cookie = FindCookie(request, kCartCookie);
   if (!cookie) return;
   const bool secure = IsHttps(request);
@@ -254,8 +254,9 @@ void MergeGuestCartAfterSignIn(Backends& backends, const GatewayConfig& config,
   }
   // The call is made as the user who just signed in (the request itself is anonymous).
   CallContext as_user = CurrentCall();
-  as_user.user_id = user_id;
-  as_user.user_role = role;
+  as_user.user_id = signed_in.user_id;
+  as_user.user_role = signed_in.role;
+  as_user.access_token = signed_in.access_token;
   ScopedCallContext scope(std::move(as_user));
   auto ctx = NewClientContext(config.rpc_timeout);
   cart::v1::MergeGuestCartRequest rpc;

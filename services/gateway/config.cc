@@ -36,7 +36,8 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env) {
   c.cart_address = env.String("MERCATO_CART_ADDR", "127.0.0.1:50052");
   c.user_address = env.String("MERCATO_USER_ADDR", "127.0.0.1:50053");
   c.checkout_address = env.String("MERCATO_CHECKOUT_ADDR", "127.0.0.1:50054");
-  c.jwt_secret = env.RequiredSecret("MERCATO_JWT_SECRET", 32);
+  c.identity =
+      auth::ReadIdentityConfig(env, {.calls_others = true, .verifies_access_tokens = true});
   c.jwt_clock_skew = std::chrono::seconds(env.Int("MERCATO_JWT_CLOCK_SKEW_S", 30, 0, 300));
   c.cart_cookie_key = env.RequiredSecret("MERCATO_CART_COOKIE_KEY", 32);
   c.backends = ReadBackendPolicies(env, {"catalog", "cart", "user", "checkout"});

@@ -55,7 +55,7 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
     : config_(config),
       backends_(backends),
       static_files_(std::move(static_files)),
-      verifier_(config.jwt_secret, config.jwt_clock_skew),
+      verifier_(*config.identity.access_token_key, config.jwt_clock_skew),
       readiness_(config.readyz_cache,
                  [this] { return CheckBackends(backends_, std::chrono::milliseconds(1000)); }),
       executor_("gw-handler", config.handler_threads, config.max_in_flight),
@@ -231,6 +231,7 @@ void GatewayService::Handle(HttpRequest request, Done done) {
   if (*identity) {
     call.user_id = std::move((*identity)->user_id);
     call.user_role = std::move((*identity)->role);
+    call.access_token = std::move((*identity)->access_token);
   }
   {
     std::optional<HttpResponse> refused;

@@ -26,8 +26,8 @@ struct AuthorizationRequest {
   std::string cvc;
   int64_t amount = 0;
   std::string currency;
-  // Passed on as the processor's own idempotency key, so that an authorization whose
-  // database commit was lost (crash) and is retried is not charged twice by the processor.
+  // Passed on as the processor's own idempotency key: asking again with it (a retry after a
+  // crash or a lost answer) returns the same authorization, never a second one.
   std::string idempotency_key;
 };
 
@@ -39,6 +39,13 @@ struct AuthorizationResult {
   std::string reference;
 };
 
+// A Capture / Void / Refund that finds the authorization already in another final state at
+// the processor (our record of an earlier move was lost: a crash between the processor's
+// answer and the commit) fails with FAILED_PRECONDITION and the error code
+// kProcessorAlreadyPrefix + the state's name ("processor_already_captured"), so that the
+// service can record what the processor holds instead of failing forever.
+inline constexpr char kProcessorAlreadyPrefix[] = "processor_already_";
+
 class CardProcessor {
  public:
   virtual ~CardProcessor() = default;
@@ -48,6 +55,10 @@ class CardProcessor {
   virtual absl::Status Capture(const std::string& reference, int64_t amount) = 0;
   virtual absl::Status Void(const std::string& reference) = 0;
   virtual absl::Status Refund(const std::string& reference, int64_t amount) = 0;
+  // Cancels whatever Authorize made for this idempotency key, if anything: what processors
+  // call a technical cancel by merchant reference, for when the answer (and the reference in
+  // it) was lost, e.g. by a crash between asking and recording. OK when there is nothing.
+  virtual absl::Status VoidByKey(const std::string& idempotency_key) = 0;
 };
 
 using CardProcessorPtr = std::unique_ptr<CardProcessor>;

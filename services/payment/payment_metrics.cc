@@ -22,7 +22,11 @@ const char* OutcomeLabel(AuthorizeOutcome outcome) {
 }
 
 bool IsLegalMove(std::optional<PaymentState> from, PaymentState to) {
-  if (!from) return to == v1::PAYMENT_STATE_AUTHORIZED || to == v1::PAYMENT_STATE_DECLINED;
+  if (!from) return to == v1::PAYMENT_STATE_PENDING;
+  if (*from == v1::PAYMENT_STATE_PENDING) {
+    return to == v1::PAYMENT_STATE_AUTHORIZED || to == v1::PAYMENT_STATE_DECLINED ||
+           to == v1::PAYMENT_STATE_VOIDED;
+  }
   return SourceStateFor(to) == *from;
 }
 
@@ -45,8 +49,10 @@ PaymentMetrics::PaymentMetrics(prometheus::Registry& registry)
   }
   for (auto [from, to] :
        std::initializer_list<std::pair<std::optional<PaymentState>, PaymentState>>{
-           {std::nullopt, v1::PAYMENT_STATE_AUTHORIZED},
-           {std::nullopt, v1::PAYMENT_STATE_DECLINED},
+           {std::nullopt, v1::PAYMENT_STATE_PENDING},
+           {v1::PAYMENT_STATE_PENDING, v1::PAYMENT_STATE_AUTHORIZED},
+           {v1::PAYMENT_STATE_PENDING, v1::PAYMENT_STATE_DECLINED},
+           {v1::PAYMENT_STATE_PENDING, v1::PAYMENT_STATE_VOIDED},
            {v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_CAPTURED},
            {v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_VOIDED},
            {v1::PAYMENT_STATE_CAPTURED, v1::PAYMENT_STATE_REFUNDED}}) {

@@ -2,12 +2,13 @@
 //
 //   mercato_payment_authorizations_total{outcome}  approved | declined | invalid | replayed |
 //                                                  key_reused | error
-//   mercato_payment_transitions_total{from,to}     none->authorized, none->declined,
+//   mercato_payment_transitions_total{from,to}     none->pending, pending->authorized,
+//                                                  pending->declined, pending->voided,
 //                                                  authorized->captured, authorized->voided,
 //                                                  captured->refunded
 //
 // Label values come from fixed sets (never from request data), so cardinality is bounded:
-// 6 + 5 series. Counted after the database commit, so a replayed or failed call never
+// 6 + 7 series. Counted after the database commit, so a replayed or failed call never
 // counts as a new payment or move.
 #pragma once
 

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/fault_injection.h"
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/status.h"
@@ -26,6 +28,24 @@ bool IsCurrencyCode(const std::string& s) {
     if (c < 'A' || c > 'Z') return false;
   }
   return true;
+}
+
+// The state a processor reported an authorization to be in already, when a move found it
+// there (ProcessorAlreadyError in card_processor.h); nullopt for any other error.
+std::optional<PaymentState> ProcessorAlready(const absl::Status& status) {
+  const std::string code = ExplicitErrorCodeOf(status);
+  if (!absl::StartsWith(code, kProcessorAlreadyPrefix)) return std::nullopt;
+  return StateFromName(absl::string_view(code).substr(sizeof(kProcessorAlreadyPrefix) - 1));
+}
+
+// What is recorded of the processor's answer.
+ChargeOutcome OutcomeOf(const AuthorizationResult& answer) {
+  ChargeOutcome outcome;
+  outcome.state = answer.approved ? v1::PAYMENT_STATE_AUTHORIZED : v1::PAYMENT_STATE_DECLINED;
+  outcome.decline_code = answer.approved ? "" : answer.decline_code;
+  if (!answer.approved && outcome.decline_code.empty()) outcome.decline_code = "card_declined";
+  outcome.processor_reference = answer.reference;
+  return outcome;
 }
 
 bool IsPrintableAscii(const std::string& s) {
@@ -62,6 +82,34 @@ absl::StatusOr<ValidatedCard> PaymentService::ValidateAuthorize(
   return ParseCard(request.card(), options_.clock());
 }
 
+NewPayment PaymentService::NewPaymentFor(const v1::AuthorizeRequest& request,
+                                         const ValidatedCard& card) const {
+  NewPayment payment;
+  payment.id = NewUuid();
+  payment.idempotency_key = request.idempotency_key();
+  payment.amount = request.amount().amount();
+  payment.currency = request.amount().currency();
+  payment.fingerprint =
+      PaymentFingerprint(options_.fingerprint_key, card.number, payment.amount, payment.currency);
+  payment.card_brand = card.brand;
+  payment.card_last4 = card.last4;
+  payment.order_id = request.order_id();
+  return payment;
+}
+
+absl::Status PaymentService::Replay(const PaymentRecord& stored, const NewPayment& asked,
+                                    v1::Payment* response) {
+  if (stored.fingerprint != asked.fingerprint) {
+    metrics_.CountAuthorization(AuthorizeOutcome::kKeyReused);
+    return ErrorWithCode(absl::StatusCode::kFailedPrecondition, "idempotency_key_reused",
+                         "this idempotency key was used for a payment with another card, "
+                         "amount or currency");
+  }
+  metrics_.CountAuthorization(AuthorizeOutcome::kReplayed);
+  *response = stored.payment;
+  return absl::OkStatus();
+}
+
 absl::Status PaymentService::DoAuthorize(const v1::AuthorizeRequest& request,
                                          v1::Payment* response) {
   auto card = ValidateAuthorize(request);
@@ -69,47 +117,64 @@ absl::Status PaymentService::DoAuthorize(const v1::AuthorizeRequest& request,
     metrics_.CountAuthorization(AuthorizeOutcome::kInvalid);
     return card.status();
   }
-  NewPayment payment;
-  payment.id = NewUuid();
-  payment.idempotency_key = request.idempotency_key();
-  payment.amount = request.amount().amount();
-  payment.currency = request.amount().currency();
-  payment.fingerprint =
-      PaymentFingerprint(options_.fingerprint_key, card->number, payment.amount, payment.currency);
-  payment.card_brand = card->brand;
-  payment.card_last4 = card->last4;
-  payment.order_id = request.order_id();
-
-  // Runs only for a key that has no payment yet, inside the transaction that records it.
-  auto charge = [&]() -> absl::StatusOr<ChargeOutcome> {
-    if (absl::Status s = CheckNotExpired(*card, options_.clock()); !s.ok()) return s;
-    auto result = processor_.Authorize({.card = *card,
-                                        .cvc = request.card().cvc(),
-                                        .amount = payment.amount,
-                                        .currency = payment.currency,
-                                        .idempotency_key = payment.idempotency_key});
-    if (!result.ok()) return result.status();
-    ChargeOutcome outcome;
-    outcome.state = result->approved ? v1::PAYMENT_STATE_AUTHORIZED : v1::PAYMENT_STATE_DECLINED;
-    outcome.decline_code = result->approved ? "" : result->decline_code;
-    if (!result->approved && outcome.decline_code.empty()) outcome.decline_code = "card_declined";
-    outcome.processor_reference = result->reference;
-    return outcome;
-  };
-  absl::StatusOr<AuthorizeResult> result = store_.AuthorizeOnce(payment, charge);
-  if (!result.ok()) {
-    metrics_.CountAuthorization(result.status().code() == absl::StatusCode::kInvalidArgument
-                                    ? AuthorizeOutcome::kInvalid
-                                    : AuthorizeOutcome::kError);
-    return result.status();
+  const NewPayment payment = NewPaymentFor(request, *card);
+  if (absl::Status expired = CheckNotExpired(*card, options_.clock()); !expired.ok()) {
+    // A repeat of a payment made before the card expired still gets the first answer.
+    auto stored = store_.GetByIdempotencyKey(payment.idempotency_key);
+    if (stored.ok()) return Replay(*stored, payment, response);
+    metrics_.CountAuthorization(AuthorizeOutcome::kInvalid);
+    return expired;
   }
-  const v1::Payment& stored = result->record.payment;
-  if (!result->created) {
-    if (result->record.fingerprint != payment.fingerprint) {
-      metrics_.CountAuthorization(AuthorizeOutcome::kKeyReused);
-      return ErrorWithCode(absl::StatusCode::kFailedPrecondition, "idempotency_key_reused",
-                           "this idempotency key was used for a payment with another card, "
-                           "amount or currency");
+  // The payment is committed PENDING before the processor is asked: whatever happens next,
+  // a row says that an authorization may exist.
+  absl::StatusOr<AuthorizeResult> begun = store_.BeginAuthorization(payment);
+  if (!begun.ok()) {
+    metrics_.CountAuthorization(AuthorizeOutcome::kError);
+    return begun.status();
+  }
+  const PaymentRecord& stored = begun->record;
+  if (!begun->created && (stored.fingerprint != payment.fingerprint ||
+                          stored.payment.state() != v1::PAYMENT_STATE_PENDING)) {
+    return Replay(stored, payment, response);
+  }
+  // New, or left pending by a crash or an unreachable processor: (again) to the processor,
+  // which answers a repeated idempotency key with the same authorization.
+  if (begun->created) metrics_.CountTransition(std::nullopt, v1::PAYMENT_STATE_PENDING);
+  CrashPoint("payment.after_pending");
+  return AskProcessor(stored.payment, *card, request.card().cvc(), response);
+}
+
+absl::Status PaymentService::AskProcessor(const v1::Payment& pending, const ValidatedCard& card,
+                                          const std::string& cvc, v1::Payment* response) {
+  std::optional<AuthorizationResult> answer;
+  auto ask = [&]() -> absl::StatusOr<ChargeOutcome> {
+    auto result = processor_.Authorize({.card = card,
+                                        .cvc = cvc,
+                                        .amount = pending.amount().amount(),
+                                        .currency = pending.amount().currency(),
+                                        .idempotency_key = pending.idempotency_key()});
+    if (!result.ok()) return result.status();
+    CrashPoint("payment.after_processor");
+    answer = *result;
+    return OutcomeOf(*result);
+  };
+  absl::StatusOr<TransitionResult> recorded = store_.RecordOutcome(pending.id(), ask);
+  if (!recorded.ok()) {
+    // The payment stays pending: a repeat asks again; otherwise it is voided.
+    metrics_.CountAuthorization(AuthorizeOutcome::kError);
+    return recorded.status();
+  }
+  CrashPoint("payment.after_record");
+  const v1::Payment& stored = recorded->record.payment;
+  if (!recorded->changed) {
+    // Answered by the call that was asking when this one came, or voided meanwhile (by
+    // checkout's recovery or the sweeper, perhaps before the processor made this
+    // authorization: then it must not stay behind).
+    if (answer && answer->approved && stored.state() == v1::PAYMENT_STATE_VOIDED) {
+      if (absl::Status s = processor_.Void(answer->reference); !s.ok()) {
+        spdlog::warn("payment {} was voided while authorizing; voiding at the processor failed: {}",
+                     stored.id(), s);
+      }
     }
     metrics_.CountAuthorization(AuthorizeOutcome::kReplayed);
     *response = stored;
@@ -117,7 +182,7 @@ absl::Status PaymentService::DoAuthorize(const v1::AuthorizeRequest& request,
   }
   const bool approved = stored.state() == v1::PAYMENT_STATE_AUTHORIZED;
   metrics_.CountAuthorization(approved ? AuthorizeOutcome::kApproved : AuthorizeOutcome::kDeclined);
-  metrics_.CountTransition(std::nullopt, stored.state());
+  metrics_.CountTransition(v1::PAYMENT_STATE_PENDING, stored.state());
   // Only ids, amounts, brand and last four: nothing a caller typed free-form (a misused
   // order id could hold anything) reaches the log.
   spdlog::info("payment {} {}{}: {} {} on {} ending {}", stored.id(), StateName(stored.state()),
@@ -131,10 +196,14 @@ absl::Status PaymentService::DoAuthorize(const v1::AuthorizeRequest& request,
 absl::Status PaymentService::MovePayment(const std::string& id, PaymentState target,
                                          const PaymentStore::ActFn& act, v1::Payment* response) {
   if (id.empty()) return InvalidArgument("invalid_argument", "payment_id is required");
-  const PaymentState source = *SourceStateFor(target);
+  PaymentState source = *SourceStateFor(target);
   for (int attempt = 0; attempt < kMoveAttempts; ++attempt) {
     absl::StatusOr<TransitionResult> result = store_.Transition(id, source, target, act);
-    if (!result.ok()) return result.status();
+    if (!result.ok()) {
+      std::optional<PaymentState> there = ProcessorAlready(result.status());
+      if (!there) return result.status();
+      return Reconcile(id, source, *there, target);
+    }
     const v1::Payment& payment = result->record.payment;
     if (result->changed) {
       metrics_.CountTransition(source, target);
@@ -149,10 +218,27 @@ absl::Status PaymentService::MovePayment(const std::string& id, PaymentState tar
       case TransitionKind::kIllegal:
         return CheckTransition(payment.state(), target);
       case TransitionKind::kApply:
-        continue;  // moved into the source state meanwhile: try again
+        // In another source state (pending, for a void), or moved into the source state
+        // meanwhile: try again from where it is.
+        source = payment.state();
+        continue;
     }
   }
   return absl::AbortedError("the payment changed concurrently; try again");
+}
+
+absl::Status PaymentService::Reconcile(const std::string& id, PaymentState source,
+                                       PaymentState there, PaymentState target) {
+  auto recorded = store_.Transition(id, source, there,
+                                    [](const PaymentRecord&) { return absl::OkStatus(); });
+  if (!recorded.ok()) return recorded.status();
+  if (recorded->changed) {
+    metrics_.CountTransition(source, there);
+    spdlog::warn("payment {} was already {} at the processor (a move whose record was lost): "
+                 "recorded {} -> {}",
+                 id, StateName(there), StateName(source), StateName(there));
+  }
+  return CheckTransition(recorded->record.payment.state(), target);
 }
 
 absl::Status PaymentService::DoCapture(const v1::CaptureRequest& request, v1::Payment* response) {
@@ -164,10 +250,39 @@ absl::Status PaymentService::DoCapture(const v1::CaptureRequest& request, v1::Pa
       response);
 }
 
-absl::Status PaymentService::DoVoid(const v1::VoidRequest& request, v1::Payment* response) {
+absl::Status PaymentService::VoidPayment(const std::string& id, v1::Payment* response) {
   return MovePayment(
-      request.payment_id(), v1::PAYMENT_STATE_VOIDED,
-      [this](const PaymentRecord& r) { return processor_.Void(r.processor_reference); }, response);
+      id, v1::PAYMENT_STATE_VOIDED,
+      [this](const PaymentRecord& r) {
+        // A pending payment has no reference (its answer was never recorded): cancel whatever
+        // the processor made for its key.
+        return r.processor_reference.empty() ? processor_.VoidByKey(r.payment.idempotency_key())
+                                             : processor_.Void(r.processor_reference);
+      },
+      response);
+}
+
+absl::Status PaymentService::DoVoid(const v1::VoidRequest& request, v1::Payment* response) {
+  return VoidPayment(request.payment_id(), response);
+}
+
+absl::StatusOr<int> PaymentService::VoidStale(absl::Duration age, int limit) {
+  auto open = store_.ListOpenOlderThan(age, limit);
+  if (!open.ok()) return open.status();
+  int voided = 0;
+  for (const OpenPayment& p : *open) {
+    v1::Payment out;
+    absl::Status s = VoidPayment(p.id, &out);
+    if (s.ok() && out.state() == v1::PAYMENT_STATE_VOIDED) {
+      ++voided;
+      spdlog::warn("payment {} was left {} for longer than {}: voided", p.id, StateName(p.state),
+                   absl::FormatDuration(age));
+    } else if (!s.ok() && ErrorCodeOf(s) != "invalid_transition") {
+      // Captured meanwhile is fine (invalid_transition); anything else is tried next sweep.
+      spdlog::warn("voiding stale payment {} failed: {}", p.id, s);
+    }
+  }
+  return voided;
 }
 
 absl::Status PaymentService::DoRefund(const v1::RefundRequest& request, v1::Payment* response) {

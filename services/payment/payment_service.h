@@ -6,11 +6,21 @@
 //              key: an existing one is returned as it is (approved or declined; the
 //              processor is not asked again) if the request has the same fingerprint (card
 //              number + amount + currency), else FAILED_PRECONDITION "idempotency_key_reused".
-//              Otherwise the processor is asked and the result is committed before the reply.
+//              Otherwise the payment is committed PENDING, then the processor is asked, then
+//              its answer is recorded before the reply (issue 15, defect 11: no
+//              authorization without a row). A payment found PENDING (a crash or an
+//              unreachable processor left it) is asked about again with the card of the
+//              repeat: the processor answers a repeated key with the same authorization.
 //              A decline is a payment in state DECLINED with decline_code, not an error.
-//   Capture / Void / Refund  move authorized -> captured, authorized -> voided,
+//   Capture / Void / Refund  move authorized -> captured, authorized or pending -> voided,
 //              captured -> refunded; repeating a move that was made returns the payment;
-//              any other move is FAILED_PRECONDITION "invalid_transition".
+//              any other move is FAILED_PRECONDITION "invalid_transition". Voiding a pending
+//              payment cancels whatever the processor made for its key. When the processor
+//              answers that the authorization is already captured / voided there (our
+//              record of that move was lost), that state is recorded and the call answers
+//              as a move from it would (a void of a captured payment: invalid_transition).
+//   VoidStale  (the AuthorizationSweeper's) voids payments left pending or authorized longer
+//              than MERCATO_PAYMENT_AUTHORIZATION_MAX_AGE_S.
 //   GetPayment by id, or by idempotency key when id is empty.
 //
 // Error codes (mercato::ErrorCodeOf on the client): INVALID_ARGUMENT "invalid_card",
@@ -59,6 +69,11 @@ class PaymentService final : public v1::PaymentService::CallbackService {
   absl::Status DoRefund(const v1::RefundRequest& request, v1::Payment* response);
   absl::Status DoGetPayment(const v1::GetPaymentRequest& request, v1::Payment* response);
 
+  // Voids up to `limit` payments pending or authorized for longer than `age` (whatever the
+  // reason: a crash between the steps of Authorize, an order that failed before its
+  // authorization was visible to checkout). Returns how many it voided.
+  absl::StatusOr<int> VoidStale(absl::Duration age, int limit);
+
   grpc::ServerUnaryReactor* Authorize(grpc::CallbackServerContext* ctx,
                                       const v1::AuthorizeRequest* request,
                                       v1::Payment* response) override;
@@ -78,6 +93,19 @@ class PaymentService final : public v1::PaymentService::CallbackService {
   // Validates an Authorize request apart from the card's expiry, which is checked only when
   // a new payment is made (so that a replay returns the first result whatever the date).
   absl::StatusOr<ValidatedCard> ValidateAuthorize(const v1::AuthorizeRequest& request) const;
+  NewPayment NewPaymentFor(const v1::AuthorizeRequest& request, const ValidatedCard& card) const;
+  // The answer to a repeat of an idempotency key that has payment `stored`.
+  absl::Status Replay(const PaymentRecord& stored, const NewPayment& asked, v1::Payment* response);
+  // Asks the processor about `pending` and records its answer.
+  absl::Status AskProcessor(const v1::Payment& pending, const ValidatedCard& card,
+                            const std::string& cvc, v1::Payment* response);
+  absl::Status VoidPayment(const std::string& id, v1::Payment* response);
+  // The processor holds payment `id` (in `source` here) in state `there` already (a move whose
+  // record was lost, e.g. by a crash between the processor's answer and our commit): records
+  // source -> there without asking it again, and answers what moving to `target` from there
+  // answers (invalid_transition unless there == target).
+  absl::Status Reconcile(const std::string& id, PaymentState source, PaymentState there,
+                         PaymentState target);
   // Moves payment `id` to `target` (CAPTURED, VOIDED or REFUNDED) with `act` as the
   // processor call.
   absl::Status MovePayment(const std::string& id, PaymentState target,

@@ -17,10 +17,15 @@ std::optional<PaymentState> SourceStateFor(PaymentState target) {
   }
 }
 
-TransitionKind ClassifyTransition(PaymentState current, PaymentState target) {
+bool IsSourceOf(PaymentState current, PaymentState target) {
+  if (target == v1::PAYMENT_STATE_VOIDED && current == v1::PAYMENT_STATE_PENDING) return true;
   const std::optional<PaymentState> source = SourceStateFor(target);
-  if (!source) return TransitionKind::kIllegal;
-  if (current == *source) return TransitionKind::kApply;
+  return source && current == *source;
+}
+
+TransitionKind ClassifyTransition(PaymentState current, PaymentState target) {
+  if (!SourceStateFor(target)) return TransitionKind::kIllegal;
+  if (IsSourceOf(current, target)) return TransitionKind::kApply;
   if (current == target) return TransitionKind::kAlreadyDone;
   return TransitionKind::kIllegal;
 }
@@ -44,6 +49,8 @@ std::string StateName(PaymentState state) {
       return "voided";
     case v1::PAYMENT_STATE_DECLINED:
       return "declined";
+    case v1::PAYMENT_STATE_PENDING:
+      return "pending";
     default:
       return "unspecified";
   }
@@ -51,8 +58,8 @@ std::string StateName(PaymentState state) {
 
 std::optional<PaymentState> StateFromName(absl::string_view name) {
   for (PaymentState s :
-       {v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_CAPTURED, v1::PAYMENT_STATE_REFUNDED,
-        v1::PAYMENT_STATE_VOIDED, v1::PAYMENT_STATE_DECLINED}) {
+       {v1::PAYMENT_STATE_PENDING, v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_CAPTURED,
+        v1::PAYMENT_STATE_REFUNDED, v1::PAYMENT_STATE_VOIDED, v1::PAYMENT_STATE_DECLINED}) {
     if (StateName(s) == name) return s;
   }
   return std::nullopt;

@@ -1,11 +1,13 @@
 // The payment state machine, as pure functions:
 //
-//   (new) --approve--> AUTHORIZED --Capture--> CAPTURED --Refund--> REFUNDED
-//   (new) --decline--> DECLINED         \--Void--> VOIDED
+//   (new) --> PENDING --approve--> AUTHORIZED --Capture--> CAPTURED --Refund--> REFUNDED
+//               |  \--decline--> DECLINED          \--Void--> VOIDED
+//               \--Void (checkout's recovery, the sweeper)--> VOIDED
 //
-// DECLINED, REFUNDED and VOIDED are terminal. Each move has exactly one source state, which
-// is what the store's conditional UPDATE ... WHERE state = <source> checks, so two
-// concurrent calls can never both make a move.
+// A payment is stored PENDING before the processor is asked; the processor's answer moves it
+// to AUTHORIZED or DECLINED (PaymentStore::RecordOutcome). DECLINED, REFUNDED and VOIDED are
+// terminal. Every move is a conditional UPDATE ... WHERE state = <source>, so two concurrent
+// calls can never both make it; Void has two sources, tried one after the other.
 //
 //   switch (ClassifyTransition(current, PAYMENT_STATE_CAPTURED)) { ... }
 #pragma once
@@ -27,10 +29,13 @@ enum class TransitionKind {
   kIllegal,      // anything else: FAILED_PRECONDITION "invalid_transition"
 };
 
-// The one state a payment must be in for a move to `target` (CAPTURED <- AUTHORIZED,
+// The usual state a payment is in for an RPC's move to `target` (CAPTURED <- AUTHORIZED,
 // VOIDED <- AUTHORIZED, REFUNDED <- CAPTURED); nullopt for targets no RPC moves to
-// (AUTHORIZED and DECLINED are only ever initial states).
+// (AUTHORIZED and DECLINED are reached only by recording the processor's answer).
 std::optional<PaymentState> SourceStateFor(PaymentState target);
+// Whether an RPC may move a payment in state `current` to `target`: the state above, or
+// PENDING for VOIDED.
+bool IsSourceOf(PaymentState current, PaymentState target);
 
 // What a request to move a payment in state `current` to `target` means.
 TransitionKind ClassifyTransition(PaymentState current, PaymentState target);

@@ -1,11 +1,14 @@
 // Storage behind the payment service. PostgresPaymentStore is the real one; unit tests use
 // an in-memory fake (tests/unit/payment_fake_store.h).
 //
-// The store makes the two guarantees the service's contract rests on:
-//   - AuthorizeOnce: at most one payment per idempotency key, and the processor is asked
-//     (`charge` runs) only by the call that creates it, inside the transaction that records
-//     it; the payment exists once the call returns OK and never before.
-//   - Transition: a conditional move (only from the one legal source state), so of several
+// The store makes the guarantees the service's contract rests on:
+//   - BeginAuthorization: at most one payment per idempotency key; a new one is committed in
+//     state PENDING before the processor is asked, so no authorization the processor makes
+//     can be left without a row that recovery and the sweeper see (issue 15, defect 11).
+//   - RecordOutcome: the processor is asked about a PENDING payment by one call at a time per
+//     idempotency key (others wait, then find the answer), and its answer moves the payment
+//     out of PENDING only if nothing (a Void, the sweeper) moved it meanwhile.
+//   - Transition: a conditional move (only from the given source state), so of several
 //     concurrent calls exactly one makes the move; the processor call (`act`) runs inside
 //     the same transaction, after the row is claimed.
 // Every state change is recorded in the payment's history (ListEvents).
@@ -57,8 +60,8 @@ struct ChargeOutcome {
 
 struct AuthorizeResult {
   PaymentRecord record;
-  // False when the idempotency key already had a payment (returned as it is; `charge` did not
-  // run).
+  // True for a new PENDING payment; false when the idempotency key already had a payment
+  // (returned as it is, in whatever state).
   bool created = false;
 };
 
@@ -66,6 +69,12 @@ struct TransitionResult {
   PaymentRecord record;
   // False when the payment was not in the source state (returned as it is; `act` did not run).
   bool changed = false;
+};
+
+// A payment that may still hold money at the processor: PENDING or AUTHORIZED.
+struct OpenPayment {
+  std::string id;
+  v1::PaymentState state = v1::PAYMENT_STATE_UNSPECIFIED;
 };
 
 // One entry of a payment's history.
@@ -78,17 +87,29 @@ struct PaymentEvent {
 
 class PaymentStore {
  public:
-  using ChargeFn = std::function<absl::StatusOr<ChargeOutcome>()>;
   using ActFn = std::function<absl::Status(const PaymentRecord&)>;
+  using AskFn = std::function<absl::StatusOr<ChargeOutcome>()>;
 
   virtual ~PaymentStore() = default;
 
   // Returns the payment already recorded for payment.idempotency_key (created = false), or
-  // runs `charge` and records its outcome as a new payment (created = true). Concurrent calls
-  // with one key wait for each other: exactly one creates. An error from `charge` records
-  // nothing and is returned.
-  virtual absl::StatusOr<AuthorizeResult> AuthorizeOnce(const NewPayment& payment,
-                                                        const ChargeFn& charge) = 0;
+  // commits `payment` as a new PENDING payment (created = true). Concurrent calls with one
+  // key wait for each other: exactly one creates.
+  virtual absl::StatusOr<AuthorizeResult> BeginAuthorization(const NewPayment& payment) = 0;
+
+  // If payment `id` is PENDING: runs `ask` (the processor call) and records its answer
+  // (state AUTHORIZED or DECLINED, decline code, reference), changed = true. Calls for one
+  // idempotency key (and BeginAuthorization) wait for each other, so a repeat that finds the
+  // payment pending waits for the call asking now and then gets its answer without asking
+  // again. A payment no longer pending (answered, or voided meanwhile, also while `ask` ran)
+  // is returned as it is (changed = false). An error from `ask` changes nothing and is
+  // returned. NOT_FOUND when there is no such payment.
+  virtual absl::StatusOr<TransitionResult> RecordOutcome(const std::string& id,
+                                                         const AskFn& ask) = 0;
+
+  // Up to `limit` payments PENDING or AUTHORIZED since before now - `age`, oldest first.
+  virtual absl::StatusOr<std::vector<OpenPayment>> ListOpenOlderThan(absl::Duration age,
+                                                                     int limit) = 0;
 
   // If payment `id` is in state `from`: moves it to `to`, runs `act` with the moved payment
   // (an error rolls the move back and is returned) and returns changed = true. Otherwise

@@ -55,10 +55,35 @@ absl::StatusOr<std::optional<PaymentRecord>> SelectOne(Txn& tx, const char* cond
   return std::optional<PaymentRecord>(*std::move(record));
 }
 
+// Moves pending payment `id` to the processor's answer, unless it was moved meanwhile (a void
+// while the processor was asked): then it is returned as it is.
+absl::StatusOr<TransitionResult> RecordAnswer(pqxx::work& tx, const std::string& id,
+                                              const ChargeOutcome& outcome) {
+  TransitionResult result;
+  pqxx::result moved = tx.exec_params(
+      absl::StrCat("UPDATE payments SET state = $2, decline_code = $3, "
+                   "processor_reference = $4 WHERE id = $1::uuid AND state = 'pending' "
+                   "RETURNING ",
+                   kColumns),
+      id, StateName(outcome.state), outcome.decline_code, outcome.processor_reference);
+  if (moved.empty()) {
+    auto current = SelectOne(tx, "id = $1::uuid", id);
+    if (!current.ok()) return current.status();
+    if (!current->has_value()) return NotFound("this id");
+    result.record = **std::move(current);
+    return result;
+  }
+  auto record = RecordFromRow(moved[0]);
+  if (!record.ok()) return record.status();
+  result.record = *std::move(record);
+  result.changed = true;
+  return result;
+}
+
 }  // namespace
 
-absl::StatusOr<AuthorizeResult> PostgresPaymentStore::AuthorizeOnce(const NewPayment& payment,
-                                                                    const ChargeFn& charge) {
+absl::StatusOr<AuthorizeResult> PostgresPaymentStore::BeginAuthorization(
+    const NewPayment& payment) {
   AuthorizeResult result;
   absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     result = AuthorizeResult();
@@ -72,26 +97,15 @@ absl::StatusOr<AuthorizeResult> PostgresPaymentStore::AuthorizeOnce(const NewPay
       result.record = **std::move(existing);
       return absl::OkStatus();
     }
-    absl::StatusOr<ChargeOutcome> outcome = charge();
-    if (!outcome.ok()) return outcome.status();
+    // No ON CONFLICT: under the lock only a writer that bypassed it could have taken the key,
+    // and then the unique constraint refuses this insert.
     pqxx::result inserted = tx.exec_params(
         absl::StrCat("INSERT INTO payments (id, idempotency_key, fingerprint, state, amount, "
-                     "currency, card_brand, card_last4, decline_code, processor_reference, "
-                     "order_id) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-                     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING ",
+                     "currency, card_brand, card_last4, order_id) "
+                     "VALUES ($1::uuid, $2, $3, 'pending', $4, $5, $6, $7, $8) RETURNING ",
                      kColumns),
-        payment.id, payment.idempotency_key, payment.fingerprint, StateName(outcome->state),
-        payment.amount, payment.currency, payment.card_brand, payment.card_last4,
-        outcome->decline_code, outcome->processor_reference, payment.order_id);
-    if (inserted.empty()) {
-      // Only reachable if something wrote this key without the lock: the constraint held,
-      // and the payment that won is the answer.
-      auto winner = SelectOne(tx, "idempotency_key = $1", payment.idempotency_key);
-      if (!winner.ok()) return winner.status();
-      if (!winner->has_value()) return absl::AbortedError("idempotency key conflict");
-      result.record = **std::move(winner);
-      return absl::OkStatus();
-    }
+        payment.id, payment.idempotency_key, payment.fingerprint, payment.amount, payment.currency,
+        payment.card_brand, payment.card_last4, payment.order_id);
     auto record = RecordFromRow(inserted[0]);
     if (!record.ok()) return record.status();
     result.record = *std::move(record);
@@ -100,6 +114,55 @@ absl::StatusOr<AuthorizeResult> PostgresPaymentStore::AuthorizeOnce(const NewPay
   });
   if (!status.ok()) return status;
   return result;
+}
+
+absl::StatusOr<TransitionResult> PostgresPaymentStore::RecordOutcome(const std::string& id,
+                                                                     const AskFn& ask) {
+  if (!IsUuid(id)) return NotFound("this id");
+  TransitionResult result;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    result = TransitionResult();
+    auto found = SelectOne(tx, "id = $1::uuid", id);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) return NotFound("this id");
+    tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))", kIdempotencyLockClass,
+                   (*found)->payment.idempotency_key());
+    // A fresh snapshot: a call that held the lock before may have answered it.
+    auto current = SelectOne(tx, "id = $1::uuid", id);
+    if (!current.ok()) return current.status();
+    result.record = **std::move(current);
+    if (result.record.payment.state() != v1::PAYMENT_STATE_PENDING) return absl::OkStatus();
+    absl::StatusOr<ChargeOutcome> outcome = ask();
+    if (!outcome.ok()) return outcome.status();
+    auto answered = RecordAnswer(tx, id, *outcome);
+    if (!answered.ok()) return answered.status();
+    result = *std::move(answered);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<std::vector<OpenPayment>> PostgresPaymentStore::ListOpenOlderThan(absl::Duration age,
+                                                                                 int limit) {
+  std::vector<OpenPayment> open;
+  absl::Status status =
+      pool_.Transact<pqxx::read_transaction>([&](pqxx::read_transaction& tx) -> absl::Status {
+        open.clear();
+        pqxx::result rows = tx.exec_params(
+            "SELECT id::text, state FROM payments WHERE state IN ('pending', 'authorized') "
+            "AND created_at < now() - $1::float8 * interval '1 millisecond' "
+            "ORDER BY created_at LIMIT $2",
+            absl::ToDoubleMilliseconds(age), limit);
+        for (const auto& row : rows) {
+          auto state = StateFromName(row[1].as<std::string>());
+          if (!state) return absl::InternalError("payment row with an unknown state");
+          open.push_back({row[0].as<std::string>(), *state});
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return open;
 }
 
 absl::StatusOr<TransitionResult> PostgresPaymentStore::Transition(const std::string& id,

@@ -1,9 +1,11 @@
 // PaymentStore on PostgreSQL (schema in migrations/).
 //
-// AuthorizeOnce takes a transaction-scoped advisory lock on the idempotency key, so that
-// concurrent calls with one key queue up and only the first asks the processor; the UNIQUE
-// constraint on payments.idempotency_key (INSERT ... ON CONFLICT DO NOTHING, then read back)
-// makes a second row impossible even without the lock. Transition is a conditional
+// BeginAuthorization takes a transaction-scoped advisory lock on the idempotency key, so that
+// concurrent calls with one key queue up and only the first inserts; the UNIQUE constraint on
+// payments.idempotency_key makes a second row impossible even without the lock. The pending
+// row is committed before the service asks the processor. RecordOutcome asks the processor in
+// a second transaction that holds the same lock (not the row), so repeats queue behind it
+// while a Void can still move the row; its update and Transition are conditional
 // UPDATE ... WHERE state = <source>; triggers reject illegal moves and write payment_events.
 #pragma once
 
@@ -22,8 +24,10 @@ class PostgresPaymentStore final : public PaymentStore {
  public:
   explicit PostgresPaymentStore(PgPool& pool) : pool_(pool) {}
 
-  absl::StatusOr<AuthorizeResult> AuthorizeOnce(const NewPayment& payment,
-                                                const ChargeFn& charge) override;
+  absl::StatusOr<AuthorizeResult> BeginAuthorization(const NewPayment& payment) override;
+  absl::StatusOr<TransitionResult> RecordOutcome(const std::string& id, const AskFn& ask) override;
+  absl::StatusOr<std::vector<OpenPayment>> ListOpenOlderThan(absl::Duration age,
+                                                             int limit) override;
   absl::StatusOr<TransitionResult> Transition(const std::string& id, v1::PaymentState from,
                                               v1::PaymentState to, const ActFn& act) override;
   absl::StatusOr<PaymentRecord> Get(const std::string& id) override;

@@ -1,24 +1,27 @@
-// Brute-force protection for sign-in: the schedule of lock-outs after failed logins.
+// Brute-force protection for sign-in that gives nobody a button to lock others out
+// (docs/security.md, "Sign-in throttling", has the reasoning and the arithmetic).
 //
-// Failures are counted per key: one key per normalised email and one per client address
-// (so that one attacker cannot try many passwords on one account, nor one password on many
-// accounts). The counts live in PostgreSQL so that every replica sees the same numbers. The
-// n-th consecutive failure for a key locks that key for LockoutAfter(policy, n):
+// Failures are counted, in PostgreSQL so that every replica sees the same numbers, per
+//   client key  (account, client network): the only thing that ever refuses a sign-in; the
+//               network is the client address, IPv6 cut to its /64 (ClientNetwork());
+//   account key (the user id, or the normalised email when no account has it): never refuses
+//               anything; past kAccountUnderAttackAfter failures within its window it makes
+//               every client key of the account skip its free and short locks.
+// The n-th consecutive failure of a client key locks that key for LockoutAfter(policy, n):
 //
-//   email   (kEmailThrottle):   failures 1-4 free; 5th 1 s, 6th 2 s, 7th 4 s, 8th 8 s,
-//                               9th 16 s ("slowed"); 10th and later 15 minutes ("refused").
-//   address (kAddressThrottle): failures 1-19 free; 20th 1 s doubling up to 60 s;
-//                               100th and later 15 minutes. Higher, because many shoppers
-//                               can share one address (NAT, offices).
+//   kClientThrottle:            failures 1-4 free; 5th 1 s, 6th 2 s, 7th 4 s, 8th 8 s, 9th 16 s;
+//                               10th 15 min, doubling with each further failure up to 24 h.
+//   kClientThrottleUnderAttack: the 1st failure locks for 15 min, doubling up to 24 h.
 //
-// While a key is locked every attempt, even with the right password, is refused with
+// While a client key is locked its attempts, even with the right password, are refused with
 // RESOURCE_EXHAUSTED "too_many_attempts" and retry_after_seconds (HTTP 429 + Retry-After)
-// without checking the password. A successful login clears the email's count (not the
-// address's: signing in to one's own account must not reset an attacker's budget). Counts
-// are forgotten an hour after the last failure.
+// without checking the password. Other clients of the same account are not affected: an
+// attacker locks only himself out. A successful sign-in clears its client key (not the
+// account's count). Counts are forgotten a window (30 days) after their last failure.
 #pragma once
 
 #include <chrono>
+#include <limits>
 #include <string>
 
 namespace mercato::user {
@@ -26,18 +29,29 @@ namespace mercato::user {
 struct ThrottlePolicy {
   // The first failure count that locks the key.
   int soft_after = 5;
-  // From this failure count on, every failure locks for `hard_lock`.
+  // From this failure count on, locks are `hard_lock` and longer.
   int hard_after = 10;
-  // The lock at `soft_after` failures; doubles with each further failure.
+  // The lock at `soft_after` failures; doubles with each further failure below `hard_after`.
   std::chrono::seconds first_lock{1};
   std::chrono::seconds max_soft_lock{60};
+  // The lock at `hard_after` failures; doubles with each further failure.
   std::chrono::seconds hard_lock{15 * 60};
-  // A count whose last failure is older than this starts again from zero.
-  std::chrono::seconds window{60 * 60};
+  std::chrono::seconds max_hard_lock{24 * 3600};
+  // A count whose last failure is older than this starts again from zero. Long enough that
+  // pausing to have the count forgotten never pays for an attacker: after 16 guesses a day,
+  // waiting a month for 16 more is slower than the one a day of trying on.
+  std::chrono::seconds window{30 * 24 * 3600};
 };
 
-inline constexpr ThrottlePolicy kEmailThrottle{};
-inline constexpr ThrottlePolicy kAddressThrottle{.soft_after = 20, .hard_after = 100};
+inline constexpr ThrottlePolicy kClientThrottle{};
+inline constexpr ThrottlePolicy kClientThrottleUnderAttack{.soft_after = 1, .hard_after = 1};
+// The account's count never locks anything.
+inline constexpr ThrottlePolicy kAccountCount{.soft_after = std::numeric_limits<int>::max(),
+                                              .hard_after = std::numeric_limits<int>::max(),
+                                              .window = std::chrono::seconds(24 * 3600)};
+// Failures of one account, from all its clients within kAccountCount.window, from which on
+// the account is under attack.
+inline constexpr int kAccountUnderAttackAfter = 30;
 
 // How long a key is locked after its `failures`-th consecutive failure (0 s: not locked).
 std::chrono::seconds LockoutAfter(const ThrottlePolicy& policy, int failures);
@@ -46,10 +60,17 @@ std::chrono::seconds LockoutAfter(const ThrottlePolicy& policy, int failures);
 int RetryAfterSeconds(std::chrono::system_clock::time_point until,
                       std::chrono::system_clock::time_point now);
 
-// The throttle key of a normalised email: a hash, so that whatever was typed into the
-// email field (sometimes a password) is not stored in the clear.
+// The account key of an existing account ("user:<id>").
+std::string AccountThrottleKey(const std::string& user_id);
+// The account key of an email no account has: a hash of its normalised form, so that whatever
+// was typed into the email field (sometimes a password) is not stored in the clear.
 std::string EmailThrottleKey(const std::string& normalised_email);
-// The throttle key of a client address ("addr:<ip>").
-std::string AddressThrottleKey(const std::string& client_address);
+// The network a client address counts for: an IPv4 address as it is (an IPv4-mapped IPv6
+// address as IPv4), an IPv6 address as its /64 ("2001:db8:1:2::/64": one subscriber's
+// allocation, since a host can use any address in it), anything else bounded and printable.
+std::string ClientNetwork(const std::string& client_address);
+// The client key of an account key and a client address: a hash, so that the table holds
+// neither emails nor addresses.
+std::string ClientThrottleKey(const std::string& account_key, const std::string& client_address);
 
 }  // namespace mercato::user

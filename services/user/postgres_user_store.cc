@@ -69,19 +69,31 @@ absl::Status PostgresUserStore::CreateUser(const UserRecord& u) {
   return status;
 }
 
-absl::StatusOr<std::optional<UserRecord>> PostgresUserStore::FindUserByEmail(
-    const std::string& email) {
-  std::optional<UserRecord> user;
+absl::StatusOr<EmailLookup> PostgresUserStore::LookUpEmail(const std::string& email) {
+  EmailLookup found;
   absl::Status status =
       pool_.Transact<pqxx::read_transaction>([&](pqxx::read_transaction& tx) -> absl::Status {
-        auto rows = tx.exec_params(
-            absl::StrCat("SELECT ", kUserColumns, " FROM users WHERE lower(email) = lower($1)"),
-            email);
-        if (!rows.empty()) user = UserFromRow(rows[0]);
+        // One row whether or not an account has the key: the key itself comes from the
+        // database's email_key(), the one definition of it.
+        auto rows =
+            tx.exec_params(absl::StrCat("SELECT ", kUserColumns,
+                                        ", k.wanted FROM (SELECT email_key($1) AS wanted) AS k "
+                                        "LEFT JOIN users ON users.email_key = k.wanted"),
+                           email);
+        found.email_key = rows[0][6].as<std::string>();
+        found.user.reset();
+        if (!rows[0][0].is_null()) found.user = UserFromRow(rows[0]);
         return absl::OkStatus();
       });
   if (!status.ok()) return status;
-  return user;
+  return found;
+}
+
+absl::StatusOr<std::optional<UserRecord>> PostgresUserStore::FindUserByEmail(
+    const std::string& email) {
+  auto found = LookUpEmail(email);
+  if (!found.ok()) return found.status();
+  return std::move(found->user);
 }
 
 absl::StatusOr<UserRecord> PostgresUserStore::GetUser(const std::string& id) {

@@ -11,6 +11,7 @@ class PostgresUserStore final : public UserStore {
   explicit PostgresUserStore(PgPool& pool) : pool_(pool) {}
 
   absl::Status CreateUser(const UserRecord& user) override;
+  absl::StatusOr<EmailLookup> LookUpEmail(const std::string& email) override;
   absl::StatusOr<std::optional<UserRecord>> FindUserByEmail(const std::string& email) override;
   absl::StatusOr<UserRecord> GetUser(const std::string& id) override;
   absl::StatusOr<UserRecord> UpdateUserName(const std::string& id,

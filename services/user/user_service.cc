@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
@@ -20,6 +22,13 @@ constexpr int kFailuresBetweenPrunes = 1000;
 absl::Status InvalidCredentials() {
   return ErrorWithCode(absl::StatusCode::kUnauthenticated, "invalid_credentials",
                        "wrong email or password");
+}
+
+absl::Status TooManyAttempts(int retry_after) {
+  return ErrorWithCode(
+      absl::StatusCode::kResourceExhausted, "too_many_attempts",
+      absl::StrCat("too many failed sign-in attempts; try again in ", retry_after, " seconds"),
+      retry_after);
 }
 
 absl::Status InvalidRefreshToken() {
@@ -100,7 +109,9 @@ absl::Status UserService::PruneExpired() {
   const TimePoint now = clock_();
   auto tokens = store_.DeleteExpiredRefreshTokens(now);
   if (!tokens.ok()) return tokens.status();
-  const auto window = std::max(options_.email_throttle.window, options_.address_throttle.window);
+  const auto window =
+      std::max({options_.client_throttle.window, options_.client_throttle_under_attack.window,
+                options_.account_count.window});
   auto counts = store_.PruneLoginFailures(now - window);
   if (!counts.ok()) return counts.status();
   if (*tokens > 0 || *counts > 0) {
@@ -137,71 +148,84 @@ absl::Status UserService::DoRegister(const v1::RegisterRequest& request, v1::Use
   return absl::OkStatus();
 }
 
-absl::Status UserService::LoginFailed(const std::vector<std::string>& keys,
-                                      const std::vector<const ThrottlePolicy*>& policies) {
+absl::StatusOr<UserService::LoginSubject> UserService::IdentifyLogin(
+    const absl::StatusOr<std::string>& email, const v1::LoginRequest& request) {
+  LoginSubject subject;
+  if (email.ok()) {
+    // The account is found by the key that decides uniqueness (EmailLookup), and counts under
+    // its id, so every spelling of its address shares one count.
+    auto found = store_.LookUpEmail(*email);
+    if (!found.ok()) return found.status();
+    subject.user = std::move(found->user);
+    subject.account_key =
+        subject.user ? AccountThrottleKey(subject.user->id) : EmailThrottleKey(found->email_key);
+  } else {
+    // An email that does not parse is still counted, under its trimmed lower-case form.
+    subject.account_key = EmailThrottleKey(absl::AsciiStrToLower(
+        absl::StripAsciiWhitespace(request.email().substr(0, kMaxEmailLength + 64))));
+  }
+  subject.client_network = ClientNetwork(request.client_address());
+  subject.client_key = ClientThrottleKey(subject.account_key, request.client_address());
+  return subject;
+}
+
+absl::Status UserService::LoginFailed(const LoginSubject& subject) {
   const TimePoint now = clock_();
-  for (size_t i = 0; i < keys.size(); ++i) {
-    auto failures = store_.RecordLoginFailure(keys[i], now, *policies[i]);
-    if (!failures.ok()) return failures.status();
-    if (LockoutAfter(*policies[i], *failures).count() > 0) {
-      spdlog::warn("sign-in locked after {} failures for {}", *failures,
-                   i == 0 ? std::string("an email") : keys[i]);
-    }
+  auto account_failures =
+      store_.RecordLoginFailure(subject.account_key, now, options_.account_count);
+  if (!account_failures.ok()) return account_failures.status();
+  const bool under_attack = *account_failures >= options_.account_under_attack_after;
+  const ThrottlePolicy& policy =
+      under_attack ? options_.client_throttle_under_attack : options_.client_throttle;
+  auto failures = store_.RecordLoginFailure(subject.client_key, now, policy);
+  if (!failures.ok()) return failures.status();
+  if (LockoutAfter(policy, *failures).count() > 0) {
+    spdlog::warn(
+        "sign-in to {} locked for the client {} after its {} failures ({} for the "
+        "account)",
+        subject.user ? subject.user->id : std::string("an unknown email"), subject.client_network,
+        *failures, *account_failures);
   }
-  if (failures_since_prune_.fetch_add(1) + 1 >= kFailuresBetweenPrunes) {
-    failures_since_prune_ = 0;
-    if (absl::Status s = PruneExpired(); !s.ok()) spdlog::warn("pruning failed: {}", s);
-  }
+  PruneNowAndThen();
   return InvalidCredentials();
+}
+
+void UserService::PruneNowAndThen() {
+  if (failures_since_prune_.fetch_add(1) + 1 < kFailuresBetweenPrunes) return;
+  failures_since_prune_ = 0;
+  if (absl::Status s = PruneExpired(); !s.ok()) spdlog::warn("pruning failed: {}", s);
 }
 
 absl::Status UserService::DoLogin(const v1::LoginRequest& request, v1::Session* response) {
   const TimePoint now = clock_();
   auto email = NormaliseEmail(request.email());
-  // An email that does not parse is still counted, under its trimmed lower-case form.
-  const std::string email_key =
-      EmailThrottleKey(email.ok() ? *email
-                                  : absl::AsciiStrToLower(absl::StripAsciiWhitespace(
-                                        request.email().substr(0, kMaxEmailLength + 64))));
-  std::vector<std::string> keys = {email_key};
-  std::vector<const ThrottlePolicy*> policies = {&options_.email_throttle};
-  if (!request.client_address().empty()) {
-    keys.push_back(AddressThrottleKey(request.client_address()));
-    policies.push_back(&options_.address_throttle);
-  }
-  auto locked = store_.LockedUntil(keys, now);
+  auto subject = IdentifyLogin(email, request);
+  if (!subject.ok()) return subject.status();
+  // Only this client's own failures on this account can lock it out.
+  auto locked = store_.LockedUntil({subject->client_key}, now);
   if (!locked.ok()) return locked.status();
-  if (*locked) {
-    const int retry_after = RetryAfterSeconds(**locked, now);
-    return ErrorWithCode(
-        absl::StatusCode::kResourceExhausted, "too_many_attempts",
-        absl::StrCat("too many failed sign-in attempts; try again in ", retry_after, " seconds"),
-        retry_after);
-  }
+  if (*locked) return TooManyAttempts(RetryAfterSeconds(**locked, now));
   if (!email.ok() || request.password().empty() || request.password().size() > kMaxPasswordBytes) {
-    return LoginFailed(keys, policies);
+    return LoginFailed(*subject);
   }
-  auto user = store_.FindUserByEmail(*email);
-  if (!user.ok()) return user.status();
-  if (!*user) {
+  if (!subject->user) {
     // As slow as a wrong password, so response times do not tell which emails exist.
     VerifyAgainstDummyHash(request.password());
-    return LoginFailed(keys, policies);
+    return LoginFailed(*subject);
   }
-  if (!VerifyPassword((*user)->password_hash, request.password())) {
-    return LoginFailed(keys, policies);
+  const UserRecord& user = *subject->user;
+  if (!VerifyPassword(user.password_hash, request.password())) return LoginFailed(*subject);
+  if (absl::Status s = store_.ClearLoginFailures(subject->client_key); !s.ok()) {
+    spdlog::warn("could not clear the login failures of user {}: {}", user.id, s);
   }
-  if (absl::Status s = store_.ClearLoginFailures(email_key); !s.ok()) {
-    spdlog::warn("could not clear the login failures of user {}: {}", (*user)->id, s);
-  }
-  if (PasswordNeedsRehash((*user)->password_hash)) {
+  if (PasswordNeedsRehash(user.password_hash)) {
     // Hashes made with older parameters are upgraded while the password is at hand.
     auto hash = HashPassword(request.password());
-    absl::Status s = hash.ok() ? store_.UpdatePasswordHash((*user)->id, *hash) : hash.status();
-    if (!s.ok()) spdlog::warn("could not upgrade the password hash of user {}: {}", (*user)->id, s);
+    absl::Status s = hash.ok() ? store_.UpdatePasswordHash(user.id, *hash) : hash.status();
+    if (!s.ok()) spdlog::warn("could not upgrade the password hash of user {}: {}", user.id, s);
   }
-  if (absl::Status s = StartSession(**user, response); !s.ok()) return s;
-  spdlog::info("user {} signed in", (*user)->id);
+  if (absl::Status s = StartSession(user, response); !s.ok()) return s;
+  spdlog::info("user {} signed in", user.id);
   return absl::OkStatus();
 }
 

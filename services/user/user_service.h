@@ -20,8 +20,11 @@ namespace mercato::user {
 
 struct UserServiceOptions {
   std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};
-  ThrottlePolicy email_throttle = kEmailThrottle;
-  ThrottlePolicy address_throttle = kAddressThrottle;
+  // Sign-in throttling (login_throttle.h).
+  ThrottlePolicy client_throttle = kClientThrottle;
+  ThrottlePolicy client_throttle_under_attack = kClientThrottleUnderAttack;
+  ThrottlePolicy account_count = kAccountCount;
+  int account_under_attack_after = kAccountUnderAttackAfter;
   int max_addresses = 20;
 };
 
@@ -100,9 +103,20 @@ class UserService final : public v1::UserService::CallbackService {
   absl::Status FillSession(const UserRecord& user, const std::string& refresh_token,
                            v1::Session* session);
   RefreshTokenRecord NewTokenRecord(const std::string& token, TimePoint now) const;
-  // Counts a failed login against every key; returns UNAUTHENTICATED "invalid_credentials".
-  absl::Status LoginFailed(const std::vector<std::string>& keys,
-                           const std::vector<const ThrottlePolicy*>& policies);
+
+  // What a sign-in attempt is about: the account, if one has the email, and its throttle keys.
+  struct LoginSubject {
+    std::optional<UserRecord> user;
+    std::string account_key;
+    std::string client_network;  // for log lines
+    std::string client_key;
+  };
+  absl::StatusOr<LoginSubject> IdentifyLogin(const absl::StatusOr<std::string>& email,
+                                             const v1::LoginRequest& request);
+  // Counts a failed sign-in for the account and its client (with the stricter schedule once
+  // the account is under attack); returns UNAUTHENTICATED "invalid_credentials".
+  absl::Status LoginFailed(const LoginSubject& subject);
+  void PruneNowAndThen();
 
   UserStore& store_;
   const AccessTokenIssuer& issuer_;

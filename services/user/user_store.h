@@ -30,6 +30,15 @@ struct UserRecord {
   TimePoint created_at;
 };
 
+// What LookUpEmail() found for an email address.
+struct EmailLookup {
+  // The address's normalised form that decides uniqueness and look-ups: the database's
+  // email_key() (migrations/002_email_key.sql: NFKC, Unicode lower case, NFKC). Two spellings
+  // with the same key are one account ("Kiki@" with a Kelvin sign is "kiki@").
+  std::string email_key;
+  std::optional<UserRecord> user;  // the account with that key, if any
+};
+
 // One refresh token as stored: only its hash.
 struct RefreshTokenRecord {
   std::string id;
@@ -55,8 +64,10 @@ class UserStore {
  public:
   virtual ~UserStore() = default;
 
-  // ALREADY_EXISTS when the email (compared case-insensitively) is taken.
+  // ALREADY_EXISTS "email_taken" when an account has the same email key (EmailLookup).
   virtual absl::Status CreateUser(const UserRecord& user) = 0;
+  // The email's key and the account that has it.
+  virtual absl::StatusOr<EmailLookup> LookUpEmail(const std::string& email) = 0;
   virtual absl::StatusOr<std::optional<UserRecord>> FindUserByEmail(const std::string& email) = 0;
   // NOT_FOUND for an unknown id (or one that is not a UUID).
   virtual absl::StatusOr<UserRecord> GetUser(const std::string& id) = 0;

@@ -15,66 +15,21 @@ compose stack is up. Black box through the gateway, plus outages made with compo
 Prints one line per step; exits 1 if any step failed.
 """
 import argparse
-import json
+import os
 import shlex
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 
-PASSWORD = "correct-horse-battery-staple-42"
-CARD_OK = {"number": "4242424242424242", "exp_month": 12,
-           "exp_year": time.gmtime().tm_year + 3, "cvc": "123"}
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from shop_client import ADDRESS, CARD_OK, PASSWORD, Failure, Response, Shop, check  # noqa: E402
+
 # How long the shop may take to work again once a stopped service is back and healthy. A
 # restarted container has a new address on the compose network, and its callers' gRPC channels
 # find it only at their next DNS resolution, which gRPC spaces out (30 s minimum, exponential
 # backoff up to 120 s after failed lookups while the container was away). Measured: 0-60 s.
 RECOVERY_S = 180
-ADDRESS = {"name": "Ann Buyer", "line1": "1 Main Street", "line2": "", "city": "Berlin",
-           "region": "", "postal_code": "10115", "country": "DE"}
-
-
-class Failure(Exception):
-    pass
-
-
-def check(condition: bool, message: str):
-    if not condition:
-        raise Failure(message)
-
-
-class Response:
-    def __init__(self, status: int, body: bytes, headers):
-        self.status = status
-        self.body = body
-        self.headers = headers
-        try:
-            self.json = json.loads(body) if body else None
-        except ValueError:
-            self.json = None
-
-    def __repr__(self):
-        return f"HTTP {self.status} {self.body[:300]!r}"
-
-
-class Shop:
-    def __init__(self, base_url: str):
-        self.base = base_url.rstrip("/")
-
-    def call(self, method: str, path: str, body=None, headers=None, timeout=15) -> Response:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method)
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        for k, v in (headers or {}).items():
-            request.add_header(k, v)
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as r:
-                return Response(r.status, r.read(), r.headers)
-        except urllib.error.HTTPError as e:
-            return Response(e.code, e.read(), e.headers)
 
 
 class Compose:

@@ -11,7 +11,8 @@ Every check runs (a failure does not hide the next one); the summary lists each 
   schema      every rendered object against the Kubernetes JSON schemas 1.29, 1.30 and 1.31
               (strict: unknown fields fail), CRD objects against their CRDs' schemas
   policy      Pod Security "restricted" + read-only root, probes, requests/limits, rolling
-              update, drain timing, HPA + PDB per service, default-deny NetworkPolicy, ...
+              update, drain timing, HPA + PDB per service, default-deny NetworkPolicy,
+              trusted proxies for the gateway behind an Ingress (private ranges only), ...
   drift       images, ports, env var names, secret refs and addresses against
               deploy/services.json; the chart's topology copy against it too
   netpol      the NetworkPolicies evaluated: exactly the "calls" of services.json, each
@@ -515,6 +516,26 @@ def quantity(q):
     return float(m.group(1)) * units.get(m.group(2), 1)
 
 
+def trusted_proxy_problem(gateway, docs):
+    """Behind the Ingress the gateway's peer is the ingress controller: without trusted
+    proxies every shopper has its address, and one attacker's failed sign-ins or requests
+    count for everybody (issue 15, defect 3)."""
+    env = env_of(gateway["spec"]["template"]["spec"]["containers"][0], docs)
+    kind, value = env.get("MERCATO_TRUSTED_PROXIES", (None, ""))
+    if kind != "config" or not value:
+        return ("the gateway sits behind the Ingress but MERCATO_TRUSTED_PROXIES is not set: "
+                "every client would have the ingress controller's address")
+    for item in value.split(","):
+        try:
+            net = ipaddress.ip_network(item.strip(), strict=False)
+        except ValueError:
+            return f"MERCATO_TRUSTED_PROXIES: {item!r} is not an address or CIDR block"
+        if net.prefixlen == 0 or net.is_global:
+            return (f"MERCATO_TRUSTED_PROXIES: {item} includes public addresses, whose "
+                    "X-Forwarded-For anyone could write")
+    return None
+
+
 @check("policy")
 def check_policy(ctx):
     for s in ctx.rendered():
@@ -672,6 +693,8 @@ def check_policy(ctx):
             gw = apps.get("gateway")
             if not gw or f"{gw['metadata']['name']}" not in backends:
                 ctx.error(f"{s.name}: no Ingress routes to the gateway")
+            elif problem := trusted_proxy_problem(gw, docs):
+                ctx.error(f"{s.name}: {problem}")
         for ns in objects(docs, "Namespace"):
             if ns["metadata"].get("labels", {}).get(
                     "pod-security.kubernetes.io/enforce") != "restricted":
@@ -763,10 +786,10 @@ def check_drift(ctx):
             for var in svc.get("secrets", []):
                 if var in env and env[var][0] != "secret":
                     ctx.error(f"{where}: {var} is a secret but comes from a {env[var][0]}")
-            for var in ("MERCATO_JWT_SECRET", "MERCATO_PAYMENT_FINGERPRINT_KEY",
-                        "MERCATO_ADMIN_EMAIL", "MERCATO_ADMIN_PASSWORD",
-                        "MERCATO_CART_COOKIE_KEY"):
-                if var in svc["env"] and var not in env:
+            # Every secret the service reads is set: the admin account, the fingerprint key and
+            # the keys of service identity (without them the service refuses to start).
+            for var in svc.get("secrets", []):
+                if var not in env:
                     ctx.error(f"{where}: {var} is not set (the chart requires real secrets)")
             if svc["database"] and env.get("MERCATO_DATABASE_URL", ("",))[0] != "secret":
                 ctx.error(f"{where}: MERCATO_DATABASE_URL must come from a Secret")
@@ -1204,11 +1227,15 @@ MUTATIONS = [
          MERCATO_PAYMENT_ADDR=f"{RELEASE}-payment:50054"), "payment listens on 50055"),
     ("drift", "a variable the service does not read",
      lambda d: by_name(d, "ConfigMap", f"{RELEASE}-user")["data"].update(
-         MERCATO_JWT_SECRETS="x"), "MERCATO_JWT_SECRETS"),
+         MERCATO_SERVICE_KEYS="x"), "MERCATO_SERVICE_KEYS"),
     ("drift", "a secret in a ConfigMap",
      lambda d: (by_name(d, "ConfigMap", f"{RELEASE}-gateway")["data"].update(
-         MERCATO_JWT_SECRET="x"), _container(d, "gateway").pop("env")),
-     "MERCATO_JWT_SECRET is a secret"),
+         MERCATO_SERVICE_KEY="x"), _container(d, "gateway").pop("env")),
+     "MERCATO_SERVICE_KEY is a secret"),
+    ("drift", "a callee without its caller's public key",
+     lambda d: _container(d, "payment")["env"].remove(next(
+         e for e in _container(d, "payment")["env"] if e["name"] == "MERCATO_CHECKOUT_PUBLIC_KEY")),
+     "MERCATO_CHECKOUT_PUBLIC_KEY is not set"),
     ("drift", "a wrong metrics port",
      lambda d: _container(d, "gateway")["ports"][1].update(containerPort=9200), "admin_port"),
     ("drift", "another service's image",
@@ -1305,6 +1332,26 @@ def values_table():
         desc = desc.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
         rows.append(f"| `{path}` | {desc} | {default} |")
     return "\n".join(rows).strip() + "\n"
+
+
+@check("workflow")
+def check_workflow(ctx):
+    """The GitHub workflow lints clean and runs every stage of scripts/test."""
+    workflow = ROOT / ".github/workflows/ci.yml"
+    r = run([str(TOOLS / "bin/actionlint"), "-no-color", str(workflow)])
+    if r.returncode != 0:
+        ctx.error(f"actionlint {workflow.relative_to(ROOT)}:\n{r.stdout}{r.stderr}")
+    m = re.search(r'^stages=\$\{MERCATO_TEST_STAGES:-"([^"]+)"\}',
+                  (ROOT / "scripts/test").read_text(), re.M)
+    if not m:
+        ctx.error("scripts/test: no default stage list")
+        return
+    jobs = yaml.safe_load(workflow.read_text())["jobs"]
+    covered = {"build", "containers", "k8s"} & set(jobs)
+    covered |= set(jobs.get("test", {}).get("strategy", {}).get("matrix", {}).get("stage", []))
+    missing = set(m.group(1).split()) - covered
+    if missing:
+        ctx.error(f"{workflow.relative_to(ROOT)} runs no job for the stages {sorted(missing)}")
 
 
 TABLE_START = "<!-- values-table:start (tests/deploy/run --write-docs) -->"

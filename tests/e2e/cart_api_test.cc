@@ -4,7 +4,6 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
-#include <jwt.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -18,6 +17,7 @@
 #include "gateway/cart_cookie.h"
 #include "mercato/cart/v1/cart.grpc.pb.h"
 #include "support/http_client.h"
+#include "support/identity.h"
 #include "support/postgres.h"
 #include "support/redis.h"
 #include "support/suite.h"
@@ -29,32 +29,10 @@ using Json = nlohmann::json;
 using gateway::SignGuestCartId;
 using std::chrono::milliseconds;
 
-// tests/support/suite.cc gives the gateway this key.
-constexpr char kJwtSecret[] = "mercato-test-jwt-secret-0123456789abcdef";
 constexpr char kCookieName[] = "mercato_cart";
-constexpr int64_t kThirtyDays = 30 * 24 * 3600;
+constexpr int64_t kGuestCartTtl = 7 * 24 * 3600;
 
-// An access token as the user service issues them (the gateway verifies it).
-std::string AccessToken(const std::string& user_id) {
-  jwt_t* jwt = nullptr;
-  EXPECT_EQ(jwt_new(&jwt), 0);
-  const long now = static_cast<long>(std::time(nullptr));
-  jwt_add_grant(jwt, "iss", "mercato");
-  jwt_add_grant(jwt, "aud", "mercato-api");
-  jwt_add_grant(jwt, "sub", user_id.c_str());
-  jwt_add_grant(jwt, "role", "customer");
-  jwt_add_grant(jwt, "jti", NewUuid().c_str());
-  jwt_add_grant_int(jwt, "iat", now);
-  jwt_add_grant_int(jwt, "exp", now + 600);
-  jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(kJwtSecret),
-              static_cast<int>(sizeof(kJwtSecret) - 1));
-  char* encoded = jwt_encode_str(jwt);
-  std::string token = encoded != nullptr ? encoded : "";
-  free(encoded);
-  jwt_free(jwt);
-  return token;
-}
-
+// Access tokens are minted with the suite's access-token key (support/identity.h).
 std::map<std::string, std::string> Bearer(const std::string& user_id) {
   return {{"Authorization", "Bearer " + AccessToken(user_id)}};
 }
@@ -181,15 +159,17 @@ TEST_F(CartApiTest, GuestAddIssuesTheCookieAndTheCartIsPricedFromTheCatalog) {
   EXPECT_EQ(r.json["subtotal"]["amount"], 2 * Price(0) + Price(1));
   EXPECT_EQ(r.json["subtotal"]["currency"], "USD");
 
-  // Redis holds ids and quantities only, and the guest cart expires in 30 days.
+  // Redis holds ids and quantities only (and the cart's revision), and the guest cart expires
+  // in 7 days.
   RedisServer* redis = RedisServer::Shared();
   const std::string key = "mercato:cart:g:" + CartIdOf(cart_id);
   EXPECT_EQ(redis->Cli(absl::StrCat("HGET ", key, " ", Id(0))), "2");
-  EXPECT_EQ(redis->Cli("HLEN " + key), "2");
+  EXPECT_EQ(redis->Cli("HLEN " + key), "3");
+  EXPECT_EQ(redis->Cli("HSTRLEN " + key + " ''"), "22");
   int64_t ttl = 0;
   ASSERT_TRUE(absl::SimpleAtoi(redis->Cli("TTL " + key), &ttl));
-  EXPECT_GT(ttl, kThirtyDays - 60);
-  EXPECT_LE(ttl, kThirtyDays);
+  EXPECT_GT(ttl, kGuestCartTtl - 60);
+  EXPECT_LE(ttl, kGuestCartTtl);
 }
 
 TEST_F(CartApiTest, AddingAddsToTheExistingQuantity) {
@@ -304,7 +284,7 @@ TEST_F(CartApiTest, UnknownProductIs404AndSetsNoCookie) {
 TEST_F(CartApiTest, OutOfStockProductIs409) {
   const std::string id = Id(4);
   PostgresServer::Shared()->Psql("cart_e2e_catalog",
-                                 "UPDATE products SET stock = 0 WHERE id = '" + id + "'");
+                                 "UPDATE products SET on_hand = 0 WHERE id = '" + id + "'");
   // The catalog's in-memory read model follows the change within milliseconds.
   HttpResult r;
   for (int i = 0; i < 100; ++i) {
@@ -315,7 +295,7 @@ TEST_F(CartApiTest, OutOfStockProductIs409) {
   ExpectError(r, 409, "out_of_stock");
   PostgresServer::Shared()->Psql(
       "cart_e2e_catalog",
-      "UPDATE products SET stock = " + std::to_string(products_[4]["stock"].get<int64_t>()) +
+      "UPDATE products SET on_hand = " + std::to_string(products_[4]["stock"].get<int64_t>()) +
           " WHERE id = '" + id + "'");
 }
 
@@ -402,17 +382,15 @@ TEST_F(CartApiTest, GuestCartMergesIntoTheUsersCartOnSignIn) {
   const std::string guest = NewGuestCart(0, 50);
   ASSERT_EQ(AddItem(Id(3), 2, Cookie(guest)).status, 200);
 
-  // What the gateway's sign-in hook does, as the cart service sees it.
+  // What the gateway's sign-in hook does, as the cart service sees it: the gateway's service
+  // token and the new access token.
   auto stub = cart::v1::CartService::NewStub(
       grpc::CreateChannel(suite_->address("cart"), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  ctx.AddMetadata("x-mercato-user-id", user);
-  ctx.AddMetadata("x-mercato-user-role", "customer");
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  auto ctx = CallAs("gateway", "cart", AccessToken(user));
   cart::v1::MergeGuestCartRequest request;
   request.set_guest_cart_id(CartIdOf(guest));
   cart::v1::Cart merged;
-  grpc::Status status = stub->MergeGuestCart(&ctx, request, &merged);
+  grpc::Status status = stub->MergeGuestCart(ctx.get(), request, &merged);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(merged.items_size(), 2);
 
@@ -424,10 +402,11 @@ TEST_F(CartApiTest, GuestCartMergesIntoTheUsersCartOnSignIn) {
   EXPECT_EQ(http().Get("/api/v1/cart", Cookie(guest)).json["items"], Json::array());
   EXPECT_EQ(RedisServer::Shared()->Cli("EXISTS mercato:cart:g:" + CartIdOf(guest)), "0");
 
-  // Without the user metadata the merge is refused.
-  grpc::ClientContext anonymous;
-  anonymous.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  EXPECT_EQ(stub->MergeGuestCart(&anonymous, request, &merged).error_code(),
+  // Without the user's token the merge is refused, whatever metadata names the user.
+  auto anonymous = CallAs("gateway", "cart");
+  anonymous->AddMetadata("x-mercato-user-id", user);
+  anonymous->AddMetadata("x-mercato-user-role", "customer");
+  EXPECT_EQ(stub->MergeGuestCart(anonymous.get(), request, &merged).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 }
 

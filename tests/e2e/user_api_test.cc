@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "support/http_client.h"
+#include "support/identity.h"
 #include "support/postgres.h"
 #include "support/suite.h"
 #include "user/access_token.h"
@@ -26,7 +28,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::seconds;
 
-const std::string kSecret = "user-e2e-jwt-secret-0123456789abcdef0123";
 constexpr char kDatabase[] = "user_e2e_users";
 constexpr char kPassword[] = "correct horse battery staple";
 constexpr char kAdminEmail[] = "admin@mercato.local";
@@ -37,7 +38,9 @@ class UserApiTest : public ::testing::Test {
   static void SetUpTestSuite() {
     auto suite = Suite::Start({.services = {"gateway", "user"},
                                .with_dependencies = false,
-                               .env = {{"*", {{"MERCATO_JWT_SECRET", kSecret}}},
+                               // The test plays the ingress: X-Forwarded-For names
+                               // the client, as behind the chart's ingress.
+                               .env = {{"gateway", {{"MERCATO_TRUSTED_PROXIES", "127.0.0.1"}}},
                                        {"user",
                                         {{"MERCATO_ADMIN_EMAIL", kAdminEmail},
                                          {"MERCATO_ADMIN_PASSWORD", kAdminPassword}}}},
@@ -74,12 +77,16 @@ class UserApiTest : public ::testing::Test {
     body["name"] = name;
     return http().Post("/api/v1/users", body);
   }
-  HttpResult Login(const std::string& email, const std::string& password = kPassword) {
+  // From the client `from` (X-Forwarded-For), or from the ingress itself when empty.
+  HttpResult Login(const std::string& email, const std::string& password = kPassword,
+                   const std::string& from = "") {
     Remember(password);
     json body = json::object();
     body["email"] = email;
     body["password"] = password;
-    HttpResult r = http().Post("/api/v1/sessions", body);
+    std::map<std::string, std::string> headers;
+    if (!from.empty()) headers["X-Forwarded-For"] = from;
+    HttpResult r = http().Post("/api/v1/sessions", body, headers);
     if (r.status == 200) {
       Remember(r.json.value("access_token", ""));
       Remember(r.json.value("refresh_token", ""));
@@ -138,7 +145,7 @@ Suite* UserApiTest::suite_ = nullptr;
 std::set<std::string>* UserApiTest::secrets_ = nullptr;
 
 // A token signed through libjwt with any claims, algorithm and key (the forgeries).
-std::string SignedToken(const json& claims, jwt_alg_t alg, const std::string& key) {
+std::string LibjwtToken(const json& claims, jwt_alg_t alg, const std::string& key) {
   jwt_t* jwt = nullptr;
   jwt_new(&jwt);
   jwt_add_grants_json(jwt, claims.dump().c_str());
@@ -351,22 +358,25 @@ TEST_F(UserApiTest, EveryForgedTokenIs401) {
   no_exp.erase("exp");
   std::string tampered = real;
   tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
-  user::AccessTokenIssuer issuer(kSecret, seconds(900));
+  user::AccessTokenIssuer issuer(TestKey(kAccessTokenKeyName), seconds(900));
+  // What anyone may have: the public key (the text an HMAC forgery would be keyed with).
+  const std::string& public_key = TestKey(kAccessTokenKeyName).verifying_key().pem();
   const std::string expired =
       *issuer.Issue(s.id, "customer", std::chrono::system_clock::now() - seconds(3600));
 
   const std::map<std::string, std::string> forgeries = {
-      {"alg none", SignedToken(claims, JWT_ALG_NONE, "")},
+      {"alg none", LibjwtToken(claims, JWT_ALG_NONE, "")},
       {"alg none with the real signature",
        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + payload_and_sig},
-      {"HS512 with the right key", SignedToken(claims, JWT_ALG_HS512, kSecret)},
-      {"another key", SignedToken(claims, JWT_ALG_HS256, "some-other-key-0123456789abcdef0123")},
+      {"HS256 keyed with the public key", LibjwtToken(claims, JWT_ALG_HS256, public_key)},
+      {"HS512 keyed with the public key", LibjwtToken(claims, JWT_ALG_HS512, public_key)},
+      {"another key", SignedToken(claims, "impostor")},
       {"tampered signature", tampered},
       {"signature stripped", header + "." + payload + "."},
       {"expired", expired},
-      {"wrong audience", SignedToken(wrong_aud, JWT_ALG_HS256, kSecret)},
-      {"wrong issuer", SignedToken(wrong_iss, JWT_ALG_HS256, kSecret)},
-      {"no expiry", SignedToken(no_exp, JWT_ALG_HS256, kSecret)},
+      {"wrong audience", SignedToken(wrong_aud, kAccessTokenKeyName)},
+      {"wrong issuer", SignedToken(wrong_iss, kAccessTokenKeyName)},
+      {"no expiry", SignedToken(no_exp, kAccessTokenKeyName)},
       {"garbage", "garbage"},
       {"three dots of garbage", "a.b.c"},
   };
@@ -381,9 +391,25 @@ TEST_F(UserApiTest, EveryForgedTokenIs401) {
   }
   // The control: a correctly signed token with the same claims is accepted (as an admin,
   // which shows that only the key, not the gateway, decides what a token may claim).
-  HttpResult control = Me(SignedToken(claims, JWT_ALG_HS256, kSecret));
+  HttpResult control = Me(SignedToken(claims, kAccessTokenKeyName));
   EXPECT_EQ(control.status, 200) << control.body;
   EXPECT_EQ(Me(real).status, 200);
+}
+
+// Issue 15, defect 13: a correctly signed token whose exp - iat overflowed int64 was accepted
+// as never expiring.
+TEST_F(UserApiTest, TokenWithOverflowingLifetimeIs401) {
+  Shopper s = SignedIn("overflow");
+  json claims = ClaimsFor(s.id);
+  claims["exp"] = std::numeric_limits<int64_t>::max() - 1000;
+  claims["iat"] = std::numeric_limits<int64_t>::min() + 1;
+  const std::string token = SignedToken(claims, kAccessTokenKeyName);
+  Remember(token);
+  HttpResult r = Me(token);
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(r.json["error"]["code"], "invalid_token");
+  // Only the time claims made the difference.
+  EXPECT_EQ(Me(SignedToken(ClaimsFor(s.id), kAccessTokenKeyName)).status, 200);
 }
 
 TEST_F(UserApiTest, ProfileNameCanBeChanged) {
@@ -505,12 +531,79 @@ TEST_F(UserApiTest, RepeatedFailedLoginsAre429WithRetryAfter) {
   ASSERT_EQ(locked.status, 429) << locked.body;
   EXPECT_EQ(locked.json["error"]["code"], "too_many_attempts");
   EXPECT_EQ(locked.Header("retry-after"), "1");
-  // The lock is on this email only.
+  // The lock is on this account for this client only.
   Shopper other = SignedIn("bystander");
   EXPECT_FALSE(other.access_token.empty());
   // And it lifts.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   EXPECT_EQ(Login(email).status, 200);
+}
+
+// Issue 15, defect 4: ten wrong passwords from anywhere made the owner's (the admin's too)
+// correct password a 429 for 15 minutes, renewable for ever. Now the attacker's failures lock
+// only the attacker's own client.
+TEST_F(UserApiTest, FailuresFromOneClientNeverLockTheOwnerOutElsewhere) {
+  const std::string email = UniqueEmail("target");
+  ASSERT_EQ(Register(email).status, 201);
+  for (const auto& [account, password, attacker, owner] :
+       {std::tuple{email, std::string(kPassword), "198.51.100.66", "203.0.113.5"},
+        std::tuple{std::string(kAdminEmail), std::string(kAdminPassword), "198.51.100.67",
+                   "203.0.113.6"}}) {
+    SCOPED_TRACE(account);
+    for (int i = 1; i <= 5; ++i) {
+      HttpResult r = Login(account, absl::StrCat("guess number ", i), attacker);
+      EXPECT_EQ(r.status, 401) << "attempt " << i << ": " << r.body;
+    }
+    HttpResult locked = Login(account, password, attacker);
+    EXPECT_EQ(locked.status, 429) << locked.body;
+    EXPECT_EQ(locked.json["error"]["code"], "too_many_attempts");
+    HttpResult r = Login(account, password, owner);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json["user"]["email"], account);
+  }
+}
+
+// Issue 15, defect 3: behind an ingress without trusted proxies every shopper has the
+// ingress's address, and more than 20 failures from it made every correct password a 429.
+// Failures from one address no longer lock anybody else out.
+TEST_F(UserApiTest, FailuresFromOneAddressLockNobodyElseOut) {
+  const std::string email = UniqueEmail("behind-ingress");
+  ASSERT_EQ(Register(email).status, 201);
+  for (int i = 1; i <= 25; ++i) {
+    HttpResult r = Login(UniqueEmail("sprayed"), "Spring2024!!");
+    EXPECT_EQ(r.status, 401) << "attempt " << i << ": " << r.body;
+  }
+  HttpResult r = Login(email);  // from the same (the ingress's) address
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Login(email, kPassword, "203.0.113.7").status, 200);
+}
+
+// Issue 15, defect 5: "Kiki@" (Kelvin sign) and "kİki@" signed in as "kiki@" with an attempt
+// budget of their own. Now every spelling that finds the account counts against it, and the
+// dotted capital I (lower case "i" + U+0307) is another address, which has no account.
+TEST_F(UserApiTest, UnicodeSpellingsOfAnEmailShareItsThrottle) {
+  const std::string local = absl::StrCat("kiki-", RandomHex(4));
+  const std::string email = local + "@example.com";
+  const std::string kelvin = "\u212A" + local.substr(1) + "@example.com";
+  const std::string dotted = "k\u0130" + local.substr(2) + "@example.com";
+  ASSERT_EQ(Register(email).status, 201);
+  HttpResult taken = Register(kelvin, "another fine password");
+  EXPECT_EQ(taken.status, 409) << taken.body;
+  EXPECT_EQ(taken.json["error"]["code"], "email_taken");
+
+  for (int i = 1; i <= 5; ++i) {
+    EXPECT_EQ(Login(email, absl::StrCat("guess number ", i)).status, 401) << "attempt " << i;
+  }
+  // Locked for a second now, whichever way the address is written.
+  for (const std::string& spelling : {kelvin, absl::AsciiStrToUpper(email)}) {
+    HttpResult r = Login(spelling);
+    EXPECT_EQ(r.status, 429) << spelling << ": " << r.body;
+    EXPECT_EQ(r.json["error"]["code"], "too_many_attempts") << spelling;
+  }
+  HttpResult other = Login(dotted);
+  EXPECT_EQ(other.status, 401) << other.body;
+  EXPECT_EQ(other.json["error"]["code"], "invalid_credentials");
+  EXPECT_EQ(Sql("SELECT count(*) FROM users WHERE email_key = '" + email + "'"), "1");
 }
 
 TEST_F(UserApiTest, NoPasswordHashOrTokenInAnyLogLine) {

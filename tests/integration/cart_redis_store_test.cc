@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -21,7 +22,7 @@ using testing::RedisServer;
 constexpr char kSkillet[] = "906766e3-2fc8-5b37-973c-cf6e7898c8fd";
 constexpr char kKnife[] = "00abe53a-e36e-5189-bd76-705694930d0a";
 constexpr char kApron[] = "00b40ca3-186a-5a2e-92e8-57cbb289560a";
-constexpr int64_t kThirtyDays = 30 * 24 * 3600;
+constexpr int64_t kGuestTtl = 7 * 24 * 3600;
 const CartLimits kLimits{99, 100};
 
 int QuantityIn(const StoredLines& lines, const std::string& product_id) {
@@ -156,28 +157,28 @@ TEST_F(RedisCartStoreTest, LineLimitRefusesNewLinesOnly) {
   EXPECT_EQ(store_->Add(guest_, kKnife, 1, two_lines)->outcome, AddResult::Outcome::kAdded);
 }
 
-TEST_F(RedisCartStoreTest, GuestCartsExpireAfterThirtyDaysWithoutUse) {
+TEST_F(RedisCartStoreTest, GuestCartsExpireAfterSevenDaysWithoutUse) {
   ASSERT_TRUE(store_->Add(guest_, kSkillet, 1, kLimits).ok());
   int64_t ttl = Ttl(guest_);
-  EXPECT_GT(ttl, kThirtyDays - 10);
-  EXPECT_LE(ttl, kThirtyDays);
+  EXPECT_GT(ttl, kGuestTtl - 10);
+  EXPECT_LE(ttl, kGuestTtl);
 
   // Every use starts the period again: a read...
   redis_->Cli("EXPIRE " + store_->KeyOf(guest_) + " 100");
   ASSERT_TRUE(store_->Get(guest_).ok());
-  EXPECT_GT(Ttl(guest_), kThirtyDays - 10);
+  EXPECT_GT(Ttl(guest_), kGuestTtl - 10);
   // ... and each kind of change.
   redis_->Cli("EXPIRE " + store_->KeyOf(guest_) + " 100");
   ASSERT_TRUE(store_->Set(guest_, kSkillet, 4).ok());
-  EXPECT_GT(Ttl(guest_), kThirtyDays - 10);
+  EXPECT_GT(Ttl(guest_), kGuestTtl - 10);
   ASSERT_TRUE(store_->Add(guest_, kKnife, 1, kLimits).ok());
   redis_->Cli("EXPIRE " + store_->KeyOf(guest_) + " 100");
   ASSERT_TRUE(store_->Remove(guest_, kKnife).ok());
-  EXPECT_GT(Ttl(guest_), kThirtyDays - 10);
+  EXPECT_GT(Ttl(guest_), kGuestTtl - 10);
   redis_->Cli("EXPIRE " + store_->KeyOf(guest_) + " 100");
   auto refused = store_->Add(guest_, kSkillet, 99, kLimits);
   EXPECT_EQ(refused->outcome, AddResult::Outcome::kQuantityOutOfRange);
-  EXPECT_GT(Ttl(guest_), kThirtyDays - 10);
+  EXPECT_GT(Ttl(guest_), kGuestTtl - 10);
 }
 
 TEST_F(RedisCartStoreTest, ShortGuestTtlReallyExpiresTheCart) {
@@ -247,6 +248,84 @@ TEST_F(RedisCartStoreTest, TakeLowersLinesRemovesEmptiedOnesAndLeavesTheRest) {
   ASSERT_TRUE(empty.ok()) << empty.status();
   EXPECT_TRUE(empty->empty());
   EXPECT_EQ(redis_->Cli("EXISTS " + store_->KeyOf(user_)), "0");
+}
+
+// ---- revisions (issue 15, defect 12) ----
+
+TEST_F(RedisCartStoreTest, EveryChangeOfTheLinesGivesANewRevisionAndReadsKeepIt) {
+  auto none = store_->GetRevised(user_);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->revision, "");
+  EXPECT_TRUE(none->lines.empty());
+
+  std::set<std::string> seen;
+  auto revision = [&] {
+    auto read = store_->GetRevised(user_);
+    EXPECT_TRUE(read.ok()) << read.status();
+    auto again = store_->GetRevised(user_);
+    EXPECT_EQ(again->revision, read->revision) << "a read changed the revision";
+    EXPECT_EQ(again->lines, read->lines);
+    EXPECT_EQ(read->revision.size(), 22u);  // RandomToken(16)
+    EXPECT_TRUE(seen.insert(read->revision).second) << "a revision came back";
+    return read->revision;
+  };
+  ASSERT_TRUE(store_->Add(user_, kSkillet, 2, kLimits).ok());
+  revision();
+  ASSERT_TRUE(store_->Add(user_, kKnife, 1, kLimits).ok());
+  revision();
+  ASSERT_TRUE(store_->Set(user_, kKnife, 3).ok());
+  revision();
+  ASSERT_TRUE(store_->Take(user_, {{kKnife, 1}}).ok());
+  revision();
+  ASSERT_TRUE(store_->Remove(user_, kKnife).ok());
+  revision();
+  ASSERT_TRUE(store_->Add(user_, kKnife, 1, kLimits).ok());
+  ASSERT_TRUE(store_->RemoveLines(user_, {kKnife}).ok());
+  revision();
+  ASSERT_TRUE(store_->Add(guest_, kApron, 1, kLimits).ok());
+  ASSERT_TRUE(store_->Merge(guest_, user_, kLimits).ok());
+  const std::string merged = revision();
+
+  // Refusals and no-ops leave it.
+  EXPECT_EQ(store_->Add(user_, kSkillet, 99, kLimits)->outcome,
+            AddResult::Outcome::kQuantityOutOfRange);
+  EXPECT_FALSE(store_->Set(user_, "not-there", 1)->found);
+  ASSERT_TRUE(store_->Remove(user_, "not-there").ok());
+  ASSERT_TRUE(store_->Take(user_, {{"not-there", 1}}).ok());
+  EXPECT_EQ(store_->GetRevised(user_)->revision, merged);
+
+  // Emptied and filled again with the same lines: still a new revision.
+  const auto lines = store_->GetRevised(user_)->lines;
+  ASSERT_TRUE(store_->Clear(user_).ok());
+  EXPECT_EQ(store_->GetRevised(user_)->revision, "");
+  for (const auto& line : lines) {
+    ASSERT_TRUE(store_->Add(user_, line.product_id, line.quantity, kLimits).ok());
+  }
+  EXPECT_EQ(store_->GetRevised(user_)->lines.size(), lines.size());
+  revision();
+}
+
+TEST_F(RedisCartStoreTest, TheRevisionIsNoLineAndTakesNoPlaceOfOne) {
+  const CartLimits two_lines{99, 2};
+  ASSERT_EQ(store_->Add(user_, kSkillet, 1, two_lines)->outcome, AddResult::Outcome::kAdded);
+  ASSERT_EQ(store_->Add(user_, kKnife, 1, two_lines)->outcome, AddResult::Outcome::kAdded);
+  EXPECT_EQ(store_->Add(user_, kApron, 1, two_lines)->outcome, AddResult::Outcome::kTooManyLines);
+  EXPECT_EQ(redis_->Cli("HLEN " + store_->KeyOf(user_)), "3");
+  EXPECT_EQ(store_->Get(user_)->size(), 2u);
+  // Removing every line deletes the cart, revision included.
+  ASSERT_TRUE(store_->Remove(user_, kSkillet).ok());
+  ASSERT_TRUE(store_->Remove(user_, kKnife).ok());
+  EXPECT_EQ(redis_->Cli("EXISTS " + store_->KeyOf(user_)), "0");
+}
+
+TEST_F(RedisCartStoreTest, ACartStoredBeforeRevisionsGetsOneOnItsFirstRevisedRead) {
+  redis_->Cli(absl::StrCat("HSET ", store_->KeyOf(user_), " ", kSkillet, " 2"));
+  auto read = store_->GetRevised(user_);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->revision.size(), 22u);
+  EXPECT_EQ(read->lines, (StoredLines{{kSkillet, 2}}));
+  EXPECT_EQ(store_->GetRevised(user_)->revision, read->revision);
+  EXPECT_EQ(redis_->Cli("TTL " + store_->KeyOf(user_)), "-1");
 }
 
 TEST_F(RedisCartStoreTest, MergeAddsQuantitiesCapsAt99AndDeletesTheGuestCart) {

@@ -127,10 +127,10 @@ TEST_F(CatalogStoreTest, LoadSkipsNonUuidsAndMissingIds) {
 TEST_F(CatalogStoreTest, StockCannotGoNegativeEvenBySql) {
   const std::string id = seed_->products[1].id();
   std::string out;
-  const int rc = testing::RunCommand(
-      "psql -X -q -d '" + *url_ + "' -c \"UPDATE products SET stock = -1 WHERE id = '" + id +
-          "'\"",
-      &out);
+  const int rc =
+      testing::RunCommand("psql -X -q -d '" + *url_ +
+                              "' -c \"UPDATE products SET on_hand = -1 WHERE id = '" + id + "'\"",
+                          &out);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("violates check constraint"), std::string::npos) << out;
 }

@@ -16,6 +16,7 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "db/migrations.h"
+#include "support/concurrency.h"
 #include "support/postgres.h"
 #include "support/process.h"
 
@@ -23,25 +24,10 @@ namespace mercato::checkout {
 namespace {
 
 using mercato::testing::PostgresServer;
+using mercato::testing::RunConcurrently;
 
 constexpr char kDatabase[] = "checkout_store_test";
 constexpr int kPoolSize = 16;
-
-void RunConcurrently(int n, const std::function<void(int)>& fn) {
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i) {
-    threads.emplace_back([&, i] {
-      ++ready;
-      while (!go.load()) std::this_thread::yield();
-      fn(i);
-    });
-  }
-  while (ready.load() < n) std::this_thread::yield();
-  go = true;
-  for (auto& t : threads) t.join();
-}
 
 OrderRecord NewOrder(const std::string& user, const std::string& key, int items = 2) {
   OrderRecord r;
@@ -172,6 +158,72 @@ TEST_F(CheckoutStoreTest, OneOrderPerUserAndKeyUnderConcurrency) {
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->order.id(), *ids.begin());
   EXPECT_FALSE(store_->FindByIdempotencyKey("carl", key)->has_value());
+}
+
+TEST_F(CheckoutStoreTest, OneLiveOrderPerUserAndCartRevisionUnderConcurrency) {
+  // Issue 15, defect 12: five tabs checking out one cart with five keys.
+  const std::string revision = RandomToken(16);
+  std::vector<CreateOrderResult> results(20);
+  RunConcurrently(20, [&](int i) {
+    OrderRecord order = NewOrder("cara", NewUuid());
+    order.cart_revision = revision;
+    auto r = store_->CreateOrder(order, absl::StrCat("owner-", i), absl::Seconds(30));
+    ASSERT_TRUE(r.ok()) << r.status();
+    results[i] = *r;
+  });
+  int created = 0, refused = 0;
+  std::string winner;
+  for (const auto& r : results) {
+    if (r.created) {
+      ++created;
+      winner = r.record.order.id();
+      EXPECT_EQ(r.record.cart_revision, revision);
+    } else {
+      EXPECT_EQ(r.cart_ordered_at, OrderStep::kPriced);
+      ++refused;
+    }
+  }
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(refused, 19);
+  EXPECT_EQ(Sql("SELECT count(*) FROM orders WHERE user_id = 'cara'"), "1");
+  // Another user's cart may have any revision; a repeat of the winner's key is a replay.
+  OrderRecord other = NewOrder("dave", NewUuid());
+  other.cart_revision = revision;
+  EXPECT_TRUE(store_->CreateOrder(other, "o", absl::Seconds(30))->created);
+
+  // Once the order failed, the revision is free again; once one is paid, never.
+  Sql("UPDATE orders SET status = 'failed', step = 'failed', failure_code = 'payment_declined' "
+      "WHERE id = '" +
+      winner + "'");
+  OrderRecord again = NewOrder("cara", NewUuid());
+  again.cart_revision = revision;
+  auto second = store_->CreateOrder(again, "o", absl::Seconds(30));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE(second->created);
+  Sql("UPDATE orders SET step = 'reserved' WHERE id = '" + again.order.id() +
+      "'; UPDATE orders SET status = 'paid', step = 'paid', payment_id = 'p' WHERE id = '" +
+      again.order.id() + "'");
+  OrderRecord third = NewOrder("cara", NewUuid());
+  third.cart_revision = revision;
+  auto refused_paid = store_->CreateOrder(third, "o", absl::Seconds(30));
+  ASSERT_TRUE(refused_paid.ok());
+  EXPECT_FALSE(refused_paid->created);
+  EXPECT_EQ(refused_paid->cart_ordered_at, OrderStep::kPaid);
+}
+
+TEST_F(CheckoutStoreTest, TheDatabaseHoldsOneLiveOrderPerCartRevisionWhateverTheCode) {
+  OrderRecord order = NewOrder("erin", NewUuid());
+  order.cart_revision = "rev-sql";
+  ASSERT_TRUE(store_->CreateOrder(order, "o", absl::Seconds(30))->created);
+  absl::Status duplicate = pool_->Transact([&](pqxx::work& tx) -> absl::Status {
+    tx.exec_params(
+        "INSERT INTO orders (id, user_id, idempotency_key, request_fingerprint, status, step, "
+        "cart_revision) VALUES ($1::uuid, 'erin', 'k2', 'fp', 'pending', 'priced', 'rev-sql')",
+        NewUuid());
+    return absl::OkStatus();
+  });
+  EXPECT_FALSE(duplicate.ok());
+  EXPECT_EQ(Sql("SELECT count(*) FROM orders WHERE cart_revision = 'rev-sql'"), "1");
 }
 
 TEST_F(CheckoutStoreTest, AdvanceIsFencedByTheLease) {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "catalog/cache_refresher.h"
 #include "catalog/catalog_service.h"
 #include "catalog/inventory_metrics.h"
@@ -82,7 +83,7 @@ class InventoryStoreTest : public ::testing::Test {
     pool_ = pool->release();
     auto applied = ApplyMigrations(*pool_, Migrations());
     ASSERT_TRUE(applied.ok()) << applied.status();
-    ASSERT_EQ(*applied, 2);
+    ASSERT_EQ(*applied, static_cast<int>(Migrations().size()));
     store_ = new PostgresCatalogStore(*pool_);
   }
 
@@ -558,7 +559,7 @@ TEST_F(InventoryStoreTest, CommitsRacingTheSweeperEndEitherCommittedOrExpired) {
 TEST_F(InventoryStoreTest, CheckConstraintRefusesNegativeStockWhateverTheCode) {
   const std::string a = NewProduct(1);
   absl::Status s = pool_->Transact([&](pqxx::work& tx) -> absl::Status {
-    tx.exec_params("UPDATE products SET stock = stock - 2 WHERE id = $1::uuid", a);
+    tx.exec_params("UPDATE products SET on_hand = on_hand - 2 WHERE id = $1::uuid", a);
     return absl::OkStatus();
   });
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
@@ -679,6 +680,229 @@ TEST_F(InventoryStoreTest, AnotherReplicasCacheHearsOfStockChangesThroughNotify)
   ASSERT_TRUE(DoRelease("notify-1").ok());
   EXPECT_TRUE(wait_for(10));
   other_refresher.Stop();
+}
+
+// ---- on hand and held (issue 15, defect 8) ----
+
+// "on_hand|reserved|stock" of a product, and the units its held reservations hold, in one
+// snapshot.
+std::string Shelf(const std::string& id) {
+  return Sql(absl::StrCat(
+      "SELECT on_hand || '|' || reserved || '|' || stock || '|' || (SELECT coalesce(sum("
+      "i.quantity), 0) FROM reservation_items i JOIN reservations r ON r.id = i.reservation_id "
+      "WHERE r.state = 'held' AND i.product_id = p.id) FROM products p WHERE id = '",
+      id, "'"));
+}
+
+absl::Status SetOnHand(CatalogService& service, const std::string& id, int64_t on_hand,
+                       v1::Product* out = nullptr) {
+  ScopedCallContext admin(CallContext{.user_id = "admin-1", .user_role = "admin"});
+  v1::SetStockRequest request;
+  request.set_product_id(id);
+  request.set_stock(on_hand);
+  v1::Product product;
+  absl::Status s = service.DoSetStock(request, &product);
+  if (out) *out = product;
+  return s;
+}
+
+TEST_F(InventoryStoreTest, SetStockSetsOnHandAndAReleaseNeverAddsUnitsTwice) {
+  // The issue's repro: 5 on the shelf with 3 held, set to 5, release -> 8 sellable before.
+  const std::string a = NewProduct(5);
+  ASSERT_TRUE(DoReserve(Reserve("shelf-1", {Item(a, 3)})).ok());
+  EXPECT_EQ(Shelf(a), "5|3|2|3");
+  v1::Product set;
+  ASSERT_TRUE(SetOnHand(*service_, a, 5, &set).ok());
+  EXPECT_EQ(set.stock(), 2);
+  EXPECT_EQ(set.on_hand(), 5);
+  EXPECT_EQ(set.reserved(), 3);
+  EXPECT_EQ(cache_.Get(a)->stock(), 2);
+  ASSERT_TRUE(DoRelease("shelf-1").ok());
+  EXPECT_EQ(Shelf(a), "5|0|5|0");
+  EXPECT_EQ(cache_.Get(a)->stock(), 5);
+}
+
+TEST_F(InventoryStoreTest, CommitTakesSoldUnitsOffTheShelfAndExpiryReturnsHeldOnes) {
+  const std::string a = NewProduct(10);
+  ASSERT_TRUE(DoReserve(Reserve("shelf-c", {Item(a, 4)})).ok());
+  ASSERT_TRUE(DoReserve(Reserve("shelf-e", {Item(a, 2)})).ok());
+  EXPECT_EQ(Shelf(a), "10|6|4|6");
+  ASSERT_TRUE(SetOnHand(*service_, a, 8).ok());  // two units broke: 8 on the shelf
+  EXPECT_EQ(Shelf(a), "8|6|2|6");
+  ASSERT_TRUE(DoCommit("shelf-c").ok());
+  EXPECT_EQ(Shelf(a), "4|2|2|2");
+  EXPECT_EQ(cache_.Get(a)->on_hand(), 4);
+  ExpireNow("shelf-e");
+  auto expired = store_->ExpireReservations(100);
+  ASSERT_TRUE(expired.ok()) << expired.status();
+  EXPECT_EQ(expired->product_ids, std::vector<std::string>{a});
+  EXPECT_EQ(Shelf(a), "4|0|4|0");
+}
+
+TEST_F(InventoryStoreTest, OnHandBelowWhatIsHeldIsRefusedAndChangesNothing) {
+  const std::string a = NewProduct(5);
+  ASSERT_TRUE(DoReserve(Reserve("shelf-low", {Item(a, 3)})).ok());
+  absl::Status s = SetOnHand(*service_, a, 2);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ExplicitErrorCodeOf(s), "stock_below_reserved");
+  EXPECT_EQ(s.message(),
+            "stock (on hand) cannot be 2: 3 units are held by pending orders; set at least 3 or "
+            "retry when they are sold or released");
+  // The same through UpsertProduct's stock field.
+  ScopedCallContext admin(CallContext{.user_id = "admin-1", .user_role = "admin"});
+  v1::UpsertProductRequest patch;
+  patch.mutable_product()->set_id(a);
+  patch.mutable_product()->set_stock(1);
+  patch.mutable_update_mask()->add_paths("stock");
+  v1::Product updated;
+  EXPECT_EQ(ExplicitErrorCodeOf(service_->DoUpsertProduct(patch, &updated)),
+            "stock_below_reserved");
+  EXPECT_EQ(Shelf(a), "5|3|2|3");
+  ASSERT_TRUE(SetOnHand(*service_, a, 3).ok());
+  EXPECT_EQ(Shelf(a), "3|3|0|3");
+  EXPECT_EQ(SetOnHand(*service_, NewUuid(), 3).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(InventoryStoreTest, ConstraintsKeepHeldWithinOnHandWhateverTheCode) {
+  const std::string a = NewProduct(2);
+  for (const char* sql : {"UPDATE products SET reserved = 3 WHERE id = $1::uuid",
+                          "UPDATE products SET reserved = -1 WHERE id = $1::uuid",
+                          "UPDATE products SET stock = 7 WHERE id = $1::uuid"}) {
+    absl::Status s = pool_->Transact([&](pqxx::work& tx) -> absl::Status {
+      tx.exec_params(sql, a);
+      return absl::OkStatus();
+    });
+    EXPECT_FALSE(s.ok()) << sql;
+  }
+  EXPECT_EQ(Shelf(a), "2|0|2|0");
+}
+
+TEST_F(InventoryStoreTest, SetStockRacingReleasesAndCommitsNeverCountsAHeldUnitTwice) {
+  // Per round: 5 on hand, 3 reservations of 1 held; then at once the admin sets 5 on hand,
+  // one reservation is released, one committed, one expired. On hand is what the admin
+  // counted minus what was sold after the count: 4 when the commit came after the set, 5
+  // when before. Nothing held is ever sellable twice (before the fix: up to 7 sellable).
+  constexpr int kRounds = 30;
+  std::vector<std::string> products;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string a = NewProduct(5);
+    products.push_back(a);
+    for (const char* r : {"rel", "com", "exp"}) {
+      ASSERT_TRUE(DoReserve(Reserve(absl::StrCat("race-", r, "-", round), {Item(a, 1)})).ok());
+    }
+    ExpireNow(absl::StrCat("race-exp-", round));
+    std::latch start(4);
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      EXPECT_TRUE(SetOnHand(*service_, a, 5).ok());
+    });
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      EXPECT_TRUE(DoRelease(absl::StrCat("race-rel-", round)).ok());
+    });
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      EXPECT_TRUE(DoCommit(absl::StrCat("race-com-", round)).ok());
+    });
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      EXPECT_TRUE(store_->ExpireReservations(1000).ok());
+    });
+    for (auto& t : threads) t.join();
+    const std::string shelf = Shelf(a);
+    EXPECT_TRUE(shelf == "4|0|4|0" || shelf == "5|0|5|0") << "round " << round << ": " << shelf;
+  }
+}
+
+TEST_F(InventoryStoreTest, OnHandMinusHeldStaysConsistentUnderAnyInterleaving) {
+  // Shoppers reserve, commit and release; an admin sets on hand; the sweeper expires; a
+  // watcher reads the row and the held reservations in one snapshot all the while and must
+  // always find reserved = the held units and 0 <= reserved <= on_hand.
+  const std::string a = NewProduct(50);
+  std::atomic<bool> stop{false};
+  std::atomic<int> snapshots{0};
+  std::thread watcher([&] {
+    while (!stop) {
+      const std::vector<std::string> f = absl::StrSplit(Shelf(a), '|');
+      ASSERT_EQ(f.size(), 4u);
+      const int64_t on_hand = std::stoll(f[0]), reserved = std::stoll(f[1]);
+      EXPECT_EQ(f[1], f[3]) << "reserved differs from the held units";
+      EXPECT_GE(reserved, 0);
+      EXPECT_LE(reserved, on_hand);
+      EXPECT_EQ(std::stoll(f[2]), on_hand - reserved);
+      ++snapshots;
+    }
+  });
+  // The writers start once the watcher is reading, and it reads until they are all done, so
+  // it watches the whole run however the machine schedules the threads.
+  while (snapshots.load() == 0) std::this_thread::yield();
+  std::vector<std::thread> shoppers;
+  for (int t = 0; t < 6; ++t) {
+    shoppers.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        const std::string id = absl::StrCat("mix-", t, "-", i);
+        if (!DoReserve(Reserve(id, {Item(a, 1 + (i % 3))})).ok()) continue;
+        if (i % 3 == 0) {
+          EXPECT_TRUE(DoCommit(id).ok());
+        } else if (i % 3 == 1) {
+          EXPECT_TRUE(DoRelease(id).ok());
+        } else {
+          ExpireNow(id);
+        }
+      }
+    });
+  }
+  std::thread admin([&] {
+    for (int i = 0; i < 60; ++i) {
+      absl::Status s = SetOnHand(*service_, a, 20 + (i % 4) * 10);
+      EXPECT_TRUE(s.ok() || ExplicitErrorCodeOf(s) == "stock_below_reserved") << s;
+    }
+  });
+  std::thread sweeper([&] {
+    for (int i = 0; i < 60; ++i) EXPECT_TRUE(store_->ExpireReservations(100).ok());
+  });
+  for (auto& t : shoppers) t.join();
+  admin.join();
+  sweeper.join();
+  ASSERT_TRUE(store_->ExpireReservations(10000).ok());
+  stop = true;
+  watcher.join();
+  EXPECT_GE(snapshots.load(), 2);
+  const std::vector<std::string> f = absl::StrSplit(Shelf(a), '|');
+  EXPECT_EQ(f[1], "0");
+  EXPECT_EQ(f[2], f[0]);
+}
+
+TEST(InventoryMigrationTest, HeldUnitsOfTheOldStockColumnBecomeReserved) {
+  // A database at migration 003 with the old meaning (stock = available now, held units
+  // already taken out) is converted: on_hand = stock + held, reserved = held.
+  const std::string url = PostgresServer::Shared()->CreateDatabase("inventory_migration_test");
+  auto pool = PgPool::Create({.conninfo = url, .size = 2});
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  std::vector<EmbeddedFile> before(Migrations().begin(), Migrations().begin() + 3);
+  ASSERT_EQ(*ApplyMigrations(**pool, before), 3);
+  auto sql = [](const std::string& q) {
+    return PostgresServer::Shared()->Psql("inventory_migration_test", q);
+  };
+  const std::string a = NewUuid(), b = NewUuid();
+  sql(absl::StrCat("INSERT INTO products (id, name, price_amount, currency, stock) VALUES ('", a,
+                   "', 'a', 100, 'USD', 2), ('", b,
+                   "', 'b', 100, 'USD', 7); "
+                   "INSERT INTO reservations (id, state, expires_at) VALUES "
+                   "('h1', 'held', now()), ('h2', 'held', now()), ('c1', 'committed', now()), "
+                   "('r1', 'released', now()); "
+                   "INSERT INTO reservation_items VALUES ('h1', '",
+                   a, "', 3), ('h2', '", a, "', 1), ('c1', '", a, "', 5), ('r1', '", b, "', 4)"));
+  ASSERT_EQ(*ApplyMigrations(**pool, Migrations()), static_cast<int>(Migrations().size()) - 3);
+  EXPECT_EQ(sql(absl::StrCat("SELECT on_hand || '|' || reserved || '|' || stock FROM products "
+                             "WHERE id = '",
+                             a, "'")),
+            "6|4|2");
+  EXPECT_EQ(sql(absl::StrCat("SELECT on_hand || '|' || reserved || '|' || stock FROM products "
+                             "WHERE id = '",
+                             b, "'")),
+            "7|0|7");
 }
 
 }  // namespace

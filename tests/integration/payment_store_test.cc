@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -14,9 +16,11 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "db/migrations.h"
+#include "payment/authorization_sweeper.h"
 #include "payment/payment_service.h"
 #include "payment/postgres_payment_store.h"
 #include "payment/sandbox_card_processor.h"
+#include "support/concurrency.h"
 #include "support/postgres.h"
 #include "support/process.h"
 
@@ -24,27 +28,11 @@ namespace mercato::payment {
 namespace {
 
 using mercato::testing::PostgresServer;
+using mercato::testing::RunConcurrently;
 
 constexpr char kDatabase[] = "payment_store_test";
 const std::string kFingerprintKey(40, 'f');
 constexpr int kPoolSize = 16;
-
-// A run of threads released together, to make the calls really overlap.
-void RunConcurrently(int n, const std::function<void(int)>& fn) {
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i) {
-    threads.emplace_back([&, i] {
-      ++ready;
-      while (!go.load()) std::this_thread::yield();
-      fn(i);
-    });
-  }
-  while (ready.load() < n) std::this_thread::yield();
-  go = true;
-  for (auto& t : threads) t.join();
-}
 
 v1::AuthorizeRequest Request(const std::string& key, const std::string& number,
                              int64_t amount = 1999) {
@@ -69,7 +57,7 @@ class PaymentStoreTest : public ::testing::Test {
     pool_ = pool->release();
     auto applied = ApplyMigrations(*pool_, Migrations());
     ASSERT_TRUE(applied.ok()) << applied.status();
-    ASSERT_EQ(*applied, 1);
+    ASSERT_EQ(*applied, static_cast<int>(Migrations().size()));
   }
   static void TearDownTestSuite() {
     delete pool_;
@@ -135,32 +123,117 @@ TEST_F(PaymentStoreTest, MigrationsAreAppliedOnce) {
   EXPECT_EQ(*again, 0);
 }
 
-TEST_F(PaymentStoreTest, FiftyConcurrentAuthorizationsWithOneKeyMakeOneRowAndOneCharge) {
+TEST_F(PaymentStoreTest, FiftyConcurrentBeginsWithOneKeyMakeOnePendingRow) {
   WarmPool();
-  std::atomic<int> charges{0};
   std::vector<absl::StatusOr<AuthorizeResult>> results(50);
-  RunConcurrently(50, [&](int i) {
-    results[i] = store_.AuthorizeOnce(MakeNew("store-concurrent"), [&] {
-      ++charges;
-      // A processor takes a while: the window in which a second charge could slip in.
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      return absl::StatusOr<ChargeOutcome>(Approved());
-    });
-  });
+  RunConcurrently(
+      50, [&](int i) { results[i] = store_.BeginAuthorization(MakeNew("store-concurrent")); });
   std::set<std::string> ids;
   int created = 0;
   for (const auto& r : results) {
     ASSERT_TRUE(r.ok()) << r.status();
     ids.insert(r->record.payment.id());
+    EXPECT_EQ(r->record.payment.state(), v1::PAYMENT_STATE_PENDING);
     created += r->created ? 1 : 0;
   }
   EXPECT_EQ(ids.size(), 1u);
   EXPECT_EQ(created, 1);
-  EXPECT_EQ(charges.load(), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM payments WHERE idempotency_key = 'store-concurrent'"), 1);
   EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM payment_events WHERE payment_id = '",
                                *ids.begin(), "'")),
             1);
+}
+
+TEST_F(PaymentStoreTest, RecordOutcomeMovesOnlyAPendingPayment) {
+  auto begun = store_.BeginAuthorization(MakeNew("outcome"));
+  ASSERT_TRUE(begun.ok()) << begun.status();
+  const std::string id = begun->record.payment.id();
+  EXPECT_EQ(Sql(absl::StrCat("SELECT state || '|' || processor_reference FROM payments WHERE id "
+                             "= '",
+                             id, "'")),
+            "pending|");
+  int asked = 0;
+  auto recorded = store_.RecordOutcome(id, [&] {
+    ++asked;
+    return absl::StatusOr<ChargeOutcome>(Approved());
+  });
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_TRUE(recorded->changed);
+  EXPECT_EQ(recorded->record.payment.state(), v1::PAYMENT_STATE_AUTHORIZED);
+  EXPECT_EQ(recorded->record.processor_reference, "sbx_test");
+  // A repeat finds the answer and does not ask again.
+  auto again = store_.RecordOutcome(id, [&] {
+    ++asked;
+    return absl::StatusOr<ChargeOutcome>(
+        ChargeOutcome{.state = v1::PAYMENT_STATE_DECLINED, .decline_code = "card_declined"});
+  });
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed);
+  EXPECT_EQ(again->record.payment.state(), v1::PAYMENT_STATE_AUTHORIZED);
+  EXPECT_EQ(asked, 1);
+  // An error while asking changes nothing.
+  auto failing = store_.BeginAuthorization(MakeNew("outcome-fails"));
+  EXPECT_EQ(store_
+                .RecordOutcome(failing->record.payment.id(),
+                               [] {
+                                 return absl::StatusOr<ChargeOutcome>(
+                                     absl::UnavailableError("processor down"));
+                               })
+                .status()
+                .code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.Get(failing->record.payment.id())->payment.state(), v1::PAYMENT_STATE_PENDING);
+  // Nor does an answer after a void: the caller learns the payment is voided.
+  auto voided_first = store_.BeginAuthorization(MakeNew("outcome-voided"));
+  ASSERT_TRUE(store_
+                  .Transition(voided_first->record.payment.id(), v1::PAYMENT_STATE_PENDING,
+                              v1::PAYMENT_STATE_VOIDED,
+                              [](const PaymentRecord&) { return absl::OkStatus(); })
+                  ->changed);
+  auto late = store_.RecordOutcome(voided_first->record.payment.id(),
+                                   [] { return absl::StatusOr<ChargeOutcome>(Approved()); });
+  ASSERT_TRUE(late.ok());
+  EXPECT_FALSE(late->changed);
+  EXPECT_EQ(late->record.payment.state(), v1::PAYMENT_STATE_VOIDED);
+  EXPECT_EQ(
+      store_.RecordOutcome(NewUuid(), [] { return absl::StatusOr<ChargeOutcome>(Approved()); })
+          .status()
+          .code(),
+      absl::StatusCode::kNotFound);
+}
+
+TEST_F(PaymentStoreTest, OpenPaymentsAreListedByAgeOldestFirst) {
+  auto old_pending = store_.BeginAuthorization(MakeNew("open-old-pending"));
+  auto old_authorized = store_.BeginAuthorization(MakeNew("open-old-authorized"));
+  auto young = store_.BeginAuthorization(MakeNew("open-young"));
+  auto declined = store_.BeginAuthorization(MakeNew("open-declined"));
+  ASSERT_TRUE(store_
+                  .RecordOutcome(old_authorized->record.payment.id(),
+                                 [] { return absl::StatusOr<ChargeOutcome>(Approved()); })
+                  .ok());
+  ASSERT_TRUE(store_
+                  .RecordOutcome(declined->record.payment.id(),
+                                 [] {
+                                   return absl::StatusOr<ChargeOutcome>(
+                                       ChargeOutcome{.state = v1::PAYMENT_STATE_DECLINED,
+                                                     .decline_code = "card_declined"});
+                                 })
+                  .ok());
+  Sql("UPDATE payments SET created_at = now() - interval '1 hour' WHERE idempotency_key IN "
+      "('open-old-pending', 'open-declined')");
+  Sql("UPDATE payments SET created_at = now() - interval '30 minutes' WHERE idempotency_key = "
+      "'open-old-authorized'");
+  auto open = store_.ListOpenOlderThan(absl::Minutes(10), 100);
+  ASSERT_TRUE(open.ok()) << open.status();
+  std::vector<std::string> ids;
+  for (const auto& p : *open) ids.push_back(p.id);
+  auto pos = [&](const std::string& id) { return std::find(ids.begin(), ids.end(), id); };
+  ASSERT_NE(pos(old_pending->record.payment.id()), ids.end());
+  ASSERT_NE(pos(old_authorized->record.payment.id()), ids.end());
+  EXPECT_LT(pos(old_pending->record.payment.id()), pos(old_authorized->record.payment.id()));
+  EXPECT_EQ(pos(young->record.payment.id()), ids.end());
+  EXPECT_EQ(pos(declined->record.payment.id()), ids.end());
+  EXPECT_EQ(store_.ListOpenOlderThan(absl::Minutes(10), 1)->size(), 1u);
 }
 
 TEST_F(PaymentStoreTest, FiftyConcurrentServiceAuthorizationsWithOneKey) {
@@ -205,33 +278,6 @@ TEST_F(PaymentStoreTest, ConcurrentCallsWithOneKeyAndTwoAmounts) {
   EXPECT_EQ(Count("SELECT count(*) FROM payments WHERE idempotency_key = 'two-amounts'"), 1);
 }
 
-TEST_F(PaymentStoreTest, UniqueConstraintBacksUpTheLock) {
-  // Someone writes the key while our transaction is between its check and its insert (only
-  // possible without the lock, e.g. by hand): the constraint holds and the winner is returned.
-  const NewPayment ours = MakeNew("race-by-hand");
-  std::string intruder_id = NewUuid();
-  auto result = store_.AuthorizeOnce(ours, [&] {
-    Sql(absl::StrCat(
-        "INSERT INTO payments (id, idempotency_key, fingerprint, state, amount, currency, "
-        "card_brand, card_last4) VALUES ('",
-        intruder_id, "', 'race-by-hand', '", ours.fingerprint,
-        "', 'authorized', 1999, 'USD', 'visa', '4242')"));
-    return absl::StatusOr<ChargeOutcome>(Approved());
-  });
-  ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_FALSE(result->created);
-  EXPECT_EQ(result->record.payment.id(), intruder_id);
-  EXPECT_EQ(Count("SELECT count(*) FROM payments WHERE idempotency_key = 'race-by-hand'"), 1);
-}
-
-TEST_F(PaymentStoreTest, ChargeErrorRecordsNothing) {
-  auto result = store_.AuthorizeOnce(MakeNew("charge-fails"), [] {
-    return absl::StatusOr<ChargeOutcome>(absl::UnavailableError("processor down"));
-  });
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(Count("SELECT count(*) FROM payments WHERE idempotency_key = 'charge-fails'"), 0);
-}
-
 TEST_F(PaymentStoreTest, ConcurrentCaptureAndVoidOnlyOneWins) {
   auto p = Authorize(Request("capture-vs-void", kSandboxApprovedCard));
   ASSERT_TRUE(p.ok()) << p.status();
@@ -261,11 +307,11 @@ TEST_F(PaymentStoreTest, ConcurrentCaptureAndVoidOnlyOneWins) {
       EXPECT_EQ(ErrorCodeOf(statuses[i]), "invalid_transition");
     }
   }
-  // One initial event and exactly one move.
+  // The authorization's two events and exactly one move.
   EXPECT_EQ(Sql(absl::StrCat("SELECT string_agg(coalesce(from_state, '-') || '>' || to_state, "
                              "',' ORDER BY id) FROM payment_events WHERE payment_id = '",
                              p->id(), "'")),
-            absl::StrCat("->authorized,authorized>", final_state));
+            absl::StrCat("->pending,pending>authorized,authorized>", final_state));
 }
 
 TEST_F(PaymentStoreTest, ConcurrentRefundsRefundOnce) {
@@ -309,7 +355,7 @@ TEST_F(PaymentStoreTest, FailedActRollsTheMoveBack) {
             "authorized");
   EXPECT_EQ(
       Count(absl::StrCat("SELECT count(*) FROM payment_events WHERE payment_id = '", p->id(), "'")),
-      1);
+      2);  // pending, authorized
 }
 
 TEST_F(PaymentStoreTest, TheDatabaseRefusesIllegalMovesWhateverTheCode) {
@@ -322,7 +368,19 @@ TEST_F(PaymentStoreTest, TheDatabaseRefusesIllegalMovesWhateverTheCode) {
       return absl::OkStatus();
     });
   };
-  for (const char* to : {"authorized", "captured", "refunded", "voided"}) {
+  auto pending = store_.BeginAuthorization(MakeNew("db-guard-pending"));
+  ASSERT_TRUE(pending.ok());
+  for (const char* to : {"captured", "refunded"}) {
+    EXPECT_EQ(exec(absl::StrCat("UPDATE payments SET state = '", to, "' WHERE id = '",
+                                pending->record.payment.id(), "'"))
+                  .code(),
+              absl::StatusCode::kFailedPrecondition)
+        << "pending -> " << to;
+  }
+  EXPECT_TRUE(exec(absl::StrCat("UPDATE payments SET state = 'voided' WHERE id = '",
+                                pending->record.payment.id(), "'"))
+                  .ok());
+  for (const char* to : {"pending", "authorized", "captured", "refunded", "voided"}) {
     absl::Status s = exec(absl::StrCat("UPDATE payments SET state = '", to,
                                        "', decline_code = '' WHERE id = '", declined->id(), "'"));
     EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << to << ": " << s;
@@ -368,13 +426,15 @@ TEST_F(PaymentStoreTest, HistoryRecordsEveryStateWithTimestamps) {
 
   auto events = store_.ListEvents(p->id());
   ASSERT_TRUE(events.ok()) << events.status();
-  ASSERT_EQ(events->size(), 3u);
+  ASSERT_EQ(events->size(), 4u);
   EXPECT_EQ((*events)[0].from, std::nullopt);
-  EXPECT_EQ((*events)[0].to, v1::PAYMENT_STATE_AUTHORIZED);
-  EXPECT_EQ((*events)[1].from, v1::PAYMENT_STATE_AUTHORIZED);
-  EXPECT_EQ((*events)[1].to, v1::PAYMENT_STATE_CAPTURED);
-  EXPECT_EQ((*events)[2].from, v1::PAYMENT_STATE_CAPTURED);
-  EXPECT_EQ((*events)[2].to, v1::PAYMENT_STATE_REFUNDED);
+  EXPECT_EQ((*events)[0].to, v1::PAYMENT_STATE_PENDING);
+  EXPECT_EQ((*events)[1].from, v1::PAYMENT_STATE_PENDING);
+  EXPECT_EQ((*events)[1].to, v1::PAYMENT_STATE_AUTHORIZED);
+  EXPECT_EQ((*events)[2].from, v1::PAYMENT_STATE_AUTHORIZED);
+  EXPECT_EQ((*events)[2].to, v1::PAYMENT_STATE_CAPTURED);
+  EXPECT_EQ((*events)[3].from, v1::PAYMENT_STATE_CAPTURED);
+  EXPECT_EQ((*events)[3].to, v1::PAYMENT_STATE_REFUNDED);
   for (size_t i = 0; i < events->size(); ++i) {
     EXPECT_GE((*events)[i].at, before);
     EXPECT_LE((*events)[i].at, after);
@@ -387,9 +447,9 @@ TEST_F(PaymentStoreTest, HistoryRecordsEveryStateWithTimestamps) {
   ASSERT_TRUE(declined.ok());
   auto declined_events = store_.ListEvents(declined->id());
   ASSERT_TRUE(declined_events.ok());
-  ASSERT_EQ(declined_events->size(), 1u);
-  EXPECT_EQ((*declined_events)[0].to, v1::PAYMENT_STATE_DECLINED);
-  EXPECT_EQ((*declined_events)[0].decline_code, "insufficient_funds");
+  ASSERT_EQ(declined_events->size(), 2u);
+  EXPECT_EQ((*declined_events)[1].to, v1::PAYMENT_STATE_DECLINED);
+  EXPECT_EQ((*declined_events)[1].decline_code, "insufficient_funds");
 }
 
 TEST_F(PaymentStoreTest, LookupsAndNotFound) {
@@ -460,6 +520,149 @@ TEST_F(PaymentStoreTest, NoCardNumberInAnyRow) {
   EXPECT_EQ(Count("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
                   "'public' AND (column_name ~ '(cvc|cvv|pan|card_number|number)')"),
             0);
+}
+
+// ---- the sandbox processor's ledger and the sweeper (issue 15, defect 11) ----
+
+class PaymentLedgerTest : public PaymentStoreTest {
+ protected:
+  std::string Ledger(const std::string& key) {
+    return Sql(
+        absl::StrCat("SELECT coalesce((SELECT state FROM sandbox_authorizations WHERE "
+                     "idempotency_key = '",
+                     key, "'), 'none')"));
+  }
+  SandboxCardProcessor ledger_processor_{pool_};
+  PaymentService ledger_service_{store_, ledger_processor_, executor_, metrics_,
+                                 PaymentServiceOptions{.fingerprint_key = kFingerprintKey}};
+};
+
+TEST_F(PaymentLedgerTest, TheProcessorKeepsOneAuthorizationPerKeyAndEveryMove) {
+  v1::Payment p;
+  ASSERT_TRUE(ledger_service_.DoAuthorize(Request("ledger-1", kSandboxApprovedCard), &p).ok());
+  EXPECT_EQ(Ledger("ledger-1"), "authorized");
+  EXPECT_EQ(Sql("SELECT reference FROM sandbox_authorizations WHERE idempotency_key = "
+                "'ledger-1'"),
+            SandboxCardProcessor::ReferenceFor("ledger-1"));
+  v1::CaptureRequest capture;
+  capture.set_payment_id(p.id());
+  ASSERT_TRUE(ledger_service_.DoCapture(capture, &p).ok());
+  EXPECT_EQ(Ledger("ledger-1"), "captured");
+  ASSERT_TRUE(ledger_service_.DoAuthorize(Request("ledger-2", kSandboxDeclinedCard), &p).ok());
+  EXPECT_EQ(Ledger("ledger-2"), "declined");
+  // Asking again with a key gives the same authorization.
+  ValidatedCard card{.number = kSandboxApprovedCard, .brand = "visa", .last4 = "4242"};
+  auto repeat = ledger_processor_.Authorize(
+      {.card = card, .amount = 1999, .currency = "USD", .idempotency_key = "ledger-1"});
+  ASSERT_TRUE(repeat.ok());
+  EXPECT_EQ(repeat->reference, SandboxCardProcessor::ReferenceFor("ledger-1"));
+  EXPECT_EQ(Count("SELECT count(*) FROM sandbox_authorizations WHERE idempotency_key = "
+                  "'ledger-1'"),
+            1);
+  EXPECT_EQ(Ledger("ledger-1"), "captured");
+}
+
+TEST_F(PaymentLedgerTest, TheSweeperVoidsWhatACrashLeftAtEveryStep) {
+  ValidatedCard card{.number = kSandboxApprovedCard, .brand = "visa", .last4 = "4242"};
+  // Dead after recording the payment, before asking the processor.
+  ASSERT_TRUE(store_.BeginAuthorization(MakeNew("crash-after-pending"))->created);
+  // Dead after the processor authorized, before recording its answer.
+  ASSERT_TRUE(store_.BeginAuthorization(MakeNew("crash-after-processor"))->created);
+  ASSERT_TRUE(ledger_processor_
+                  .Authorize({.card = card,
+                              .amount = 1999,
+                              .currency = "USD",
+                              .idempotency_key = "crash-after-processor"})
+                  .ok());
+  // Dead after recording the answer, before checkout captured (or learned of it).
+  v1::Payment recorded;
+  ASSERT_TRUE(
+      ledger_service_.DoAuthorize(Request("crash-after-record", kSandboxApprovedCard), &recorded)
+          .ok());
+  EXPECT_EQ(Ledger("crash-after-processor"), "authorized");
+  EXPECT_EQ(Ledger("crash-after-record"), "authorized");
+
+  AuthorizationSweeper sweeper(ledger_service_, {.max_age = absl::Minutes(10)});
+  EXPECT_EQ(*sweeper.SweepOnce(), 0);  // not old enough yet
+  Sql("UPDATE payments SET created_at = now() - interval '11 minutes' WHERE idempotency_key "
+      "LIKE 'crash-after-%'");
+  EXPECT_EQ(*sweeper.SweepOnce(), 3);
+  for (const char* key : {"crash-after-pending", "crash-after-processor", "crash-after-record"}) {
+    EXPECT_EQ(Sql(absl::StrCat("SELECT state FROM payments WHERE idempotency_key = '", key, "'")),
+              "voided")
+        << key;
+  }
+  EXPECT_EQ(Ledger("crash-after-pending"), "none");
+  EXPECT_EQ(Ledger("crash-after-processor"), "voided");
+  EXPECT_EQ(Ledger("crash-after-record"), "voided");
+  EXPECT_EQ(*sweeper.SweepOnce(), 0);
+}
+
+TEST_F(PaymentLedgerTest, AMoveTheProcessorMadeButWeDidNotRecordIsRecordedNotRetriedForever) {
+  // The process died between the processor's capture and the commit of ours: the ledger
+  // says captured, the row authorized. Voiding it records the capture instead of failing on
+  // every recovery pass.
+  v1::Payment p;
+  ASSERT_TRUE(ledger_service_.DoAuthorize(Request("lost-capture", kSandboxApprovedCard), &p).ok());
+  Sql("UPDATE sandbox_authorizations SET state = 'captured' WHERE idempotency_key = "
+      "'lost-capture'");
+  v1::VoidRequest void_request;
+  void_request.set_payment_id(p.id());
+  v1::Payment out;
+  const absl::Status voided = ledger_service_.DoVoid(void_request, &out);
+  EXPECT_EQ(ErrorCodeOf(voided), "invalid_transition") << voided;
+  EXPECT_EQ(Sql(absl::StrCat("SELECT state FROM payments WHERE id = '", p.id(), "'")), "captured");
+  // And the mirror: a void the processor made whose record was lost, met by a capture.
+  ASSERT_TRUE(ledger_service_.DoAuthorize(Request("lost-void", kSandboxApprovedCard), &p).ok());
+  Sql("UPDATE sandbox_authorizations SET state = 'voided' WHERE idempotency_key = 'lost-void'");
+  v1::CaptureRequest capture;
+  capture.set_payment_id(p.id());
+  const absl::Status captured = ledger_service_.DoCapture(capture, &out);
+  EXPECT_EQ(ErrorCodeOf(captured), "invalid_transition") << captured;
+  EXPECT_EQ(Sql(absl::StrCat("SELECT state FROM payments WHERE id = '", p.id(), "'")), "voided");
+}
+
+// The ledger processor, except that before authorizing it lets a test act (e.g. void the
+// payment being authorized, as the sweeper or checkout could at that moment).
+class InterruptedProcessor final : public CardProcessor {
+ public:
+  explicit InterruptedProcessor(PgPool* ledger) : sandbox_(ledger) {}
+  std::function<void(const std::string& key)> before_authorize;
+  absl::StatusOr<AuthorizationResult> Authorize(const AuthorizationRequest& r) override {
+    if (before_authorize) before_authorize(r.idempotency_key);
+    return sandbox_.Authorize(r);
+  }
+  absl::Status Capture(const std::string& ref, int64_t amount) override {
+    return sandbox_.Capture(ref, amount);
+  }
+  absl::Status Void(const std::string& ref) override { return sandbox_.Void(ref); }
+  absl::Status Refund(const std::string& ref, int64_t amount) override {
+    return sandbox_.Refund(ref, amount);
+  }
+  absl::Status VoidByKey(const std::string& key) override { return sandbox_.VoidByKey(key); }
+
+ private:
+  SandboxCardProcessor sandbox_;
+};
+
+TEST_F(PaymentLedgerTest, AnAnswerArrivingAfterAVoidIsVoidedAtTheProcessorToo) {
+  // A pending payment is voided while its processor call is under way (before the processor
+  // made the authorization, so the void by key found nothing): the answer that comes back
+  // must not leave the authorization behind.
+  InterruptedProcessor processor(pool_);
+  PaymentService service(store_, processor, executor_, metrics_,
+                         PaymentServiceOptions{.fingerprint_key = kFingerprintKey});
+  processor.before_authorize = [&](const std::string& key) {
+    v1::VoidRequest request;
+    request.set_payment_id(store_.GetByIdempotencyKey(key)->payment.id());
+    v1::Payment voided;
+    ASSERT_TRUE(service.DoVoid(request, &voided).ok());
+    ASSERT_EQ(voided.state(), v1::PAYMENT_STATE_VOIDED);
+  };
+  v1::Payment out;
+  ASSERT_TRUE(service.DoAuthorize(Request("late-answer", kSandboxApprovedCard), &out).ok());
+  EXPECT_EQ(out.state(), v1::PAYMENT_STATE_VOIDED);
+  EXPECT_EQ(Ledger("late-answer"), "voided");
 }
 
 }  // namespace

@@ -1,7 +1,11 @@
 // PgPool and the libpqxx -> absl::Status translation against a real PostgreSQL.
 #include "db/pg_pool.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <future>
 #include <thread>
@@ -148,6 +152,45 @@ TEST_F(PgPoolTest, RecoversAfterTheServerRestarts) {
 TEST(PgPoolCreateTest, UnreachableDatabaseIsUnavailable) {
   auto pool = PgPool::Create({.conninfo = "postgresql://mercato@127.0.0.1:1/none?connect_timeout=2"});
   EXPECT_EQ(pool.status().code(), absl::StatusCode::kUnavailable);
+}
+
+// Issue 15: a database host that accepts TCP and never answers (a black-holed proxy, a
+// stopped server behind a load balancer) hung PgPool's connect forever.
+TEST(PgPoolCreateTest, AHostThatNeverAnswersTimesOutInsteadOfHanging) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 16), 0);  // the kernel accepts; nobody ever speaks
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string url =
+      "postgresql://mercato@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/none";
+
+  const auto start = std::chrono::steady_clock::now();
+  auto created = std::async(std::launch::async, [&] {
+    return PgPool::Create({.conninfo = url, .connect_timeout = std::chrono::seconds(2)}).status();
+  });
+  ASSERT_EQ(created.wait_for(std::chrono::seconds(15)), std::future_status::ready)
+      << "connecting never gave up";
+  EXPECT_EQ(created.get().code(), absl::StatusCode::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  close(listener);
+}
+
+TEST(PgPoolConnectTimeoutTest, IsAddedUnlessTheConninfoSetsOne) {
+  using std::chrono::seconds;
+  EXPECT_EQ(WithConnectTimeout("postgresql://u@h:5432/db", seconds(5)),
+            "postgresql://u@h:5432/db?connect_timeout=5");
+  EXPECT_EQ(WithConnectTimeout("postgres://u@h/db?sslmode=require", seconds(3)),
+            "postgres://u@h/db?sslmode=require&connect_timeout=3");
+  EXPECT_EQ(WithConnectTimeout("host=h dbname=db", seconds(5)),
+            "host=h dbname=db connect_timeout=5");
+  EXPECT_EQ(WithConnectTimeout("", seconds(5)), "connect_timeout=5");
+  EXPECT_EQ(WithConnectTimeout("postgresql://u@h/db?connect_timeout=9", seconds(5)),
+            "postgresql://u@h/db?connect_timeout=9");
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "db/migrations.h"
+#include "support/concurrency.h"
+#include "support/identity.h"
 #include "support/postgres.h"
 #include "user/access_token.h"
 #include "user/credentials.h"
@@ -25,28 +27,12 @@ const std::vector<EmbeddedFile>& Migrations();
 namespace {
 
 using mercato::testing::PostgresServer;
+using mercato::testing::RunConcurrently;
 using std::chrono::seconds;
 
 constexpr char kDatabase[] = "user_store_test";
 constexpr int kPoolSize = 16;
 const TimePoint kT0 = TimePoint(seconds(1'800'000'000));
-
-// Threads released together, so that the calls really overlap.
-void RunConcurrently(int n, const std::function<void(int)>& fn) {
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i) {
-    threads.emplace_back([&, i] {
-      ++ready;
-      while (!go.load()) std::this_thread::yield();
-      fn(i);
-    });
-  }
-  while (ready.load() < n) std::this_thread::yield();
-  go = true;
-  for (auto& t : threads) t.join();
-}
 
 class UserStoreTest : public ::testing::Test {
  protected:
@@ -57,7 +43,7 @@ class UserStoreTest : public ::testing::Test {
     pool_ = pool->release();
     auto applied = ApplyMigrations(*pool_, Migrations());
     ASSERT_TRUE(applied.ok()) << applied.status();
-    ASSERT_EQ(*applied, 1);
+    ASSERT_EQ(*applied, 2);
   }
   static void TearDownTestSuite() {
     delete pool_;
@@ -131,6 +117,39 @@ TEST_F(UserStoreTest, EmailIsUniqueWhateverTheCase) {
   EXPECT_EQ((*found)->created_at, kT0);
   EXPECT_EQ((*found)->role, "customer");
   EXPECT_FALSE(store_.FindUserByEmail(Email("nobody"))->has_value());
+}
+
+// Issue 15, defect 5: the service lower-cased ASCII only and the look-up used the locale's
+// lower(), so other spellings reached an account under another throttle key. Now one key,
+// the database's email_key(), decides uniqueness and look-ups, whatever the server's locale.
+TEST_F(UserStoreTest, OneUnicodeEmailKeyForUniquenessAndLookUps) {
+  const std::string local = absl::StrCat("kiki-", RandomHex(4));
+  const std::string email = local + "@example.com";
+  UserRecord kiki = NewUser(email);
+  const std::string kelvin = "\u212A" + local.substr(1) + "@example.com";      // Kelvin sign
+  const std::string full_width = "\uFF2B" + local.substr(1) + "@example.com";  // full-width K
+  const std::string dotted = "k\u0130" + local.substr(2) + "@example.com";     // capital I, dot
+  for (const std::string& spelling : {email, absl::AsciiStrToUpper(email), kelvin, full_width}) {
+    SCOPED_TRACE(spelling);
+    auto found = store_.LookUpEmail(spelling);
+    ASSERT_TRUE(found.ok()) << found.status();
+    EXPECT_EQ(found->email_key, email);
+    ASSERT_TRUE(found->user.has_value());
+    EXPECT_EQ(found->user->id, kiki.id);
+    EXPECT_EQ(found->user->email, email);
+    UserRecord clash = kiki;
+    clash.id = NewUuid();
+    clash.email = spelling;
+    EXPECT_EQ(ErrorCodeOf(store_.CreateUser(clash)), "email_taken");
+  }
+  // Unicode's lower case of U+0130 is "i" + U+0307 (not "i", as some C libraries have it):
+  // another address, with a key of its own, and no account.
+  auto other = store_.LookUpEmail(dotted);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->email_key, "ki\u0307" + local.substr(2) + "@example.com");
+  EXPECT_FALSE(other->user.has_value());
+  EXPECT_EQ(Sql("SELECT count(*) FROM users WHERE email_key = '" + email + "'"), "1");
+  EXPECT_EQ(Sql("SELECT email_key('\u212A\u0130')"), "ki\u0307");
 }
 
 TEST_F(UserStoreTest, ConcurrentRegistrationsOfOneEmailCreateOneAccount) {
@@ -276,44 +295,44 @@ TEST_F(UserStoreTest, DeletesExpiredTokens) {
 }
 
 TEST_F(UserStoreTest, ThrottleCountsLocksAndForgets) {
-  const std::string key = "email:" + RandomHex(8);
-  const ThrottlePolicy& p = kEmailThrottle;
+  const std::string key = "client:" + RandomHex(8);
+  const ThrottlePolicy& p = kClientThrottle;
   for (int i = 1; i <= 4; ++i) EXPECT_EQ(*store_.RecordLoginFailure(key, kT0, p), i);
   EXPECT_FALSE(store_.LockedUntil({key}, kT0)->has_value());
   EXPECT_EQ(*store_.RecordLoginFailure(key, kT0, p), 5);
   EXPECT_EQ(*store_.LockedUntil({key}, kT0), kT0 + seconds(1));
   EXPECT_FALSE(store_.LockedUntil({key}, kT0 + seconds(1))->has_value());
   EXPECT_EQ(*store_.RecordLoginFailure(key, kT0 + seconds(1), p), 6);
-  EXPECT_EQ(*store_.LockedUntil({key, "addr:unrelated"}, kT0 + seconds(1)), kT0 + seconds(3));
+  EXPECT_EQ(*store_.LockedUntil({key, "client:unrelated"}, kT0 + seconds(1)), kT0 + seconds(3));
   // A later lock never shortens an earlier, longer one.
-  const std::string other = "addr:" + RandomHex(8);
+  const std::string other = "client:" + RandomHex(8);
   for (int i = 0; i < 10; ++i) (void)store_.RecordLoginFailure(other, kT0, p);
   EXPECT_EQ(*store_.LockedUntil({key, other}, kT0 + seconds(1)), kT0 + seconds(900));
-  // An hour after the last failure the count starts again.
-  EXPECT_EQ(*store_.RecordLoginFailure(key, kT0 + seconds(1 + 3601), p), 1);
+  // 30 days after the last failure the count starts again.
+  EXPECT_EQ(*store_.RecordLoginFailure(key, kT0 + seconds(1 + 30 * 24 * 3600 + 1), p), 1);
   ASSERT_TRUE(store_.ClearLoginFailures(key).ok());
   EXPECT_EQ(Sql("SELECT count(*) FROM login_throttle WHERE key = '" + key + "'"), "0");
   EXPECT_EQ(*store_.RecordLoginFailure(key, kT0, p), 1);
 }
 
 TEST_F(UserStoreTest, ConcurrentFailuresAreCountedExactly) {
-  const std::string key = "addr:" + RandomHex(8);
+  const std::string key = "client:" + RandomHex(8);
   RunConcurrently(kPoolSize, [&](int) {
     for (int i = 0; i < 5; ++i) {
-      ASSERT_TRUE(store_.RecordLoginFailure(key, kT0, kAddressThrottle).ok());
+      ASSERT_TRUE(store_.RecordLoginFailure(key, kT0, kClientThrottle).ok());
     }
   });
   EXPECT_EQ(Sql("SELECT failures FROM login_throttle WHERE key = '" + key + "'"),
             std::to_string(kPoolSize * 5));
-  EXPECT_EQ(*store_.LockedUntil({key}, kT0), kT0 + seconds(60));
+  EXPECT_EQ(*store_.LockedUntil({key}, kT0), kT0 + seconds(24 * 3600));
 }
 
 TEST_F(UserStoreTest, PrunesStaleCountsButKeepsLocks) {
-  const std::string stale = "email:" + RandomHex(8);
-  const std::string locked = "email:" + RandomHex(8);
-  (void)store_.RecordLoginFailure(stale, kT0 - seconds(7200), kEmailThrottle);
+  const std::string stale = "client:" + RandomHex(8);
+  const std::string locked = "client:" + RandomHex(8);
+  (void)store_.RecordLoginFailure(stale, kT0 - seconds(7200), kClientThrottle);
   for (int i = 0; i < 10; ++i) {
-    (void)store_.RecordLoginFailure(locked, kT0 - seconds(3700), kEmailThrottle);
+    (void)store_.RecordLoginFailure(locked, kT0 - seconds(3700), kClientThrottle);
   }
   ASSERT_TRUE(store_.PruneLoginFailures(kT0 - seconds(3600)).ok());
   EXPECT_EQ(Sql("SELECT count(*) FROM login_throttle WHERE key = '" + stale + "'"), "0");
@@ -370,7 +389,7 @@ TEST_F(UserStoreTest, AddressBookBoundHoldsUnderConcurrency) {
 }
 
 TEST_F(UserStoreTest, ServiceOnTheRealStoreEnsuresOneAdminAcrossReplicas) {
-  AccessTokenIssuer issuer(std::string(40, 'k'), seconds(900));
+  AccessTokenIssuer issuer(testing::TestKey(testing::kAccessTokenKeyName), seconds(900));
   BoundedExecutor executor("user-test", 1, 1);
   UserService a(store_, issuer, executor), b(store_, issuer, executor);
   const std::string email = Email("admin");

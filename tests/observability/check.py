@@ -426,22 +426,28 @@ def live_checks(dashboards):
         payment_pid = next((pid for pid, exe in children_of(shop.pid)
                             if exe == str(BUILD / "services/payment/payment")), None)
         if check(payment_pid is not None, "found the payment process run-local started"):
+            # One shopper per attempt: a cart can be ordered once at a time, so a second
+            # attempt on the same cart would be refused (409) before it reached payment.
+            def new_shopper() -> dict:
+                email = f"obs-{uuid.uuid4().hex[:8]}@example.com"
+                http.call("POST", "/api/v1/users", {"email": email,
+                                                    "password": "observable passphrase 1",
+                                                    "name": "Late shopper"})
+                _, session = http.call("POST", "/api/v1/sessions",
+                                       {"email": email, "password": "observable passphrase 1"})
+                auth = {"Authorization": "Bearer " + session["access_token"]}
+                http.call("POST", "/api/v1/cart/items",
+                          {"product_id": product["id"], "quantity": 1}, auth)
+                return auth
+
+            shoppers = [[new_shopper() for _ in range(6)] for _ in range(4)]
             os.kill(payment_pid, signal.SIGSTOP)
             stopped_payment = payment_pid
             log("payment stopped (SIGSTOP); checkouts until checkout's breaker opens")
-            email = f"obs-{uuid.uuid4().hex[:8]}@example.com"
-            http.call("POST", "/api/v1/users", {"email": email,
-                                                "password": "observable passphrase 1",
-                                                "name": "Late shopper"})
-            _, session = http.call("POST", "/api/v1/sessions",
-                                   {"email": email, "password": "observable passphrase 1"})
-            auth = {"Authorization": "Bearer " + session["access_token"]}
-            http.call("POST", "/api/v1/cart/items", {"product_id": product["id"], "quantity": 1},
-                      auth)
             codes = []
 
-            def shopper():
-                for _ in range(6):
+            def shopper(auths):
+                for auth in auths:
                     status, reply = http.call(
                         "POST", "/api/v1/checkout",
                         {"shipping_address": {"name": "L. Ate", "line1": "2 Metric Way",
@@ -452,7 +458,7 @@ def live_checks(dashboards):
                     codes.append((status, reply.get("error", {}).get("code")
                                   if isinstance(reply, dict) else None))
 
-            threads = [threading.Thread(target=shopper) for _ in range(4)]
+            threads = [threading.Thread(target=shopper, args=(a,)) for a in shoppers]
             for t in threads:
                 t.start()
             for t in threads:

@@ -1,5 +1,6 @@
 // Test support: starts real Mercato service binaries, wired together as deploy/services.json
-// describes, against the shared test PostgreSQL and Redis, each on free ports.
+// describes, against the shared test PostgreSQL and Redis, each on free ports, each with the
+// key variables it reads made from the test keys (support/identity.h).
 //
 //   auto suite = Suite::Start({.services = {"gateway"}});  // + everything the gateway calls
 //   HttpClient http(suite->port("gateway"));
@@ -48,6 +49,9 @@ class Suite {
 
   // Starts (again) one service on its same ports and waits until it is healthy.
   absl::Status StartService(const std::string& service);
+  // Sets (an empty value: removes) a variable of the service's environment, from its next
+  // StartService on.
+  void SetEnv(const std::string& service, const std::string& name, const std::string& value);
   void Kill(const std::string& service);
   // SIGTERM and wait; returns the wait status.
   int Terminate(const std::string& service);

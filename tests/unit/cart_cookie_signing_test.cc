@@ -5,6 +5,7 @@
 #include "common/config.h"
 #include "gateway/cart_cookie.h"
 #include "gateway/config.h"
+#include "support/identity.h"
 
 namespace mercato::gateway {
 namespace {
@@ -62,19 +63,19 @@ EnvReader EnvOf(std::map<std::string, std::string> values) {
 }
 
 TEST(CartCookieSigningTest, GatewayRefusesToStartWithoutAKeyOfAtLeast32Characters) {
-  const std::string jwt = "0123456789abcdef0123456789abcdef";
-  EnvReader no_key = EnvOf({{"MERCATO_JWT_SECRET", jwt}});
+  EnvReader no_key = EnvOf(testing::WithTestKeys("gateway", {}));
   auto missing = LoadGatewayConfig(no_key);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("MERCATO_CART_COOKIE_KEY is required"),
             absl::string_view::npos)
       << missing.status();
-  EnvReader short_env = EnvOf({{"MERCATO_JWT_SECRET", jwt}, {"MERCATO_CART_COOKIE_KEY", "short"}});
+  EnvReader short_env =
+      EnvOf(testing::WithTestKeys("gateway", {{"MERCATO_CART_COOKIE_KEY", "short"}}));
   auto too_short = LoadGatewayConfig(short_env);
   ASSERT_FALSE(too_short.ok());
   EXPECT_NE(too_short.status().message().find("MERCATO_CART_COOKIE_KEY must be at least 32"),
             absl::string_view::npos);
-  EnvReader good = EnvOf({{"MERCATO_JWT_SECRET", jwt}, {"MERCATO_CART_COOKIE_KEY", kKey}});
+  EnvReader good = EnvOf(testing::WithTestKeys("gateway", {{"MERCATO_CART_COOKIE_KEY", kKey}}));
   auto config = LoadGatewayConfig(good);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->cart_cookie_key, kKey);

@@ -38,9 +38,24 @@ class FakeCartStore : public CartStore {
     return Current(cart);
   }
 
+  // The revision is the content itself plus a change counter: it changes with every change
+  // of the lines and never comes back, as the Redis store's random tokens.
+  absl::StatusOr<RevisedLines> GetRevised(const CartRef& cart) override {
+    if (auto s = Begin(); !s.ok()) return s;
+    RevisedLines out{Current(cart), ""};
+    if (!out.lines.empty()) {
+      std::string content;
+      for (const auto& l : out.lines) {
+        content += l.product_id + "*" + std::to_string(l.quantity) + ",";
+      }
+      out.revision = content + "#" + std::to_string(generation_[Key(cart)]);
+    }
+    return out;
+  }
+
   absl::StatusOr<AddResult> Add(const CartRef& cart, const std::string& product_id, int delta,
                                 const CartLimits& limits) override {
-    if (auto s = Begin(); !s.ok()) return s;
+    if (auto s = BeginChange(cart); !s.ok()) return s;
     StoredLines& lines = carts[Key(cart)];
     auto it = Find(lines, product_id);
     AddResult result;
@@ -61,7 +76,7 @@ class FakeCartStore : public CartStore {
 
   absl::StatusOr<SetResult> Set(const CartRef& cart, const std::string& product_id,
                                 int quantity) override {
-    if (auto s = Begin(); !s.ok()) return s;
+    if (auto s = BeginChange(cart); !s.ok()) return s;
     StoredLines& lines = carts[Key(cart)];
     auto it = Find(lines, product_id);
     SetResult result;
@@ -72,7 +87,7 @@ class FakeCartStore : public CartStore {
   }
 
   absl::StatusOr<StoredLines> Remove(const CartRef& cart, const std::string& product_id) override {
-    if (auto s = Begin(); !s.ok()) return s;
+    if (auto s = BeginChange(cart); !s.ok()) return s;
     StoredLines& lines = carts[Key(cart)];
     auto it = Find(lines, product_id);
     if (it != lines.end()) lines.erase(it);
@@ -81,7 +96,7 @@ class FakeCartStore : public CartStore {
 
   absl::Status RemoveLines(const CartRef& cart,
                            const std::vector<std::string>& product_ids) override {
-    if (auto s = Begin(); !s.ok()) return s;
+    if (auto s = BeginChange(cart); !s.ok()) return s;
     StoredLines& lines = carts[Key(cart)];
     for (const auto& id : product_ids) {
       removed_lines.push_back(id);
@@ -92,13 +107,13 @@ class FakeCartStore : public CartStore {
   }
 
   absl::Status Clear(const CartRef& cart) override {
-    if (auto s = Begin(); !s.ok()) return s;
+    if (auto s = BeginChange(cart); !s.ok()) return s;
     carts.erase(Key(cart));
     return absl::OkStatus();
   }
 
   absl::StatusOr<StoredLines> Take(const CartRef& cart, const StoredLines& take) override {
-    if (auto s = Begin(); !s.ok()) return s;
+    if (auto s = BeginChange(cart); !s.ok()) return s;
     StoredLines& lines = carts[Key(cart)];
     for (const auto& t : take) {
       auto it = Find(lines, t.product_id);
@@ -111,7 +126,7 @@ class FakeCartStore : public CartStore {
 
   absl::StatusOr<StoredLines> Merge(const CartRef& guest, const CartRef& user,
                                     const CartLimits& limits) override {
-    if (auto s = Begin(); !s.ok()) return s;
+    if (auto s = BeginChange(user); !s.ok()) return s;
     StoredLines from = Current(guest);
     StoredLines& into = carts[Key(user)];
     for (const auto& line : from) {
@@ -131,6 +146,12 @@ class FakeCartStore : public CartStore {
     ++calls;
     return fail_with ? *fail_with : absl::OkStatus();
   }
+  // Begin() for a call that may change the cart: a new generation of its revision.
+  absl::Status BeginChange(const CartRef& cart) {
+    ++generation_[Key(cart)];
+    return Begin();
+  }
+  std::map<std::string, int> generation_;
   StoredLines Current(const CartRef& cart) const {
     auto it = carts.find(Key(cart));
     return it == carts.end() ? StoredLines{} : it->second;

@@ -223,6 +223,41 @@ TEST_F(CartServiceTest, ReadingAMixedCurrencyCartIsRefusedClearly) {
   ExpectError(Get(guest_id_).status(), absl::StatusCode::kFailedPrecondition, "currency_mismatch");
 }
 
+TEST_F(CartServiceTest, PriceAboveTheBoundIsAConflictNamingTheLineNeverAnInternalError) {
+  // Issue 15, defect 7: a price stored before the bound made every read a 500.
+  ASSERT_TRUE(Add(kSkillet, 1).ok());
+  ASSERT_TRUE(Add(kKnife, 3).ok());
+  Product(kKnife, "Chef Knife", int64_t{1} << 62, 10);
+  const absl::Status read = Get(guest_id_).status();
+  ExpectError(read, absl::StatusCode::kFailedPrecondition, "price_out_of_range");
+  EXPECT_EQ(read.message(), absl::StrCat("items[1].unit_price of product ", kKnife,
+                                         " must be between 0 and 1000000000 minor units; the "
+                                         "product's price needs correcting"));
+  // Adding to such a cart is refused before anything is stored.
+  ExpectError(Add(kSkillet, 1).status(), absl::StatusCode::kFailedPrecondition,
+              "price_out_of_range");
+  ExpectError(Add(kKnife, 1).status(), absl::StatusCode::kFailedPrecondition, "price_out_of_range");
+  EXPECT_EQ(store_.QuantityOf(Guest(), kSkillet), 1);
+  EXPECT_EQ(store_.QuantityOf(Guest(), kKnife), 3);
+  // The shopper can still take the line out, and the rest prices again.
+  v1::RemoveItemRequest remove;
+  remove.set_guest_cart_id(guest_id_);
+  remove.set_product_id(kKnife);
+  v1::Cart after;
+  ASSERT_TRUE(service().DoRemoveItem(remove, &after).ok());
+  EXPECT_EQ(after.subtotal().amount(), 3499);
+}
+
+TEST_F(CartServiceTest, TheLargestPricesAndQuantitiesSumExactly) {
+  Product(kSkillet, "Cast Iron Skillet", 1'000'000'000, 99);
+  Product(kKnife, "Chef Knife", 1'000'000'000, 99);
+  ASSERT_TRUE(Add(kSkillet, 99).ok());
+  auto cart = Add(kKnife, 99);
+  ASSERT_TRUE(cart.ok()) << cart.status();
+  EXPECT_EQ(cart->items(0).line_total().amount(), 99'000'000'000);
+  EXPECT_EQ(cart->subtotal().amount(), 198'000'000'000);
+}
+
 TEST_F(CartServiceTest, AddWithoutAnyCartIsRefused) {
   ExpectError(Add(kSkillet, 1, "").status(), absl::StatusCode::kInvalidArgument,
               "cart_id_required");

@@ -41,6 +41,15 @@ class FakeCheckoutStore : public CheckoutStore {
     if (auto it = by_key_.find(key); it != by_key_.end()) {
       return CreateOrderResult{.record = rows_.at(it->second).record, .created = false};
     }
+    if (order.step == OrderStep::kPriced && !order.cart_revision.empty()) {
+      for (const auto& [id, other] : rows_) {
+        const OrderRecord& r = other.record;
+        if (r.order.user_id() == order.order.user_id() && r.cart_revision == order.cart_revision &&
+            r.step != OrderStep::kFailed) {
+          return CreateOrderResult{.cart_ordered_at = r.step};
+        }
+      }
+    }
     Row row;
     row.record = order;
     row.record.seq = ++seq_;

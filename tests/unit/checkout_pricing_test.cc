@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "checkout/pricing.h"
+#include "commerce/money.h"
 #include "common/status.h"
 
 namespace mercato::checkout {
@@ -75,11 +76,25 @@ TEST(PricingTest, Refusals) {
   EXPECT_EQ(code(PriceOrder({{"a", 1}, {"e", 1}}, {{"a", P("a", 1)}, {"e", P("e", 1, "EUR")}})),
             "mixed_currency");
   EXPECT_EQ(code(PriceOrder({{"a", 0}}, {{"a", P("a", 1)}})), "invalid_quantity");
-  EXPECT_EQ(code(PriceOrder({{"a", 2}}, {{"a", P("a", std::numeric_limits<int64_t>::max())}})),
+  // A unit price outside the catalog's bounds (a row stored before they existed) is a 409
+  // naming the line, whatever the quantity.
+  auto huge = PriceOrder({{"a", 2}}, {{"a", P("a", std::numeric_limits<int64_t>::max())}});
+  EXPECT_EQ(code(huge), "price_out_of_range");
+  EXPECT_EQ(huge.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(huge.status().message(),
+            "items[0].unit_price of product a must be between 0 and 1000000000 minor units; "
+            "the product's price needs correcting");
+  EXPECT_EQ(code(PriceOrder({{"a", 1}}, {{"a", P("a", kMaxUnitPrice + 1)}})), "price_out_of_range");
+  EXPECT_EQ(code(PriceOrder({{"a", 1}}, {{"a", P("a", -5)}})), "price_out_of_range");
+  // Within the bounds only an absurd quantity can exceed kMaxSubtotal; it never overflows.
+  EXPECT_EQ(code(PriceOrder({{"a", std::numeric_limits<int32_t>::max()}},
+                            {{"a", P("a", kMaxUnitPrice)}})),
             "order_too_large");
-  EXPECT_EQ(code(PriceOrder({{"a", 1}}, {{"a", P("a", kMaxSubtotal + 1)}})), "order_too_large");
-  EXPECT_EQ(code(PriceOrder({{"a", 1}}, {{"a", P("a", -5)}})), "order_too_large");
-  EXPECT_TRUE(PriceOrder({{"a", 1}}, {{"a", P("a", kMaxSubtotal)}}).ok());
+  EXPECT_EQ(code(PriceOrder({{"a", 900'001}}, {{"a", P("a", kMaxUnitPrice)}})), "order_too_large");
+  auto largest = PriceOrder({{"a", 900'000}}, {{"a", P("a", kMaxUnitPrice)}});
+  ASSERT_TRUE(largest.ok()) << largest.status();
+  EXPECT_EQ(largest->subtotal, kMaxSubtotal);
+  EXPECT_EQ(largest->tax, kMaxSubtotal / 100 * 8);
 }
 
 }  // namespace

@@ -234,6 +234,50 @@ TEST_F(OrderSagaTest, RepeatWhileTheFirstIsRunningIsInProgress) {
   EXPECT_EQ(store_.size(), 1u);
 }
 
+// ---- one order per cart revision (issue 15, defect 12) ----
+
+TEST_F(OrderSagaTest, ACartRevisionBeingOrderedIsRefusedToAnotherKeyUntilItsOrderFails) {
+  world_.cart_lines = {{kKnife, 1}};
+  world_.Fail("Authorize", absl::UnavailableError("payment down"));
+  world_.Fail("GetPayment", absl::UnavailableError("payment down"));
+  ExpectError(Place(Request("tab-1")).status(), absl::StatusCode::kUnavailable, "order_pending");
+
+  const absl::Status second = Place(Request("tab-2")).status();
+  ExpectError(second, absl::StatusCode::kAborted, "cart_checkout_in_progress");
+  EXPECT_EQ(RetryAfterOf(second), 1);
+  EXPECT_EQ(store_.size(), 1u);  // nothing recorded for tab-2, nothing reserved
+  EXPECT_EQ(world_.reservations.size(), 1u);
+
+  // The first order fails (no payment after the grace): the same cart may be tried again,
+  // with the key that was refused too.
+  now_ += absl::Seconds(11);
+  auto claimed = store_.ClaimStalled("recovery-1", absl::Seconds(30), 10);
+  ASSERT_EQ(claimed->size(), 1u);
+  ASSERT_EQ(saga().Resolve(claimed->front(), "recovery-1", Driver::kRecovery).record.step,
+            OrderStep::kFailed);
+  auto retried = Place(Request("tab-2"));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->status(), v1::ORDER_STATUS_PAID);
+}
+
+TEST_F(OrderSagaTest, APaidCartRevisionIsNeverOrderedAgain) {
+  world_.cart_lines = {{kKnife, 1}, {kApron, 1}};
+  ASSERT_TRUE(Place(Request("tab-1")).ok());
+  // A checkout that read the cart before the paid order took its lines out.
+  world_.cart_lines = {{kKnife, 1}, {kApron, 1}};
+  world_.cart_revision = "revision-1";
+  world_.calls.clear();
+  const absl::Status again = Place(Request("tab-2")).status();
+  ExpectError(again, absl::StatusCode::kFailedPrecondition, "cart_already_ordered");
+  EXPECT_EQ(world_.calls, (std::vector<std::string>{"GetCart", "BatchGetProducts"}));
+  EXPECT_EQ(store_.size(), 1u);
+  // The shopper changes the cart: a new revision, a new order.
+  world_.cart_revision = "revision-2";
+  auto next = Place(Request("tab-2"));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(store_.size(), 2u);
+}
+
 // ---- definite refusals ----
 
 TEST_F(OrderSagaTest, OutOfStockFailsWithoutChargingOrReleasing) {

@@ -42,6 +42,8 @@ class World {
   std::map<std::string, catalog::v1::Product> products;
   std::map<std::string, Reservation> reservations;
   std::vector<std::pair<std::string, int>> cart_lines;
+  // The revision GetCart answers with; ClearCart gives the cart a new one.
+  std::string cart_revision = "revision-1";
   std::map<std::string, payment::v1::Payment> payments;  // by idempotency key
   std::map<std::string, std::deque<Fault>> faults;       // by method name
   std::vector<std::string> calls;                        // method names, in order
@@ -64,6 +66,7 @@ class World {
               line->mutable_unit_price()->set_amount(1);
               line->mutable_unit_price()->set_currency("USD");
             }
+            out->set_revision(cart_revision);
             return absl::OkStatus();
           });
         }));
@@ -71,6 +74,7 @@ class World {
         .WillByDefault(Invoke([this](auto*, const cart::v1::ClearCartRequest& request, auto*) {
           return Run("ClearCart", [&] {
             last_clear = request;
+            cart_revision += "+";
             if (request.take().empty()) cart_lines.clear();
             for (const auto& take : request.take()) {
               for (auto it = cart_lines.begin(); it != cart_lines.end(); ++it) {

@@ -1,5 +1,7 @@
 // An in-memory CatalogStore for unit tests of the catalog service. Whoever adds a method to
-// CatalogStore adds it here too.
+// CatalogStore adds it here too. Stock follows the store's model: on_hand and reserved, with
+// stock = on_hand - reserved (a product put into `products` with only stock set has that
+// many on hand).
 #pragma once
 
 #include <algorithm>
@@ -72,7 +74,7 @@ class FakeCatalogStore : public CatalogStore {
         return mercato::ErrorWithCode(absl::StatusCode::kNotFound, "product_not_found",
                                       item.product_id());
       }
-      if (p->second.product.stock() < item.quantity()) {
+      if (Sellable(p->second.product) < item.quantity()) {
         return mercato::ErrorWithCode(
             absl::StatusCode::kFailedPrecondition, "out_of_stock",
             absl::StrCat("not enough stock for product ", item.product_id()));
@@ -82,9 +84,7 @@ class FakeCatalogStore : public CatalogStore {
     r.set_reservation_id(id);
     r.set_state(v1::RESERVATION_STATE_HELD);
     for (const auto& item : items) {
-      auto& p = products[item.product_id()];
-      p.product.set_stock(p.product.stock() - item.quantity());
-      ++p.version;
+      Hold(products[item.product_id()], item.quantity(), 0);
       *r.add_items() = item;
     }
     reservations[id] = r;
@@ -101,6 +101,9 @@ class FakeCatalogStore : public CatalogStore {
     if (it->second.state() != v1::RESERVATION_STATE_HELD) {
       return mercato::ErrorWithCode(absl::StatusCode::kFailedPrecondition, "reservation_closed",
                                     id);
+    }
+    for (const auto& item : it->second.items()) {
+      Hold(products[item.product_id()], -item.quantity(), -item.quantity());
     }
     it->second.set_state(v1::RESERVATION_STATE_COMMITTED);
     return ReservationChange{it->second, true};
@@ -122,9 +125,7 @@ class FakeCatalogStore : public CatalogStore {
       return ReservationChange{it->second, false};
     }
     for (const auto& item : it->second.items()) {
-      auto& p = products[item.product_id()];
-      p.product.set_stock(p.product.stock() + item.quantity());
-      ++p.version;
+      Hold(products[item.product_id()], -item.quantity(), 0);
     }
     it->second.set_state(v1::RESERVATION_STATE_RELEASED);
     return ReservationChange{it->second, true};
@@ -136,9 +137,7 @@ class FakeCatalogStore : public CatalogStore {
       if (out.reservations == limit) break;
       if (r.state() != v1::RESERVATION_STATE_HELD) continue;
       for (const auto& item : r.items()) {
-        auto& p = products[item.product_id()];
-        p.product.set_stock(p.product.stock() + item.quantity());
-        ++p.version;
+        Hold(products[item.product_id()], -item.quantity(), 0);
         out.product_ids.push_back(item.product_id());
       }
       r.set_state(v1::RESERVATION_STATE_EXPIRED);
@@ -152,7 +151,10 @@ class FakeCatalogStore : public CatalogStore {
 
   absl::StatusOr<VersionedProduct> CreateProduct(const v1::Product& product) override {
     if (products.count(product.id())) return absl::AlreadyExistsError(product.id());
-    return products[product.id()] = VersionedProduct{product, 1};
+    VersionedProduct& stored = products[product.id()] = VersionedProduct{product, 1};
+    stored.product.set_on_hand(product.stock());
+    stored.product.set_reserved(0);
+    return stored;
   }
   absl::StatusOr<VersionedProduct> UpdateProduct(const v1::Product& product,
                                                  const ProductFields& fields) override {
@@ -167,7 +169,11 @@ class FakeCatalogStore : public CatalogStore {
     if (fields.price) *p.mutable_price() = product.price();
     if (fields.categories) *p.mutable_categories() = product.categories();
     if (fields.image_url) p.set_image_url(product.image_url());
-    if (fields.stock) p.set_stock(product.stock());
+    if (fields.stock) {
+      if (product.stock() < p.reserved()) return BelowReserved();
+      p.set_on_hand(product.stock());
+      p.set_stock(product.stock() - p.reserved());
+    }
     ++it->second.version;
     return it->second;
   }
@@ -176,9 +182,31 @@ class FakeCatalogStore : public CatalogStore {
     if (it == products.end()) {
       return mercato::ErrorWithCode(absl::StatusCode::kNotFound, "product_not_found", product_id);
     }
-    it->second.product.set_stock(stock);
+    v1::Product& p = it->second.product;
+    if (stock < p.reserved()) return BelowReserved();
+    p.set_on_hand(stock);
+    p.set_stock(stock - p.reserved());
     ++it->second.version;
     return it->second;
+  }
+
+ private:
+  // A product given with only `stock` has that many on hand, none held.
+  static int64_t Sellable(const v1::Product& p) {
+    return p.on_hand() == 0 && p.reserved() == 0 ? p.stock() : p.on_hand() - p.reserved();
+  }
+  // Adds to reserved and on hand and recomputes stock.
+  static void Hold(VersionedProduct& vp, int64_t reserved, int64_t on_hand) {
+    v1::Product& p = vp.product;
+    if (p.on_hand() == 0 && p.reserved() == 0) p.set_on_hand(p.stock());
+    p.set_reserved(p.reserved() + reserved);
+    p.set_on_hand(p.on_hand() + on_hand);
+    p.set_stock(p.on_hand() - p.reserved());
+    ++vp.version;
+  }
+  static absl::Status BelowReserved() {
+    return mercato::ErrorWithCode(absl::StatusCode::kFailedPrecondition, "stock_below_reserved",
+                                  "held units exceed it");
   }
 };
 

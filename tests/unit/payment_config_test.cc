@@ -8,12 +8,14 @@
 #include <set>
 
 #include "payment/config.h"
+#include "support/identity.h"
 
 namespace mercato::payment {
 namespace {
 
 EnvReader EnvOf(std::map<std::string, std::string> vars) {
-  auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
+  auto shared = std::make_shared<std::map<std::string, std::string>>(
+      testing::WithTestKeys("payment", std::move(vars)));
   return EnvReader([shared](const char* name) -> const char* {
     auto it = shared->find(name);
     return it == shared->end() ? nullptr : it->second.c_str();
@@ -21,7 +23,9 @@ EnvReader EnvOf(std::map<std::string, std::string> vars) {
 }
 
 TEST(PaymentConfigTest, Defaults) {
-  EnvReader env = EnvOf({{"MERCATO_DATABASE_URL", "postgresql://x/payment"}});
+  const std::string key(32, 'k');
+  EnvReader env = EnvOf({{"MERCATO_DATABASE_URL", "postgresql://x/payment"},
+                         {"MERCATO_PAYMENT_FINGERPRINT_KEY", key}});
   auto c = LoadPaymentConfig(env);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->database_url, "postgresql://x/payment");
@@ -29,8 +33,19 @@ TEST(PaymentConfigTest, Defaults) {
   EXPECT_EQ(c->server.admin_port, 9105);
   EXPECT_EQ(c->db_pool_size, 8);
   EXPECT_EQ(c->max_amount, kDefaultMaxAmount);
-  EXPECT_TRUE(c->using_development_key);
-  EXPECT_EQ(c->fingerprint_key, kDevelopmentFingerprintKey);
+  EXPECT_EQ(c->fingerprint_key, key);
+  EXPECT_EQ(c->authorization_max_age, absl::Seconds(900));
+}
+
+TEST(PaymentConfigTest, RefusesToStartWithoutAFingerprintKey) {
+  // Issue 15: there is no public default key any more; make run sets one of its own.
+  EnvReader env = EnvOf({{"MERCATO_DATABASE_URL", "postgresql://x/payment"}});
+  auto c = LoadPaymentConfig(env);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(std::string(c.status().message())
+                .find("MERCATO_PAYMENT_FINGERPRINT_KEY is required but not set"),
+            std::string::npos)
+      << c.status();
 }
 
 TEST(PaymentConfigTest, ReadsEverySetting) {
@@ -39,19 +54,21 @@ TEST(PaymentConfigTest, ReadsEverySetting) {
                          {"MERCATO_DB_POOL_SIZE", "3"},
                          {"MERCATO_PAYMENT_FINGERPRINT_KEY", key},
                          {"MERCATO_PAYMENT_MAX_AMOUNT", "5000"},
+                         {"MERCATO_PAYMENT_AUTHORIZATION_MAX_AGE_S", "60"},
                          {"MERCATO_GRPC_PORT", "6000"}});
   auto c = LoadPaymentConfig(env);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->db_pool_size, 3);
   EXPECT_EQ(c->fingerprint_key, key);
-  EXPECT_FALSE(c->using_development_key);
   EXPECT_EQ(c->max_amount, 5000);
+  EXPECT_EQ(c->authorization_max_age, absl::Seconds(60));
   EXPECT_EQ(c->server.grpc_port, 6000);
 }
 
 TEST(PaymentConfigTest, ReportsEveryProblemWithoutEchoingTheKey) {
   EnvReader env = EnvOf({{"MERCATO_PAYMENT_FINGERPRINT_KEY", "short-secret-value"},
-                         {"MERCATO_PAYMENT_MAX_AMOUNT", "0"}});
+                         {"MERCATO_PAYMENT_MAX_AMOUNT", "0"},
+                         {"MERCATO_PAYMENT_AUTHORIZATION_MAX_AGE_S", "0"}});
   auto c = LoadPaymentConfig(env);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
@@ -61,6 +78,9 @@ TEST(PaymentConfigTest, ReportsEveryProblemWithoutEchoingTheKey) {
             std::string::npos)
       << message;
   EXPECT_NE(message.find("MERCATO_PAYMENT_MAX_AMOUNT must be between 1 and"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("MERCATO_PAYMENT_AUTHORIZATION_MAX_AGE_S must be between 1 and 86400"),
+            std::string::npos)
       << message;
   EXPECT_EQ(message.find("short-secret-value"), std::string::npos) << message;
 }

@@ -16,39 +16,74 @@ namespace mercato::payment {
 
 class FakePaymentStore : public PaymentStore {
  public:
-  // How many times AuthorizeOnce ran `charge` and Transition ran `act`.
-  int charges = 0;
+  // How many payments BeginAuthorization created, and how many times Transition ran `act`.
+  int created = 0;
   int acts = 0;
   // When set, returned by the next call instead of doing anything.
   absl::Status next_error;
 
-  absl::StatusOr<AuthorizeResult> AuthorizeOnce(const NewPayment& p,
-                                                const ChargeFn& charge) override {
+  absl::StatusOr<AuthorizeResult> BeginAuthorization(const NewPayment& p) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (!next_error.ok()) return std::exchange(next_error, absl::OkStatus());
     if (auto it = by_key_.find(p.idempotency_key); it != by_key_.end()) {
       return AuthorizeResult{.record = payments_.at(it->second), .created = false};
     }
-    ++charges;
-    auto outcome = charge();
-    if (!outcome.ok()) return outcome.status();
+    ++created;
     PaymentRecord r;
     r.payment.set_id(p.id);
     r.payment.set_idempotency_key(p.idempotency_key);
-    r.payment.set_state(outcome->state);
+    r.payment.set_state(v1::PAYMENT_STATE_PENDING);
     r.payment.mutable_amount()->set_amount(p.amount);
     r.payment.mutable_amount()->set_currency(p.currency);
     r.payment.set_card_brand(p.card_brand);
     r.payment.set_card_last4(p.card_last4);
-    r.payment.set_decline_code(outcome->decline_code);
     r.payment.set_order_id(p.order_id);
     r.payment.set_created_at_unix_ms(absl::ToUnixMillis(absl::Now()));
     r.fingerprint = p.fingerprint;
-    r.processor_reference = outcome->processor_reference;
     payments_[p.id] = r;
     by_key_[p.idempotency_key] = p.id;
-    events_[p.id].push_back({std::nullopt, outcome->state, outcome->decline_code, absl::Now()});
+    events_[p.id].push_back({std::nullopt, v1::PAYMENT_STATE_PENDING, "", absl::Now()});
     return AuthorizeResult{.record = r, .created = true};
+  }
+
+  // `ask` runs under the store's lock: calls for a payment wait for each other.
+  absl::StatusOr<TransitionResult> RecordOutcome(const std::string& id, const AskFn& ask) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!next_error.ok()) return std::exchange(next_error, absl::OkStatus());
+    auto it = payments_.find(id);
+    if (it == payments_.end()) {
+      return ErrorWithCode(absl::StatusCode::kNotFound, "payment_not_found", "no payment");
+    }
+    PaymentRecord& r = it->second;
+    if (r.payment.state() != v1::PAYMENT_STATE_PENDING) {
+      return TransitionResult{.record = r, .changed = false};
+    }
+    absl::StatusOr<ChargeOutcome> answer = ask();
+    if (!answer.ok()) return answer.status();
+    const ChargeOutcome& outcome = *answer;
+    r.payment.set_state(outcome.state);
+    r.payment.set_decline_code(outcome.decline_code);
+    r.processor_reference = outcome.processor_reference;
+    events_[id].push_back(
+        {v1::PAYMENT_STATE_PENDING, outcome.state, outcome.decline_code, absl::Now()});
+    return TransitionResult{.record = r, .changed = true};
+  }
+
+  // Every payment pending or authorized counts as old enough when `age` is zero, none else
+  // (the fake has no clock of its own).
+  absl::StatusOr<std::vector<OpenPayment>> ListOpenOlderThan(absl::Duration age,
+                                                             int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<OpenPayment> out;
+    if (age > absl::ZeroDuration()) return out;
+    for (const auto& [id, r] : payments_) {
+      const auto state = r.payment.state();
+      if (static_cast<int>(out.size()) == limit) break;
+      if (state == v1::PAYMENT_STATE_PENDING || state == v1::PAYMENT_STATE_AUTHORIZED) {
+        out.push_back({id, state});
+      }
+    }
+    return out;
   }
 
   absl::StatusOr<TransitionResult> Transition(const std::string& id, v1::PaymentState from,

@@ -6,6 +6,8 @@
 #include <prometheus/registry.h>
 
 #include <map>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -37,25 +39,45 @@ v1::AuthorizeRequest Request(const std::string& key, const std::string& number,
   return r;
 }
 
-// The sandbox, except that Capture/Void/Refund fail when told to.
+// The sandbox, except that every call fails when told to; it counts what it was asked.
 class FlakyProcessor final : public CardProcessor {
  public:
   absl::Status fail_with;
+  // Authorize calls, and the distinct authorizations they made.
+  int authorize_calls = 0;
+  std::set<std::string> references;
+  std::vector<std::string> voided_keys;
   absl::StatusOr<AuthorizationResult> Authorize(const AuthorizationRequest& r) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++authorize_calls;
     if (!fail_with.ok()) return fail_with;
-    return sandbox_.Authorize(r);
+    auto result = sandbox_.Authorize(r);
+    if (result.ok()) references.insert(result->reference);
+    return result;
   }
   absl::Status Capture(const std::string& ref, int64_t amount) override {
     return fail_with.ok() ? sandbox_.Capture(ref, amount) : fail_with;
   }
   absl::Status Void(const std::string& ref) override {
+    if (!void_finds.empty()) {
+      return ErrorWithCode(absl::StatusCode::kFailedPrecondition,
+                           kProcessorAlreadyPrefix + void_finds, "already " + void_finds);
+    }
     return fail_with.ok() ? sandbox_.Void(ref) : fail_with;
   }
+  // When set, Void answers that the processor holds the authorization in this state already.
+  std::string void_finds;
   absl::Status Refund(const std::string& ref, int64_t amount) override {
     return fail_with.ok() ? sandbox_.Refund(ref, amount) : fail_with;
   }
+  absl::Status VoidByKey(const std::string& key) override {
+    if (!fail_with.ok()) return fail_with;
+    voided_keys.push_back(key);
+    return sandbox_.VoidByKey(key);
+  }
 
  private:
+  std::mutex mu_;
   SandboxCardProcessor sandbox_;
 };
 
@@ -130,10 +152,17 @@ TEST_F(PaymentServiceTest, ApprovedCardIsAuthorized) {
   EXPECT_EQ(p->order_id(), "order-1");
   EXPECT_GT(p->created_at_unix_ms(), 0);
   EXPECT_EQ(store_.size(), 1u);
-  EXPECT_EQ(store_.charges, 1);
+  EXPECT_EQ(processor_.authorize_calls, 1);
   EXPECT_EQ(Outcome("approved"), 1);
   EXPECT_EQ(Outcome("declined"), 0);
-  EXPECT_EQ(Moves("none", "authorized"), 1);
+  EXPECT_EQ(Moves("none", "pending"), 1);
+  EXPECT_EQ(Moves("pending", "authorized"), 1);
+  // Recorded pending before the processor was asked (issue 15, defect 11).
+  auto events = store_.ListEvents(p->id());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].to, v1::PAYMENT_STATE_PENDING);
+  EXPECT_EQ((*events)[1].from, v1::PAYMENT_STATE_PENDING);
+  EXPECT_EQ((*events)[1].to, v1::PAYMENT_STATE_AUTHORIZED);
 }
 
 TEST_F(PaymentServiceTest, DeclinedCardIsAPaymentNotAnError) {
@@ -145,7 +174,7 @@ TEST_F(PaymentServiceTest, DeclinedCardIsAPaymentNotAnError) {
   EXPECT_EQ(store_.size(), 1u);
   EXPECT_EQ(Outcome("declined"), 1);
   EXPECT_EQ(Outcome("approved"), 0);
-  EXPECT_EQ(Moves("none", "declined"), 1);
+  EXPECT_EQ(Moves("pending", "declined"), 1);
 }
 
 TEST_F(PaymentServiceTest, InsufficientFundsCard) {
@@ -236,10 +265,10 @@ TEST_F(PaymentServiceTest, SameKeyReturnsTheFirstPaymentAndChargesOnce) {
   ASSERT_TRUE(spaced.ok()) << spaced.status();
   EXPECT_EQ(spaced->id(), first->id());
   EXPECT_EQ(store_.size(), 1u);
-  EXPECT_EQ(store_.charges, 1);
+  EXPECT_EQ(processor_.authorize_calls, 1);
   EXPECT_EQ(Outcome("approved"), 1);
   EXPECT_EQ(Outcome("replayed"), 4);
-  EXPECT_EQ(Moves("none", "authorized"), 1);
+  EXPECT_EQ(Moves("pending", "authorized"), 1);
 }
 
 TEST_F(PaymentServiceTest, SameKeyReturnsTheFirstDecline) {
@@ -250,7 +279,7 @@ TEST_F(PaymentServiceTest, SameKeyReturnsTheFirstDecline) {
   EXPECT_EQ(again->id(), first->id());
   EXPECT_EQ(again->state(), v1::PAYMENT_STATE_DECLINED);
   EXPECT_EQ(again->decline_code(), "card_declined");
-  EXPECT_EQ(store_.charges, 1);
+  EXPECT_EQ(processor_.authorize_calls, 1);
 }
 
 TEST_F(PaymentServiceTest, ReplayIsNotAffectedByLaterExpiry) {
@@ -281,7 +310,7 @@ TEST_F(PaymentServiceTest, SameKeyWithAnotherAmountCurrencyOrCardIsRefused) {
   ExpectReused(Authorize(Request("k1", "5555555555554444", 1999, "USD")));
   ExpectReused(Authorize(Request("k1", kSandboxDeclinedCard, 1999, "USD")));
   EXPECT_EQ(store_.size(), 1u);
-  EXPECT_EQ(store_.charges, 1);
+  EXPECT_EQ(processor_.authorize_calls, 1);
   EXPECT_EQ(Outcome("key_reused"), 4);
   // Expiry, CVC and order id are not part of the fingerprint.
   auto other_details = Request("k1", kSandboxApprovedCard, 1999, "USD");
@@ -305,20 +334,67 @@ TEST_F(PaymentServiceTest, ConcurrentCallsWithOneKeyChargeOnce) {
   for (auto& t : threads) t.join();
   for (const auto& id : ids) EXPECT_EQ(id, ids[0]);
   EXPECT_EQ(store_.size(), 1u);
-  EXPECT_EQ(store_.charges, 1);
+  EXPECT_EQ(store_.created, 1);
+  // A call that meets the payment still pending asks the processor again with the same key:
+  // one authorization there, however many calls.
+  EXPECT_EQ(processor_.references.size(), 1u);
 }
 
-TEST_F(PaymentServiceTest, ProcessorFailureRecordsNothing) {
+TEST_F(PaymentServiceTest, ProcessorFailureLeavesThePaymentPendingForARetry) {
   processor_.fail_with = absl::UnavailableError("processor unreachable");
   auto p = Authorize(Request("k1", kSandboxApprovedCard));
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(store_.size(), 0u);
+  // The processor may have authorized before failing to answer: the row says so.
+  ASSERT_EQ(store_.size(), 1u);
+  const PaymentRecord pending = store_.All()[0];
+  EXPECT_EQ(pending.payment.state(), v1::PAYMENT_STATE_PENDING);
   EXPECT_EQ(Outcome("error"), 1);
   processor_.fail_with = absl::OkStatus();
   auto retry = Authorize(Request("k1", kSandboxApprovedCard));
   ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->id(), pending.payment.id());
   EXPECT_EQ(retry->state(), v1::PAYMENT_STATE_AUTHORIZED);
+  EXPECT_EQ(store_.created, 1);
+}
+
+TEST_F(PaymentServiceTest, APendingPaymentIsVoidedByKeyAndALateAnswerIsVoidedToo) {
+  processor_.fail_with = absl::UnavailableError("processor unreachable");
+  ASSERT_FALSE(Authorize(Request("k1", kSandboxApprovedCard)).ok());
+  processor_.fail_with = absl::OkStatus();
+  const std::string id = store_.All()[0].payment.id();
+  auto voided = Move("void", id);
+  ASSERT_TRUE(voided.ok()) << voided.status();
+  EXPECT_EQ(voided->state(), v1::PAYMENT_STATE_VOIDED);
+  EXPECT_EQ(processor_.voided_keys, std::vector<std::string>{"k1"});
+  EXPECT_EQ(Moves("pending", "voided"), 1);
+  // The call that was still running (or its retry) gets the voided payment, not a charge.
+  auto retry = Authorize(Request("k1", kSandboxApprovedCard));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->state(), v1::PAYMENT_STATE_VOIDED);
+  EXPECT_EQ(processor_.authorize_calls, 1);
+}
+
+TEST_F(PaymentServiceTest, VoidStaleVoidsPendingAndUncapturedPaymentsOnly) {
+  auto authorized = Authorize(Request("stale-a", kSandboxApprovedCard));
+  auto captured = Authorize(Request("stale-c", kSandboxApprovedCard));
+  auto declined = Authorize(Request("stale-d", kSandboxDeclinedCard));
+  ASSERT_TRUE(authorized.ok() && captured.ok() && declined.ok());
+  ASSERT_TRUE(Move("capture", captured->id()).ok());
+  processor_.fail_with = absl::UnavailableError("processor unreachable");
+  ASSERT_FALSE(Authorize(Request("stale-p", kSandboxApprovedCard)).ok());
+  processor_.fail_with = absl::OkStatus();
+
+  EXPECT_EQ(*service_.VoidStale(absl::Seconds(1), 100), 0);  // none old enough (fake: age > 0)
+  EXPECT_EQ(*service_.VoidStale(absl::ZeroDuration(), 100), 2);
+  std::map<std::string, PaymentState> states;
+  for (const auto& r : store_.All()) states[r.payment.idempotency_key()] = r.payment.state();
+  EXPECT_EQ(states["stale-a"], v1::PAYMENT_STATE_VOIDED);
+  EXPECT_EQ(states["stale-p"], v1::PAYMENT_STATE_VOIDED);
+  EXPECT_EQ(states["stale-c"], v1::PAYMENT_STATE_CAPTURED);
+  EXPECT_EQ(states["stale-d"], v1::PAYMENT_STATE_DECLINED);
+  EXPECT_EQ(processor_.voided_keys, std::vector<std::string>{"stale-p"});
+  EXPECT_EQ(*service_.VoidStale(absl::ZeroDuration(), 100), 0);
 }
 
 TEST_F(PaymentServiceTest, CaptureThenRefundWithIdempotentRepeats) {
@@ -341,13 +417,14 @@ TEST_F(PaymentServiceTest, CaptureThenRefundWithIdempotentRepeats) {
 
   auto events = store_.ListEvents(p->id());
   ASSERT_TRUE(events.ok());
-  ASSERT_EQ(events->size(), 3u);
+  ASSERT_EQ(events->size(), 4u);
   EXPECT_EQ((*events)[0].from, std::nullopt);
-  EXPECT_EQ((*events)[0].to, v1::PAYMENT_STATE_AUTHORIZED);
-  EXPECT_EQ((*events)[1].from, v1::PAYMENT_STATE_AUTHORIZED);
-  EXPECT_EQ((*events)[1].to, v1::PAYMENT_STATE_CAPTURED);
-  EXPECT_EQ((*events)[2].from, v1::PAYMENT_STATE_CAPTURED);
-  EXPECT_EQ((*events)[2].to, v1::PAYMENT_STATE_REFUNDED);
+  EXPECT_EQ((*events)[0].to, v1::PAYMENT_STATE_PENDING);
+  EXPECT_EQ((*events)[1].to, v1::PAYMENT_STATE_AUTHORIZED);
+  EXPECT_EQ((*events)[2].from, v1::PAYMENT_STATE_AUTHORIZED);
+  EXPECT_EQ((*events)[2].to, v1::PAYMENT_STATE_CAPTURED);
+  EXPECT_EQ((*events)[3].from, v1::PAYMENT_STATE_CAPTURED);
+  EXPECT_EQ((*events)[3].to, v1::PAYMENT_STATE_REFUNDED);
 }
 
 // Every RPC that moves a payment, from every state a payment can be in.
@@ -359,8 +436,10 @@ TEST_F(PaymentServiceTest, EveryOperationFromEveryState) {
   };
   constexpr auto A = v1::PAYMENT_STATE_AUTHORIZED, C = v1::PAYMENT_STATE_CAPTURED,
                  R = v1::PAYMENT_STATE_REFUNDED, V = v1::PAYMENT_STATE_VOIDED,
-                 D = v1::PAYMENT_STATE_DECLINED, X = v1::PAYMENT_STATE_UNSPECIFIED;
+                 D = v1::PAYMENT_STATE_DECLINED, P = v1::PAYMENT_STATE_PENDING,
+                 X = v1::PAYMENT_STATE_UNSPECIFIED;
   const std::vector<Case> cases = {
+      {P, "capture", X}, {P, "void", V}, {P, "refund", X},  //
       {A, "capture", C}, {A, "void", V}, {A, "refund", X},  //
       {C, "capture", C}, {C, "void", X}, {C, "refund", R},  //
       {R, "capture", X}, {R, "void", X}, {R, "refund", R},  //
@@ -385,6 +464,27 @@ TEST_F(PaymentServiceTest, EveryOperationFromEveryState) {
       EXPECT_EQ(store_.Get(p->id())->payment.state(), c.expected) << what;
     }
   }
+}
+
+TEST_F(PaymentServiceTest, AVoidThatFindsTheCaptureAtTheProcessorRecordsTheCapture) {
+  // Killed between the processor's capture and our commit: the row says authorized, the
+  // processor says captured. The void (checkout's recovery, the sweeper) records the capture
+  // and answers as a void of a captured payment does; nothing is stuck.
+  auto p = Authorize(Request("k1", kSandboxApprovedCard));
+  ASSERT_TRUE(p.ok());
+  processor_.void_finds = "captured";
+  auto voided = Move("void", p->id());
+  ASSERT_FALSE(voided.ok());
+  EXPECT_EQ(ErrorCodeOf(voided.status()), "invalid_transition");
+  EXPECT_EQ(voided.status().message(), "a payment in state captured cannot become voided");
+  EXPECT_EQ(store_.Get(p->id())->payment.state(), v1::PAYMENT_STATE_CAPTURED);
+  EXPECT_EQ(Moves("authorized", "captured"), 1);
+  EXPECT_EQ(Moves("authorized", "voided"), 0);
+  // A later refund (money moved, the order could not be completed) works as usual.
+  processor_.void_finds.clear();
+  auto refunded = Move("refund", p->id());
+  ASSERT_TRUE(refunded.ok()) << refunded.status();
+  EXPECT_EQ(refunded->state(), v1::PAYMENT_STATE_REFUNDED);
 }
 
 TEST_F(PaymentServiceTest, DeclinedPaymentsCannotBeCaptured) {
@@ -416,7 +516,7 @@ TEST_F(PaymentServiceTest, ProcessorFailureLeavesTheStateAlone) {
   ASSERT_FALSE(captured.ok());
   EXPECT_EQ(captured.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(store_.Get(p->id())->payment.state(), v1::PAYMENT_STATE_AUTHORIZED);
-  EXPECT_EQ(store_.ListEvents(p->id())->size(), 1u);
+  EXPECT_EQ(store_.ListEvents(p->id())->size(), 2u);  // pending, authorized
   EXPECT_EQ(Moves("authorized", "captured"), 0);
   processor_.fail_with = absl::OkStatus();
   EXPECT_TRUE(Move("capture", p->id()).ok());
@@ -491,7 +591,7 @@ TEST_F(PaymentServiceTest, MetricSeriesAreBoundedAndPresetToZero) {
     }
   }
   EXPECT_EQ(authorization_series, 6);
-  EXPECT_EQ(transition_series, 5);
+  EXPECT_EQ(transition_series, 7);
   // Lots of different requests add no series.
   for (int i = 0; i < 20; ++i) {
     (void)Authorize(Request(absl::StrCat("m", i), kSandboxApprovedCard, 100 + i));

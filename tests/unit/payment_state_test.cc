@@ -17,7 +17,8 @@ constexpr PaymentState kC = v1::PAYMENT_STATE_CAPTURED;
 constexpr PaymentState kR = v1::PAYMENT_STATE_REFUNDED;
 constexpr PaymentState kV = v1::PAYMENT_STATE_VOIDED;
 constexpr PaymentState kD = v1::PAYMENT_STATE_DECLINED;
-const PaymentState kAll[] = {kU, kA, kC, kR, kV, kD};
+constexpr PaymentState kP = v1::PAYMENT_STATE_PENDING;
+const PaymentState kAll[] = {kU, kP, kA, kC, kR, kV, kD};
 
 TEST(PaymentStateTest, SourceStates) {
   EXPECT_EQ(SourceStateFor(kC), kA);
@@ -26,14 +27,21 @@ TEST(PaymentStateTest, SourceStates) {
   EXPECT_EQ(SourceStateFor(kA), std::nullopt);
   EXPECT_EQ(SourceStateFor(kD), std::nullopt);
   EXPECT_EQ(SourceStateFor(kU), std::nullopt);
+  EXPECT_EQ(SourceStateFor(kP), std::nullopt);
+  // A void also cancels a payment still pending (issue 15, defect 11).
+  EXPECT_TRUE(IsSourceOf(kP, kV));
+  EXPECT_TRUE(IsSourceOf(kA, kV));
+  EXPECT_FALSE(IsSourceOf(kP, kC));
+  EXPECT_FALSE(IsSourceOf(kP, kR));
 }
 
 TEST(PaymentStateTest, EveryPair) {
   // The only moves and idempotent repeats; every other pair is illegal.
   const std::map<std::pair<PaymentState, PaymentState>, TransitionKind> allowed = {
-      {{kA, kC}, TransitionKind::kApply},       {{kA, kV}, TransitionKind::kApply},
-      {{kC, kR}, TransitionKind::kApply},       {{kC, kC}, TransitionKind::kAlreadyDone},
-      {{kV, kV}, TransitionKind::kAlreadyDone}, {{kR, kR}, TransitionKind::kAlreadyDone},
+      {{kP, kV}, TransitionKind::kApply},       {{kA, kC}, TransitionKind::kApply},
+      {{kA, kV}, TransitionKind::kApply},       {{kC, kR}, TransitionKind::kApply},
+      {{kC, kC}, TransitionKind::kAlreadyDone}, {{kV, kV}, TransitionKind::kAlreadyDone},
+      {{kR, kR}, TransitionKind::kAlreadyDone},
   };
   int legal = 0;
   for (PaymentState current : kAll) {
@@ -54,7 +62,7 @@ TEST(PaymentStateTest, EveryPair) {
       }
     }
   }
-  EXPECT_EQ(legal, 6);
+  EXPECT_EQ(legal, 7);
 }
 
 TEST(PaymentStateTest, TerminalStatesLeadNowhere) {
@@ -68,7 +76,7 @@ TEST(PaymentStateTest, TerminalStatesLeadNowhere) {
 }
 
 TEST(PaymentStateTest, NamesRoundTrip) {
-  for (PaymentState s : {kA, kC, kR, kV, kD}) {
+  for (PaymentState s : {kP, kA, kC, kR, kV, kD}) {
     EXPECT_EQ(StateFromName(StateName(s)), s);
   }
   EXPECT_EQ(StateName(kA), "authorized");
@@ -76,6 +84,7 @@ TEST(PaymentStateTest, NamesRoundTrip) {
   EXPECT_EQ(StateName(kR), "refunded");
   EXPECT_EQ(StateName(kV), "voided");
   EXPECT_EQ(StateName(kD), "declined");
+  EXPECT_EQ(StateName(kP), "pending");
   EXPECT_EQ(StateName(kU), "unspecified");
   EXPECT_EQ(StateFromName("unspecified"), std::nullopt);
   EXPECT_EQ(StateFromName("AUTHORIZED"), std::nullopt);

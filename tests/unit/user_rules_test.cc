@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <limits>
 #include <set>
 
 #include "common/status.h"
@@ -209,8 +210,9 @@ TEST(UserRefreshTokenTest, RandomUrlSafeAndHashedForStorage) {
   EXPECT_FALSE(LooksLikeRefreshToken("eyJhbGciOiJIUzI1NiJ9.e30.sig"));
 }
 
-TEST(UserLoginThrottleTest, EmailSchedule) {
-  const ThrottlePolicy& p = kEmailThrottle;
+TEST(UserLoginThrottleTest, ClientSchedule) {
+  const ThrottlePolicy& p = kClientThrottle;
+  EXPECT_EQ(LockoutAfter(p, 0), seconds(0));
   EXPECT_EQ(LockoutAfter(p, 1), seconds(0));
   EXPECT_EQ(LockoutAfter(p, 4), seconds(0));
   EXPECT_EQ(LockoutAfter(p, 5), seconds(1));
@@ -218,18 +220,65 @@ TEST(UserLoginThrottleTest, EmailSchedule) {
   EXPECT_EQ(LockoutAfter(p, 7), seconds(4));
   EXPECT_EQ(LockoutAfter(p, 8), seconds(8));
   EXPECT_EQ(LockoutAfter(p, 9), seconds(16));
-  EXPECT_EQ(LockoutAfter(p, 10), seconds(900));
-  EXPECT_EQ(LockoutAfter(p, 1000000), seconds(900));
+  EXPECT_EQ(LockoutAfter(p, 10), seconds(15 * 60));
+  EXPECT_EQ(LockoutAfter(p, 11), seconds(30 * 60));
+  EXPECT_EQ(LockoutAfter(p, 16), seconds(16 * 3600));
+  EXPECT_EQ(LockoutAfter(p, 17), seconds(24 * 3600));
+  EXPECT_EQ(LockoutAfter(p, std::numeric_limits<int>::max()), seconds(24 * 3600));
 }
 
-TEST(UserLoginThrottleTest, AddressSchedule) {
-  const ThrottlePolicy& p = kAddressThrottle;
-  EXPECT_EQ(LockoutAfter(p, 19), seconds(0));
-  EXPECT_EQ(LockoutAfter(p, 20), seconds(1));
-  EXPECT_EQ(LockoutAfter(p, 25), seconds(32));
-  EXPECT_EQ(LockoutAfter(p, 26), seconds(60));
-  EXPECT_EQ(LockoutAfter(p, 99), seconds(60));
-  EXPECT_EQ(LockoutAfter(p, 100), seconds(900));
+TEST(UserLoginThrottleTest, UnderAttackEveryFailureLocks) {
+  const ThrottlePolicy& p = kClientThrottleUnderAttack;
+  EXPECT_EQ(LockoutAfter(p, 0), seconds(0));
+  EXPECT_EQ(LockoutAfter(p, 1), seconds(15 * 60));
+  EXPECT_EQ(LockoutAfter(p, 2), seconds(30 * 60));
+  EXPECT_EQ(LockoutAfter(p, 7), seconds(16 * 3600));
+  EXPECT_EQ(LockoutAfter(p, 8), seconds(24 * 3600));
+  EXPECT_EQ(LockoutAfter(p, std::numeric_limits<int>::max()), seconds(24 * 3600));
+}
+
+TEST(UserLoginThrottleTest, TheAccountCountNeverLocks) {
+  EXPECT_EQ(LockoutAfter(kAccountCount, 1), seconds(0));
+  EXPECT_EQ(LockoutAfter(kAccountCount, kAccountUnderAttackAfter), seconds(0));
+  EXPECT_EQ(LockoutAfter(kAccountCount, std::numeric_limits<int>::max() - 1), seconds(0));
+}
+
+// Failures an attacker gets in [from, to) from a clean key at 0 s, trying again the moment
+// each lock ends; with `pause_after` > 0 he stops after that many failures until the count is
+// forgotten, then starts again (the store forgets a count a window after its last failure).
+int GuessesBetween(const ThrottlePolicy& p, seconds from, seconds to, int pause_after = 0) {
+  int guesses = 0, failures = 0;
+  seconds t(0), last(0);
+  while (t < to) {
+    if (failures > 0 && t - last > p.window) failures = 0;
+    ++failures;
+    last = t;
+    if (t >= from) ++guesses;
+    t += std::max(LockoutAfter(p, failures), seconds(1));
+    if (pause_after > 0 && failures == pause_after) t = last + p.window + seconds(1);
+  }
+  return guesses;
+}
+
+// The arithmetic of docs/security.md, "Sign-in throttling".
+TEST(UserLoginThrottleTest, GuessesPerClient) {
+  constexpr seconds kDay(24 * 3600);
+  EXPECT_EQ(GuessesBetween(kClientThrottle, seconds(0), kDay), 16);
+  EXPECT_EQ(GuessesBetween(kClientThrottleUnderAttack, seconds(0), kDay), 7);
+  // Then one a day, for ever: waiting out a lock never resets the count.
+  for (int day = 2; day <= 60; ++day) {
+    SCOPED_TRACE(day);
+    EXPECT_EQ(GuessesBetween(kClientThrottle, kDay * (day - 1), kDay * day), 1);
+    EXPECT_EQ(GuessesBetween(kClientThrottleUnderAttack, kDay * (day - 1), kDay * day), 1);
+  }
+  EXPECT_EQ(GuessesBetween(kClientThrottle, seconds(0), kDay * 365), 380);
+  EXPECT_EQ(GuessesBetween(kClientThrottleUnderAttack, seconds(0), kDay * 365), 371);
+  // Pausing until the count is forgotten never gets more.
+  for (int pause_after = 1; pause_after <= 40; ++pause_after) {
+    SCOPED_TRACE(pause_after);
+    EXPECT_LE(GuessesBetween(kClientThrottle, seconds(0), kDay * 365, pause_after), 380);
+    EXPECT_LE(GuessesBetween(kClientThrottleUnderAttack, seconds(0), kDay * 365, pause_after), 371);
+  }
 }
 
 TEST(UserLoginThrottleTest, RetryAfterRoundsUp) {
@@ -241,16 +290,37 @@ TEST(UserLoginThrottleTest, RetryAfterRoundsUp) {
   EXPECT_EQ(RetryAfterSeconds(now + seconds(900), now), 900);
 }
 
-TEST(UserLoginThrottleTest, EmailKeysAreHashes) {
-  const std::string key = EmailThrottleKey("ann@example.com");
-  EXPECT_EQ(key.rfind("email:", 0), 0u);
-  EXPECT_EQ(key.find("ann"), std::string::npos);
-  EXPECT_EQ(key, EmailThrottleKey("ann@example.com"));
-  EXPECT_NE(key, EmailThrottleKey("bob@example.com"));
-  EXPECT_EQ(AddressThrottleKey("10.0.0.1"), "addr:10.0.0.1");
-  EXPECT_EQ(AddressThrottleKey("::1"), "addr:::1");
-  EXPECT_EQ(AddressThrottleKey(std::string("1.2\0.3\n", 7)), "addr:1.2?.3?");
-  EXPECT_EQ(AddressThrottleKey(std::string(500, '1')).size(), 105u);
+TEST(UserLoginThrottleTest, KeysAreHashesOfAccountAndClientNetwork) {
+  const std::string email = EmailThrottleKey("ann@example.com");
+  EXPECT_EQ(email.rfind("email:", 0), 0u);
+  EXPECT_EQ(email.find("ann"), std::string::npos);
+  EXPECT_EQ(email, EmailThrottleKey("ann@example.com"));
+  EXPECT_NE(email, EmailThrottleKey("bob@example.com"));
+  const std::string account = AccountThrottleKey("3f1c9a2e-8d4b-4c1e-9a57-0b6e2d9f4c13");
+  EXPECT_EQ(account, "user:3f1c9a2e-8d4b-4c1e-9a57-0b6e2d9f4c13");
+
+  const std::string client = ClientThrottleKey(account, "203.0.113.9");
+  EXPECT_EQ(client.rfind("client:", 0), 0u);
+  EXPECT_EQ(client.size(), 7u + 64u);
+  EXPECT_EQ(client.find("203.0"), std::string::npos);
+  EXPECT_EQ(client, ClientThrottleKey(account, "::ffff:203.0.113.9"));
+  EXPECT_NE(client, ClientThrottleKey(account, "203.0.113.10"));
+  EXPECT_NE(client, ClientThrottleKey(email, "203.0.113.9"));
+  // One IPv6 /64 is one client: its holder can use any address in it.
+  EXPECT_EQ(ClientThrottleKey(account, "2001:db8:1:2::1"),
+            ClientThrottleKey(account, "2001:db8:1:2:ffff:abcd:1234:5678"));
+  EXPECT_NE(ClientThrottleKey(account, "2001:db8:1:2::1"),
+            ClientThrottleKey(account, "2001:db8:1:3::1"));
+}
+
+TEST(UserLoginThrottleTest, ClientNetworks) {
+  EXPECT_EQ(ClientNetwork("10.0.0.1"), "10.0.0.1");
+  EXPECT_EQ(ClientNetwork("::ffff:10.0.0.1"), "10.0.0.1");
+  EXPECT_EQ(ClientNetwork("::1"), "::/64");
+  EXPECT_EQ(ClientNetwork("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+  EXPECT_EQ(ClientNetwork(""), "");
+  EXPECT_EQ(ClientNetwork(std::string("1.2\0.3\n", 7)), "1.2?.3?");
+  EXPECT_EQ(ClientNetwork(std::string(500, '1')).size(), 100u);
 }
 
 }  // namespace

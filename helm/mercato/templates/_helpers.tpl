@@ -21,10 +21,33 @@ app.kubernetes.io/part-of: mercato
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
-{{/* Secret holding jwt-secret, admin-email, admin-password, payment-fingerprint-key,
-cart-cookie-key. */}}
+{{/* Secret holding admin-email, admin-password, payment-fingerprint-key, cart-cookie-key and
+the ES256 keys (<service>-service-key / -public-key per calling service, access-token-key /
+-public-key). */}}
 {{- define "mercato.appSecretName" -}}
 {{- .Values.secrets.existingSecret | default (printf "%s-secrets" (include "mercato.fullname" .)) -}}
+{{- end -}}
+
+{{/*
+One ES256 key pair of the app Secret's data: "<name>-key", the private key (PEM, from
+genPrivateKey "ecdsa"), and "<name>-public-key", a self-signed certificate of it (Helm has no
+function that writes a bare public key; the services take the key out of the certificate and
+ignore its names and dates). Made on the first install; an upgrade keeps the pair an earlier
+release stored (`existing`: that Secret's data, from lookup). Arguments: a dict with "name"
+(e.g. "cart-service") and "existing".
+*/}}
+{{- define "mercato.keyPair" -}}
+{{- $private := printf "%s-key" .name -}}
+{{- $public := printf "%s-public-key" .name -}}
+{{- if and (hasKey .existing $private) (hasKey .existing $public) -}}
+{{ $private }}: {{ index .existing $private | quote }}
+{{ $public }}: {{ index .existing $public | quote }}
+{{- else -}}
+{{- $key := genPrivateKey "ecdsa" -}}
+{{- $certificate := genSelfSignedCertWithKey (printf "mercato-%s" .name) nil nil 36500 $key -}}
+{{ $private }}: {{ $key | b64enc | quote }}
+{{ $public }}: {{ $certificate.Cert | b64enc | quote }}
+{{- end -}}
 {{- end -}}
 
 {{/* The chart's own Secret of datastore URLs and bundled-datastore passwords. */}}
@@ -95,6 +118,9 @@ Call with (dict "ctx" $ "svc" "catalog").
 {{- $callee := get $topology . -}}
 {{- $_ := set $data (printf "MERCATO_%s_ADDR" (upper .)) (printf "%s:%v" (include "mercato.name" (dict "ctx" $ctx "name" .)) $callee.port) -}}
 {{- end -}}
+{{- if and (eq .svc "gateway") $ctx.Values.gateway.trustedProxies -}}
+{{- $_ := set $data "MERCATO_TRUSTED_PROXIES" (join "," $ctx.Values.gateway.trustedProxies) -}}
+{{- end -}}
 {{- range $k, $v := (get $ctx.Values .svc).config -}}
 {{- $_ := set $data $k (toString $v) -}}
 {{- end -}}
@@ -123,4 +149,32 @@ config.alpha.linkerd.io/proxy-wait-before-exit-seconds: "{{ $drain }}"
 {{/* What the checksum/secret annotation covers: the chart-managed secret values. */}}
 {{- define "mercato.secretChecksumInput" -}}
 {{- toYaml (list .Values.secrets .Values.postgresql.auth .Values.redis.auth .Values.externalDatabase .Values.externalRedis.url .Values.externalRedis.existingSecret) -}}
+{{- end -}}
+
+{{/* The bundled Redis's configuration (the password is not in it: see mercato.redisStart).
+Only guest carts have an expiry, so volatile-lru evicts the least recently used guest carts
+under memory pressure and never a signed-in shopper's cart; with nothing evictable left,
+writes fail (the cart answers 503) rather than a cart being dropped silently. */}}
+{{- define "mercato.redisConf" -}}
+# Rendered by the Helm chart (redis.maxmemory, redis.maxmemoryPolicy). The password is not in
+# this file: the container writes it from the Secret at start into /tmp/redis/auth.conf.
+port 6379
+dir /data
+# Append-only file: carts survive a restart.
+appendonly yes
+save ""
+maxmemory {{ .Values.redis.maxmemory }}
+maxmemory-policy {{ .Values.redis.maxmemoryPolicy }}
+include /tmp/redis/auth.conf
+{{- end -}}
+
+{{/* The bundled Redis's start: requirepass from the Secret's file, then the server. printf
+is a shell builtin: the password is in no process's arguments. */}}
+{{- define "mercato.redisStart" -}}
+umask 077 && mkdir -p /tmp/redis && printf 'requirepass %s\n' "$(cat /run/secrets/redis/redis-password)" > /tmp/redis/auth.conf && exec redis-server /etc/redis/redis.conf
+{{- end -}}
+
+{{/* A probe of the bundled Redis, authenticated from the Secret's file. */}}
+{{- define "mercato.redisPing" -}}
+REDISCLI_AUTH="$(cat /run/secrets/redis/redis-password)" redis-cli ping | grep -q PONG
 {{- end -}}

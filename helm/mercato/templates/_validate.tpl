@@ -11,9 +11,6 @@ at once, each naming the value to fix. Included by every template that depends o
 
 {{- /* Application secrets: required, no defaults. */ -}}
 {{- if not $v.secrets.existingSecret -}}
-  {{- if lt (len $v.secrets.jwtSecret) 32 -}}
-    {{- $errors = append $errors "secrets.jwtSecret: set a random key of at least 32 characters (user signs and gateway verifies access tokens with it), or name a Secret in secrets.existingSecret" -}}
-  {{- end -}}
   {{- if not (regexMatch "^[^@\\s]+@[^@\\s]+$" $v.secrets.adminEmail) -}}
     {{- $errors = append $errors "secrets.adminEmail: set the email of the admin account, or name a Secret in secrets.existingSecret" -}}
   {{- end -}}
@@ -23,8 +20,8 @@ at once, each naming the value to fix. Included by every template that depends o
   {{- if lt (len $v.secrets.paymentFingerprintKey) 32 -}}
     {{- $errors = append $errors "secrets.paymentFingerprintKey: set a random key of at least 32 characters and keep it across upgrades, or name a Secret in secrets.existingSecret" -}}
   {{- end -}}
-  {{- if lt (len $v.secrets.cartCookieKey) 32 -}}
-    {{- $errors = append $errors "secrets.cartCookieKey: set a random key of at least 32 characters (the gateway signs guest cart cookies with it), or name a Secret in secrets.existingSecret" -}}
+  {{- if and $v.secrets.cartCookieKey (lt (len $v.secrets.cartCookieKey) 32) -}}
+    {{- $errors = append $errors "secrets.cartCookieKey: at least 32 random characters (the gateway signs guest cart cookies with it), or leave it empty and the chart generates one" -}}
   {{- end -}}
 {{- end -}}
 
@@ -79,13 +76,14 @@ at once, each naming the value to fix. Included by every template that depends o
   {{- $readable := concat $t.env (ternary $common (list) (eq $t.kind "grpc")) -}}
   {{- $managed := list "MERCATO_GRPC_PORT" "MERCATO_HTTP_PORT" "MERCATO_ADMIN_PORT" "MERCATO_LOG_LEVEL" "MERCATO_SHUTDOWN_GRACE_MS" -}}
   {{- range $t.calls -}}{{- $managed = append $managed (printf "MERCATO_%s_ADDR" (upper .)) -}}{{- end -}}
+  {{- if eq $name "gateway" -}}{{- $managed = append $managed "MERCATO_TRUSTED_PROXIES" -}}{{- end -}}
   {{- range $key, $value := $svc.config -}}
     {{- if not (has $key $readable) -}}
       {{- $errors = append $errors (printf "%s.config.%s: the %s service does not read this variable (see deploy/services.json)" $name $key $name) -}}
     {{- else if hasKey $t.secretEnv $key -}}
       {{- $errors = append $errors (printf "%s.config.%s: a secret; it comes from a Secret, never from the ConfigMap (see secrets.* and the datastore values)" $name $key) -}}
     {{- else if has $key $managed -}}
-      {{- $errors = append $errors (printf "%s.config.%s: set by the chart (ports from the topology, logLevel, shutdown.graceMs, service addresses); change those values instead" $name $key) -}}
+      {{- $errors = append $errors (printf "%s.config.%s: set by the chart (ports from the topology, logLevel, shutdown.graceMs, service addresses, gateway.trustedProxies); change those values instead" $name $key) -}}
     {{- end -}}
   {{- end -}}
   {{- if gt (int $svc.autoscaling.minReplicas) (int $svc.autoscaling.maxReplicas) -}}
