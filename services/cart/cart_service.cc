@@ -9,15 +9,11 @@
 #include "common/call_context.h"
 #include "common/logging.h"
 #include "common/status.h"
-#include "rpc/client.h"
 #include "rpc/handler.h"
 #include "rpc/status_conversion.h"
 
 namespace mercato::cart {
 namespace {
-
-// The catalog answers at most this many ids per BatchGetProducts.
-constexpr int kCatalogBatchSize = 100;
 
 bool IsOutage(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable ||
@@ -95,31 +91,7 @@ void CartService::EmptyCart(v1::Cart* out) const {
 }
 
 absl::Status CartService::FetchProducts(const std::vector<std::string>& ids, Products& products) {
-  std::vector<std::string> wanted;
-  for (const auto& id : ids) {
-    if (!products.found.count(id) && !products.missing.count(id) &&
-        std::find(wanted.begin(), wanted.end(), id) == wanted.end()) {
-      wanted.push_back(id);
-    }
-  }
-  for (size_t start = 0; start < wanted.size(); start += kCatalogBatchSize) {
-    catalog::v1::BatchGetProductsRequest request;
-    const size_t end = std::min(wanted.size(), start + kCatalogBatchSize);
-    for (size_t i = start; i < end; ++i) request.add_ids(wanted[i]);
-    catalog::v1::BatchGetProductsResponse reply;
-    auto ctx = NewClientContext(options_.catalog_timeout);
-    absl::Status s = FromGrpcStatus(catalog_.BatchGetProducts(ctx.get(), request, &reply));
-    if (!s.ok()) return CatalogError(s);
-    for (auto& p : *reply.mutable_products()) {
-      std::string id = p.id();
-      products.found.insert_or_assign(std::move(id), std::move(p));
-    }
-    for (const auto& id : reply.missing_ids()) products.missing.insert(id);
-    // An id the catalog neither returned nor listed as missing counts as missing.
-    for (size_t i = start; i < end; ++i) {
-      if (!products.found.count(wanted[i])) products.missing.insert(wanted[i]);
-    }
-  }
+  if (absl::Status s = catalog_.Lookup(ids, products); !s.ok()) return CatalogError(s);
   return absl::OkStatus();
 }
 
@@ -170,9 +142,7 @@ absl::Status CartService::PriceCart(const CartRef& cart, const StoredLines& line
     }
     // A price outside the bounds (stored before they existed) is a 409 naming the line, and
     // the shopper can still remove it; no sum can overflow within the bounds.
-    auto line_total = LineTotal(
-        product->price().amount(), line->quantity,
-        absl::StrCat("items[", out->items_size(), "].unit_price of product ", line->product_id));
+    auto line_total = LineTotalOf(*product, line->quantity, out->items_size());
     if (!line_total.ok()) return line_total.status();
     if (absl::Status s = AddAmount(subtotal, *line_total, "subtotal"); !s.ok()) return s;
     v1::CartLine* item = out->add_items();

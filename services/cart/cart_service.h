@@ -21,6 +21,7 @@
 
 #include "cart/cart_rules.h"
 #include "cart/cart_store.h"
+#include "catalog_client/catalog_client.h"
 #include "common/executor.h"
 #include "mercato/cart/v1/cart.grpc.pb.h"
 #include "mercato/catalog/v1/catalog.grpc.pb.h"
@@ -41,7 +42,10 @@ class CartService final : public v1::CartService::CallbackService {
 
   CartService(CartStore& store, catalog::v1::CatalogService::StubInterface& catalog,
               BoundedExecutor& executor, Options options)
-      : store_(store), catalog_(catalog), executor_(executor), options_(std::move(options)) {}
+      : store_(store),
+        catalog_(catalog, options.catalog_timeout),
+        executor_(executor),
+        options_(std::move(options)) {}
 
   // The logic of each RPC, callable without gRPC (unit tests, benchmarks). The caller's
   // identity is CurrentCall().
@@ -70,18 +74,14 @@ class CartService final : public v1::CartService::CallbackService {
                                            v1::Cart* response) override;
 
  private:
-  // Catalog answers gathered while handling one call: found products, and ids the catalog
-  // said do not exist.
-  struct Products {
-    std::unordered_map<std::string, catalog::v1::Product> found;
-    std::unordered_set<std::string> missing;
-  };
+  using Products = ProductLookup;
 
   // The signed-in user's cart (or, for checkout, the user it names), else the guest cart when
   // guest_cart_id is well formed, else none (an anonymous caller without a cart, or a forged id: an
   // empty cart).
   std::optional<CartRef> CartOf(const std::string& guest_cart_id) const;
-  // Asks the catalog about the ids not yet in `products`, in batches.
+  // Asks the catalog about the ids not yet in `products` (CatalogClient::Lookup); an outage
+  // is catalog_unavailable.
   absl::Status FetchProducts(const std::vector<std::string>& ids, Products& products);
   // Fills `out` from the stored lines: names and prices from the catalog, line totals and
   // the subtotal. Lines whose product left the catalog are dropped (and removed from the
@@ -91,7 +91,7 @@ class CartService final : public v1::CartService::CallbackService {
   void EmptyCart(v1::Cart* out) const;
 
   CartStore& store_;
-  catalog::v1::CatalogService::StubInterface& catalog_;
+  CatalogClient catalog_;
   BoundedExecutor& executor_;
   const Options options_;
 };

@@ -8,14 +8,15 @@
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/status.h"
-#include "rpc/client.h"
+#include "rpc/call.h"
 #include "rpc/status_conversion.h"
 
 namespace mercato::checkout {
 namespace {
 
-// BatchGetProducts takes at most this many ids.
-constexpr int kCatalogBatchSize = 100;
+using CartStub = cart::v1::CartService::StubInterface;
+using CatalogStub = catalog::v1::CatalogService::StubInterface;
+using PaymentStub = payment::v1::PaymentService::StubInterface;
 
 constexpr char kInterruptedCode[] = "checkout_interrupted";
 constexpr char kInterruptedMessage[] =
@@ -153,11 +154,12 @@ absl::StatusOr<v1::Order> OrderSaga::PlaceOrder(const std::string& user_id,
   // so that the same request can simply be retried.
   auto cart = ReadCart();
   if (!cart.ok()) return cart.status();
-  std::unordered_map<std::string, catalog::v1::Product> products;
-  if (!cart->lines.empty()) {
-    if (absl::Status s = FetchProducts(cart->lines, products); !s.ok()) return s;
-  }
-  absl::StatusOr<PricedOrder> priced = PriceOrder(cart->lines, products);
+  ProductLookup products;
+  std::vector<std::string> ids;
+  for (const CartLine& line : cart->lines) ids.push_back(line.product_id);
+  CatalogClient catalog(catalog_, options_.rpc_timeout);
+  if (absl::Status s = catalog.Lookup(ids, products); !s.ok()) return s;
+  absl::StatusOr<PricedOrder> priced = PriceOrder(cart->lines, products.found);
 
   OrderRecord record;
   v1::Order& order = record.order;
@@ -482,37 +484,16 @@ Resolution OrderSaga::Failed(OrderRecord order, const std::string& lease_owner,
 // ---- the other services ----
 
 absl::StatusOr<OrderSaga::CartSnapshot> OrderSaga::ReadCart() {
-  cart::v1::GetCartRequest request;
-  cart::v1::Cart cart;
-  auto ctx = NewClientContext(options_.rpc_timeout);
-  absl::Status s = FromGrpcStatus(cart_.GetCart(ctx.get(), request, &cart));
-  if (!s.ok()) return s;
+  auto cart =
+      CallUnary(cart_, &CartStub::GetCart, cart::v1::GetCartRequest(), options_.rpc_timeout);
+  if (!cart.ok()) return cart.status();
   CartSnapshot snapshot;
-  snapshot.revision = cart.revision();
-  snapshot.lines.reserve(cart.items_size());
-  for (const auto& item : cart.items()) {
+  snapshot.revision = cart->revision();
+  snapshot.lines.reserve(cart->items_size());
+  for (const auto& item : cart->items()) {
     snapshot.lines.push_back({.product_id = item.product_id(), .quantity = item.quantity()});
   }
   return snapshot;
-}
-
-absl::Status OrderSaga::FetchProducts(
-    const std::vector<CartLine>& lines,
-    std::unordered_map<std::string, catalog::v1::Product>& products) {
-  for (size_t start = 0; start < lines.size(); start += kCatalogBatchSize) {
-    catalog::v1::BatchGetProductsRequest request;
-    const size_t end = std::min(lines.size(), start + kCatalogBatchSize);
-    for (size_t i = start; i < end; ++i) request.add_ids(lines[i].product_id);
-    catalog::v1::BatchGetProductsResponse reply;
-    auto ctx = NewClientContext(options_.rpc_timeout);
-    absl::Status s = FromGrpcStatus(catalog_.BatchGetProducts(ctx.get(), request, &reply));
-    if (!s.ok()) return s;
-    for (auto& p : *reply.mutable_products()) {
-      std::string product_id = p.id();
-      products.insert_or_assign(std::move(product_id), std::move(p));
-    }
-  }
-  return absl::OkStatus();
 }
 
 absl::Status OrderSaga::ReserveStock(const OrderRecord& order) {
@@ -524,27 +505,20 @@ absl::Status OrderSaga::ReserveStock(const OrderRecord& order) {
     r->set_product_id(item.product_id());
     r->set_quantity(item.quantity());
   }
-  catalog::v1::Reservation reply;
-  auto ctx = NewClientContext(options_.rpc_timeout);
-  return FromGrpcStatus(catalog_.ReserveStock(ctx.get(), request, &reply));
+  return CallUnary(catalog_, &CatalogStub::ReserveStock, request, options_.rpc_timeout).status();
 }
 
 absl::StatusOr<catalog::v1::Reservation> OrderSaga::ReleaseStock(const std::string& order_id) {
   catalog::v1::ReleaseReservationRequest request;
   request.set_reservation_id(order_id);
-  catalog::v1::Reservation reply;
-  auto ctx = NewClientContext(options_.rpc_timeout);
-  absl::Status s = FromGrpcStatus(catalog_.ReleaseReservation(ctx.get(), request, &reply));
-  if (!s.ok()) return s;
-  return reply;
+  return CallUnary(catalog_, &CatalogStub::ReleaseReservation, request, options_.rpc_timeout);
 }
 
 absl::Status OrderSaga::CommitStock(const std::string& order_id) {
   catalog::v1::CommitReservationRequest request;
   request.set_reservation_id(order_id);
-  catalog::v1::Reservation reply;
-  auto ctx = NewClientContext(options_.rpc_timeout);
-  return FromGrpcStatus(catalog_.CommitReservation(ctx.get(), request, &reply));
+  return CallUnary(catalog_, &CatalogStub::CommitReservation, request, options_.rpc_timeout)
+      .status();
 }
 
 absl::StatusOr<payment::v1::Payment> OrderSaga::Authorize(const OrderRecord& order,
@@ -554,51 +528,31 @@ absl::StatusOr<payment::v1::Payment> OrderSaga::Authorize(const OrderRecord& ord
   *request.mutable_amount() = order.order.total();
   *request.mutable_card() = card;
   request.set_order_id(order.order.id());
-  payment::v1::Payment reply;
-  auto ctx = NewClientContext(options_.rpc_timeout);
-  absl::Status s = FromGrpcStatus(payment_.Authorize(ctx.get(), request, &reply));
-  if (!s.ok()) return s;
-  return reply;
+  return CallUnary(payment_, &PaymentStub::Authorize, request, options_.rpc_timeout);
 }
 
 absl::StatusOr<payment::v1::Payment> OrderSaga::GetPaymentOf(const std::string& order_id) {
   payment::v1::GetPaymentRequest request;
   request.set_idempotency_key(PaymentKeyFor(order_id));
-  payment::v1::Payment reply;
-  auto ctx = NewClientContext(options_.rpc_timeout);
-  absl::Status s = FromGrpcStatus(payment_.GetPayment(ctx.get(), request, &reply));
-  if (!s.ok()) return s;
-  return reply;
+  return CallUnary(payment_, &PaymentStub::GetPayment, request, options_.rpc_timeout);
 }
 
 absl::StatusOr<payment::v1::Payment> OrderSaga::Capture(const std::string& payment_id) {
   payment::v1::CaptureRequest request;
   request.set_payment_id(payment_id);
-  payment::v1::Payment reply;
-  auto ctx = NewClientContext(options_.rpc_timeout);
-  absl::Status s = FromGrpcStatus(payment_.Capture(ctx.get(), request, &reply));
-  if (!s.ok()) return s;
-  return reply;
+  return CallUnary(payment_, &PaymentStub::Capture, request, options_.rpc_timeout);
 }
 
 absl::StatusOr<payment::v1::Payment> OrderSaga::Void(const std::string& payment_id) {
   payment::v1::VoidRequest request;
   request.set_payment_id(payment_id);
-  payment::v1::Payment reply;
-  auto ctx = NewClientContext(options_.rpc_timeout);
-  absl::Status s = FromGrpcStatus(payment_.Void(ctx.get(), request, &reply));
-  if (!s.ok()) return s;
-  return reply;
+  return CallUnary(payment_, &PaymentStub::Void, request, options_.rpc_timeout);
 }
 
 absl::StatusOr<payment::v1::Payment> OrderSaga::Refund(const std::string& payment_id) {
   payment::v1::RefundRequest request;
   request.set_payment_id(payment_id);
-  payment::v1::Payment reply;
-  auto ctx = NewClientContext(options_.rpc_timeout);
-  absl::Status s = FromGrpcStatus(payment_.Refund(ctx.get(), request, &reply));
-  if (!s.ok()) return s;
-  return reply;
+  return CallUnary(payment_, &PaymentStub::Refund, request, options_.rpc_timeout);
 }
 
 void OrderSaga::ClearCart(const v1::Order& order) {
@@ -610,11 +564,10 @@ void OrderSaga::ClearCart(const v1::Order& order) {
     take->set_product_id(item.product_id());
     take->set_quantity(item.quantity());
   }
-  cart::v1::Cart reply;
-  auto ctx = NewClientContext(options_.rpc_timeout);
-  absl::Status s = FromGrpcStatus(cart_.ClearCart(ctx.get(), request, &reply));
-  if (!s.ok()) {
-    spdlog::warn("order {} is paid but taking its lines out of the cart failed: {}", order.id(), s);
+  auto cleared = CallUnary(cart_, &CartStub::ClearCart, request, options_.rpc_timeout);
+  if (!cleared.ok()) {
+    spdlog::warn("order {} is paid but taking its lines out of the cart failed: {}", order.id(),
+                 cleared.status());
   }
 }
 

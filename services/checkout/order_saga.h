@@ -51,6 +51,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
+#include "catalog_client/catalog_client.h"
 #include "checkout/checkout_metrics.h"
 #include "checkout/checkout_store.h"
 #include "checkout/pricing.h"
@@ -135,8 +136,6 @@ class OrderSaga {
     std::string revision;
   };
   absl::StatusOr<CartSnapshot> ReadCart();
-  absl::Status FetchProducts(const std::vector<CartLine>& lines,
-                             std::unordered_map<std::string, catalog::v1::Product>& products);
   // Steps after the order is recorded, with the card.
   absl::StatusOr<v1::Order> Forward(OrderRecord order, const std::string& lease_owner,
                                     const common::v1::Card& card);

@@ -1,6 +1,7 @@
 #include "checkout/pricing.h"
 
 #include "absl/strings/str_cat.h"
+#include "catalog_client/catalog_client.h"
 #include "commerce/money.h"
 #include "common/status.h"
 
@@ -40,9 +41,7 @@ absl::StatusOr<PricedOrder> PriceOrder(
                                         product.price().currency(), "; an order has one currency"));
     }
     const int64_t unit = product.price().amount();
-    auto line_total = LineTotal(
-        unit, line.quantity,
-        absl::StrCat("items[", out.items.size(), "].unit_price of product ", line.product_id));
+    auto line_total = LineTotalOf(product, line.quantity, static_cast<int>(out.items.size()));
     if (!line_total.ok()) return line_total.status();
     if (!AddAmount(out.subtotal, *line_total, "subtotal").ok() || out.subtotal > kMaxSubtotal) {
       return ErrorWithCode(absl::StatusCode::kInvalidArgument, "order_too_large",

@@ -13,13 +13,19 @@
 #include "gateway/json_codec.h"
 #include "gateway/json_fields.h"
 #include "gateway/routes.h"
-#include "rpc/client.h"
-#include "rpc/status_conversion.h"
+#include "rpc/call.h"
 
 namespace mercato::gateway {
 namespace {
 
-using user::v1::UserService;
+using UserStub = user::v1::UserService::StubInterface;
+
+// One blocking call to the user service with the ordinary deadline.
+template <typename Method, typename Request>
+auto CallUser(Backends& backends, const GatewayConfig& config, Method method,
+              const Request& request) {
+  return CallUnary(*backends.user, method, request, config.rpc_timeout);
+}
 
 const char* RoleName(user::v1::Role role) {
   return role == user::v1::ROLE_ADMIN ? "admin" : "customer";
@@ -79,11 +85,9 @@ HttpResponse Register(Backends& backends, const GatewayConfig& config, const Htt
   rpc.set_email(*std::move(email));
   rpc.set_password(*std::move(password));
   rpc.set_name(*std::move(name));
-  user::v1::User created;
-  auto ctx = NewClientContext(config.rpc_timeout);
-  absl::Status status = FromGrpcStatus(backends.user->Register(ctx.get(), rpc, &created));
-  if (!status.ok()) return ErrorResponse(status);
-  HttpResponse response = JsonResponse(201, UserJson(created));
+  auto created = CallUser(backends, config, &UserStub::Register, rpc);
+  if (!created.ok()) return ErrorResponse(created.status());
+  HttpResponse response = JsonResponse(201, UserJson(*created));
   response.Header("Location", "/api/v1/me");
   return response;
 }
@@ -102,16 +106,14 @@ HttpResponse Login(Backends& backends, const GatewayConfig& config, const HttpRe
   rpc.set_password(*std::move(password));
   // The peer address, for the user service's per-address brute-force limit.
   rpc.set_client_address(request.client_address);
-  user::v1::Session session;
-  auto ctx = NewClientContext(config.rpc_timeout);
-  absl::Status status = FromGrpcStatus(backends.user->Login(ctx.get(), rpc, &session));
-  if (!status.ok()) return ErrorResponse(status);
+  auto session = CallUser(backends, config, &UserStub::Login, rpc);
+  if (!session.ok()) return ErrorResponse(session.status());
 
-  HttpResponse response = SessionResponse(session);
+  HttpResponse response = SessionResponse(*session);
   // The hook calls the cart service with the access token just issued.
-  const Identity signed_in{.user_id = session.user().id(),
-                           .role = RoleName(session.user().role()),
-                           .access_token = session.access_token()};
+  const Identity signed_in{.user_id = session->user().id(),
+                           .role = RoleName(session->user().role()),
+                           .access_token = session->access_token()};
   try {
     MergeGuestCartAfterSignIn(backends, config, request, signed_in, response);
   } catch (const std::exception& e) {
@@ -134,11 +136,9 @@ HttpResponse Refresh(Backends& backends, const GatewayConfig& config, const Http
   if (!token.ok()) return ErrorResponse(token.status());
   user::v1::RefreshSessionRequest rpc;
   rpc.set_refresh_token(*std::move(token));
-  user::v1::Session session;
-  auto ctx = NewClientContext(config.rpc_timeout);
-  absl::Status status = FromGrpcStatus(backends.user->RefreshSession(ctx.get(), rpc, &session));
-  if (!status.ok()) return ErrorResponse(status);
-  return SessionResponse(session);
+  auto session = CallUser(backends, config, &UserStub::RefreshSession, rpc);
+  if (!session.ok()) return ErrorResponse(session.status());
+  return SessionResponse(*session);
 }
 
 HttpResponse Logout(Backends& backends, const GatewayConfig& config, const HttpRequest& request) {
@@ -146,20 +146,16 @@ HttpResponse Logout(Backends& backends, const GatewayConfig& config, const HttpR
   if (!token.ok()) return ErrorResponse(token.status());
   user::v1::LogoutRequest rpc;
   rpc.set_refresh_token(*std::move(token));
-  user::v1::LogoutResponse reply;
-  auto ctx = NewClientContext(config.rpc_timeout);
-  absl::Status status = FromGrpcStatus(backends.user->Logout(ctx.get(), rpc, &reply));
-  if (!status.ok()) return ErrorResponse(status);
+  auto reply = CallUser(backends, config, &UserStub::Logout, rpc);
+  if (!reply.ok()) return ErrorResponse(reply.status());
   return NoContent();
 }
 
 HttpResponse GetMe(Backends& backends, const GatewayConfig& config, const HttpRequest&) {
   user::v1::GetMeRequest rpc;
-  user::v1::User me;
-  auto ctx = NewClientContext(config.rpc_timeout);
-  absl::Status status = FromGrpcStatus(backends.user->GetMe(ctx.get(), rpc, &me));
-  if (!status.ok()) return ErrorResponse(status);
-  return JsonResponse(200, UserJson(me));
+  auto me = CallUser(backends, config, &UserStub::GetMe, rpc);
+  if (!me.ok()) return ErrorResponse(me.status());
+  return JsonResponse(200, UserJson(*me));
 }
 
 HttpResponse UpdateMe(Backends& backends, const GatewayConfig& config, const HttpRequest& request) {
@@ -170,22 +166,18 @@ HttpResponse UpdateMe(Backends& backends, const GatewayConfig& config, const Htt
   if (!name.ok()) return ErrorResponse(name.status());
   user::v1::UpdateMeRequest rpc;
   rpc.set_name(*std::move(name));
-  user::v1::User me;
-  auto ctx = NewClientContext(config.rpc_timeout);
-  absl::Status status = FromGrpcStatus(backends.user->UpdateMe(ctx.get(), rpc, &me));
-  if (!status.ok()) return ErrorResponse(status);
-  return JsonResponse(200, UserJson(me));
+  auto me = CallUser(backends, config, &UserStub::UpdateMe, rpc);
+  if (!me.ok()) return ErrorResponse(me.status());
+  return JsonResponse(200, UserJson(*me));
 }
 
 HttpResponse ListAddresses(Backends& backends, const GatewayConfig& config, const HttpRequest&) {
   user::v1::ListAddressesRequest rpc;
-  user::v1::ListAddressesResponse reply;
-  auto ctx = NewClientContext(config.rpc_timeout);
-  absl::Status status = FromGrpcStatus(backends.user->ListAddresses(ctx.get(), rpc, &reply));
-  if (!status.ok()) return ErrorResponse(status);
+  auto reply = CallUser(backends, config, &UserStub::ListAddresses, rpc);
+  if (!reply.ok()) return ErrorResponse(reply.status());
   Json out = Json::object();
   Json& addresses = out["addresses"] = Json::array();
-  for (const auto& a : reply.addresses()) addresses.push_back(AddressJson(a));
+  for (const auto& a : reply->addresses()) addresses.push_back(AddressJson(a));
   return JsonResponse(200, out);
 }
 
@@ -196,12 +188,10 @@ HttpResponse CreateAddress(Backends& backends, const GatewayConfig& config,
   user::v1::CreateAddressRequest rpc;
   *rpc.mutable_address() = *std::move(address);
   rpc.mutable_address()->clear_id();  // the service assigns it
-  common::v1::Address created;
-  auto ctx = NewClientContext(config.rpc_timeout);
-  absl::Status status = FromGrpcStatus(backends.user->CreateAddress(ctx.get(), rpc, &created));
-  if (!status.ok()) return ErrorResponse(status);
-  HttpResponse response = JsonResponse(201, AddressJson(created));
-  response.Header("Location", absl::StrCat("/api/v1/me/addresses/", created.id()));
+  auto created = CallUser(backends, config, &UserStub::CreateAddress, rpc);
+  if (!created.ok()) return ErrorResponse(created.status());
+  HttpResponse response = JsonResponse(201, AddressJson(*created));
+  response.Header("Location", absl::StrCat("/api/v1/me/addresses/", created->id()));
   return response;
 }
 
@@ -209,11 +199,9 @@ HttpResponse GetAddress(Backends& backends, const GatewayConfig& config,
                         const HttpRequest& request) {
   user::v1::GetAddressRequest rpc;
   rpc.set_id(request.Param("id"));
-  common::v1::Address address;
-  auto ctx = NewClientContext(config.rpc_timeout);
-  absl::Status status = FromGrpcStatus(backends.user->GetAddress(ctx.get(), rpc, &address));
-  if (!status.ok()) return ErrorResponse(status);
-  return JsonResponse(200, AddressJson(address));
+  auto address = CallUser(backends, config, &UserStub::GetAddress, rpc);
+  if (!address.ok()) return ErrorResponse(address.status());
+  return JsonResponse(200, AddressJson(*address));
 }
 
 HttpResponse UpdateAddress(Backends& backends, const GatewayConfig& config,
@@ -228,21 +216,17 @@ HttpResponse UpdateAddress(Backends& backends, const GatewayConfig& config,
   user::v1::UpdateAddressRequest rpc;
   *rpc.mutable_address() = *std::move(address);
   rpc.mutable_address()->set_id(id);
-  common::v1::Address updated;
-  auto ctx = NewClientContext(config.rpc_timeout);
-  absl::Status status = FromGrpcStatus(backends.user->UpdateAddress(ctx.get(), rpc, &updated));
-  if (!status.ok()) return ErrorResponse(status);
-  return JsonResponse(200, AddressJson(updated));
+  auto updated = CallUser(backends, config, &UserStub::UpdateAddress, rpc);
+  if (!updated.ok()) return ErrorResponse(updated.status());
+  return JsonResponse(200, AddressJson(*updated));
 }
 
 HttpResponse DeleteAddress(Backends& backends, const GatewayConfig& config,
                            const HttpRequest& request) {
   user::v1::DeleteAddressRequest rpc;
   rpc.set_id(request.Param("id"));
-  user::v1::DeleteAddressResponse reply;
-  auto ctx = NewClientContext(config.rpc_timeout);
-  absl::Status status = FromGrpcStatus(backends.user->DeleteAddress(ctx.get(), rpc, &reply));
-  if (!status.ok()) return ErrorResponse(status);
+  auto reply = CallUser(backends, config, &UserStub::DeleteAddress, rpc);
+  if (!reply.ok()) return ErrorResponse(reply.status());
   return NoContent();
 }
 

@@ -144,18 +144,14 @@ void UpsertProduct(Backends& backends, const GatewayConfig& config, const HttpRe
   auto rpc = ParseProductBody(*body, create);
   if (!rpc.ok()) return respond(ErrorResponse(rpc.status()));
   if (!create) rpc->mutable_product()->set_id(request.Param("id"));
-  using Call = BackendCall<UpsertProductRequest, Product>;
-  CallBackend<UpsertProductRequest, Product>(
-      config.rpc_timeout, [&](Call& call) { call.request = *std::move(rpc); },
-      [&](Call& call, auto done) {
-        backends.catalog->async()->UpsertProduct(call.ctx.get(), &call.request, &call.response,
-                                                 std::move(done));
-      },
-      [create](const absl::Status& status, Product& product) {
-        if (!status.ok()) return ErrorResponse(status);
-        Json out = ProductJson(product);
-        out["on_hand"] = product.on_hand();
-        out["reserved"] = product.reserved();
+  using CatalogAsync = catalog::v1::CatalogService::StubInterface::async_interface;
+  CallBackend(
+      backends.catalog->async(), &CatalogAsync::UpsertProduct, *std::move(rpc), config.rpc_timeout,
+      [create](const absl::StatusOr<Product>& product) {
+        if (!product.ok()) return ErrorResponse(product.status());
+        Json out = ProductJson(*product);
+        out["on_hand"] = product->on_hand();
+        out["reserved"] = product->reserved();
         return JsonResponse(create ? 201 : 200, out);
       },
       std::move(respond));

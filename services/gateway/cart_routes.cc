@@ -27,8 +27,7 @@
 #include "gateway/cookies.h"
 #include "gateway/json_codec.h"
 #include "gateway/routes.h"
-#include "rpc/client.h"
-#include "rpc/status_conversion.h"
+#include "rpc/call.h"
 
 namespace mercato::gateway {
 namespace {
@@ -121,23 +120,24 @@ GuestCart GuestCartOf(const std::string& key, const HttpRequest& request, bool i
   return {std::move(id), std::move(cookie)};
 }
 
+using CartAsync = cart::v1::CartService::StubInterface::async_interface;
+
 // Calls one CartService method and answers with the cart (plus the guest cookie).
-//   start(call, done) starts the asynchronous RPC on call.ctx / call.request / call.response.
-template <typename Request, typename Start>
-void CallCart(const GatewayConfig& config, const HttpRequest& http, Request request,
-              bool issue_cookie, Start start, Respond respond) {
+template <typename Request>
+void CallCart(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
+              AsyncUnaryMethod<CartAsync, Request, cart::v1::Cart> method, Request request,
+              bool issue_cookie, Respond respond) {
   GuestCart guest = GuestCartOf(config.cart_cookie_key, http, issue_cookie);
   request.set_guest_cart_id(guest.id);
   std::string cookie =
       guest.cookie.empty() ? std::string() : CartCookie(guest.cookie, IsHttps(http));
-  using Call = BackendCall<Request, cart::v1::Cart>;
-  CallBackend<Request, cart::v1::Cart>(
-      config.rpc_timeout, [&](Call& call) { call.request = std::move(request); }, std::move(start),
-      [cookie = std::move(cookie)](const absl::Status& status, cart::v1::Cart& reply) {
+  CallBackend(
+      backends.cart->async(), method, std::move(request), config.rpc_timeout,
+      [cookie = std::move(cookie)](const absl::StatusOr<cart::v1::Cart>& reply) {
         HttpResponse response =
-            status.ok() ? JsonResponse(200, CartJson(reply)) : ErrorResponse(status);
+            reply.ok() ? JsonResponse(200, CartJson(*reply)) : ErrorResponse(reply.status());
         response.Header("Cache-Control", "no-store");
-        if (status.ok() && !cookie.empty()) response.Header("Set-Cookie", cookie);
+        if (reply.ok() && !cookie.empty()) response.Header("Set-Cookie", cookie);
         return response;
       },
       std::move(respond));
@@ -145,14 +145,8 @@ void CallCart(const GatewayConfig& config, const HttpRequest& http, Request requ
 
 void GetCart(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
              Respond respond) {
-  using Call = BackendCall<cart::v1::GetCartRequest, cart::v1::Cart>;
-  CallCart(
-      config, http, cart::v1::GetCartRequest(), /*issue_cookie=*/false,
-      [&backends](Call& call, auto done) {
-        backends.cart->async()->GetCart(call.ctx.get(), &call.request, &call.response,
-                                        std::move(done));
-      },
-      std::move(respond));
+  CallCart(backends, config, http, &CartAsync::GetCart, cart::v1::GetCartRequest(),
+           /*issue_cookie=*/false, std::move(respond));
 }
 
 void AddItem(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
@@ -166,14 +160,8 @@ void AddItem(Backends& backends, const GatewayConfig& config, const HttpRequest&
   cart::v1::AddItemRequest rpc;
   rpc.set_product_id(*std::move(product_id));
   rpc.set_quantity(*quantity);
-  using Call = BackendCall<cart::v1::AddItemRequest, cart::v1::Cart>;
-  CallCart(
-      config, http, std::move(rpc), /*issue_cookie=*/true,
-      [&backends](Call& call, auto done) {
-        backends.cart->async()->AddItem(call.ctx.get(), &call.request, &call.response,
-                                        std::move(done));
-      },
-      std::move(respond));
+  CallCart(backends, config, http, &CartAsync::AddItem, std::move(rpc), /*issue_cookie=*/true,
+           std::move(respond));
 }
 
 void UpdateItem(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
@@ -185,40 +173,22 @@ void UpdateItem(Backends& backends, const GatewayConfig& config, const HttpReque
   cart::v1::UpdateItemRequest rpc;
   rpc.set_product_id(http.Param("product_id"));
   rpc.set_quantity(*quantity);
-  using Call = BackendCall<cart::v1::UpdateItemRequest, cart::v1::Cart>;
-  CallCart(
-      config, http, std::move(rpc), /*issue_cookie=*/false,
-      [&backends](Call& call, auto done) {
-        backends.cart->async()->UpdateItem(call.ctx.get(), &call.request, &call.response,
-                                           std::move(done));
-      },
-      std::move(respond));
+  CallCart(backends, config, http, &CartAsync::UpdateItem, std::move(rpc),
+           /*issue_cookie=*/false, std::move(respond));
 }
 
 void RemoveItem(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
                 Respond respond) {
   cart::v1::RemoveItemRequest rpc;
   rpc.set_product_id(http.Param("product_id"));
-  using Call = BackendCall<cart::v1::RemoveItemRequest, cart::v1::Cart>;
-  CallCart(
-      config, http, std::move(rpc), /*issue_cookie=*/false,
-      [&backends](Call& call, auto done) {
-        backends.cart->async()->RemoveItem(call.ctx.get(), &call.request, &call.response,
-                                           std::move(done));
-      },
-      std::move(respond));
+  CallCart(backends, config, http, &CartAsync::RemoveItem, std::move(rpc),
+           /*issue_cookie=*/false, std::move(respond));
 }
 
 void ClearCart(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
                Respond respond) {
-  using Call = BackendCall<cart::v1::ClearCartRequest, cart::v1::Cart>;
-  CallCart(
-      config, http, cart::v1::ClearCartRequest(), /*issue_cookie=*/false,
-      [&backends](Call& call, auto done) {
-        backends.cart->async()->ClearCart(call.ctx.get(), &call.request, &call.response,
-                                          std::move(done));
-      },
-      std::move(respond));
+  CallCart(backends, config, http, &CartAsync::ClearCart, cart::v1::ClearCartRequest(),
+           /*issue_cookie=*/false, std::move(respond));
 }
 
 }  // namespace
@@ -258,14 +228,13 @@ void MergeGuestCartAfterSignIn(Backends& backends, const GatewayConfig& config,
   as_user.user_role = signed_in.role;
   as_user.access_token = signed_in.access_token;
   ScopedCallContext scope(std::move(as_user));
-  auto ctx = NewClientContext(config.rpc_timeout);
   cart::v1::MergeGuestCartRequest rpc;
   rpc.set_guest_cart_id(*guest_id);
-  cart::v1::Cart merged;
-  absl::Status s = FromGrpcStatus(backends.cart->MergeGuestCart(ctx.get(), rpc, &merged));
-  if (!s.ok()) {
+  auto merged = CallUnary(*backends.cart, &cart::v1::CartService::StubInterface::MergeGuestCart,
+                          rpc, config.rpc_timeout);
+  if (!merged.ok()) {
     // The cookie stays, so that the next sign-in tries again.
-    spdlog::warn("merging the guest cart after sign-in failed: {}", s);
+    spdlog::warn("merging the guest cart after sign-in failed: {}", merged.status());
     return;
   }
   response.Header("Set-Cookie", ClearedCartCookie(secure));

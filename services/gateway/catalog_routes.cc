@@ -5,8 +5,6 @@
 #include "gateway/backend_call.h"
 #include "gateway/json_codec.h"
 #include "gateway/routes.h"
-#include "rpc/client.h"
-#include "rpc/status_conversion.h"
 
 namespace mercato::gateway {
 namespace {
@@ -34,22 +32,19 @@ absl::StatusOr<catalog::v1::ListProductsRequest> ParseListQuery(const HttpReques
   return rpc;
 }
 
+using CatalogAsync = catalog::v1::CatalogService::StubInterface::async_interface;
+
 void ListProducts(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
                   Respond respond) {
   auto rpc = ParseListQuery(request);
   if (!rpc.ok()) return respond(ErrorResponse(rpc.status()));
-  using Call = BackendCall<catalog::v1::ListProductsRequest, catalog::v1::ListProductsResponse>;
-  CallBackend<catalog::v1::ListProductsRequest, catalog::v1::ListProductsResponse>(
-      config.rpc_timeout, [&](Call& call) { call.request = *std::move(rpc); },
-      [&](Call& call, auto done) {
-        backends.catalog->async()->ListProducts(call.ctx.get(), &call.request, &call.response,
-                                                std::move(done));
-      },
-      [](const absl::Status& status, catalog::v1::ListProductsResponse& reply) {
-        if (!status.ok()) return ErrorResponse(status);
+  CallBackend(
+      backends.catalog->async(), &CatalogAsync::ListProducts, *std::move(rpc), config.rpc_timeout,
+      [](const auto& reply) {
+        if (!reply.ok()) return ErrorResponse(reply.status());
         Json body = Json::object();
-        AppendProductsJson(reply.products(), body["products"] = Json::array());
-        if (!reply.next_page_token().empty()) body["next_page_token"] = reply.next_page_token();
+        AppendProductsJson(reply->products(), body["products"] = Json::array());
+        if (!reply->next_page_token().empty()) body["next_page_token"] = reply->next_page_token();
         return JsonResponse(200, body);
       },
       std::move(respond));
@@ -57,32 +52,26 @@ void ListProducts(Backends& backends, const GatewayConfig& config, const HttpReq
 
 void GetProduct(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
                 Respond respond) {
-  using Call = BackendCall<catalog::v1::GetProductRequest, catalog::v1::Product>;
-  CallBackend<catalog::v1::GetProductRequest, catalog::v1::Product>(
-      config.rpc_timeout, [&](Call& call) { call.request.set_id(request.Param("id")); },
-      [&](Call& call, auto done) {
-        backends.catalog->async()->GetProduct(call.ctx.get(), &call.request, &call.response,
-                                              std::move(done));
-      },
-      [](const absl::Status& status, catalog::v1::Product& product) {
-        return status.ok() ? JsonResponse(200, ProductJson(product)) : ErrorResponse(status);
+  catalog::v1::GetProductRequest rpc;
+  rpc.set_id(request.Param("id"));
+  CallBackend(
+      backends.catalog->async(), &CatalogAsync::GetProduct, std::move(rpc), config.rpc_timeout,
+      [](const auto& product) {
+        return product.ok() ? JsonResponse(200, ProductJson(*product))
+                            : ErrorResponse(product.status());
       },
       std::move(respond));
 }
 
 void ListCategories(Backends& backends, const GatewayConfig& config, const HttpRequest&,
                     Respond respond) {
-  using Call = BackendCall<catalog::v1::ListCategoriesRequest, catalog::v1::ListCategoriesResponse>;
-  CallBackend<catalog::v1::ListCategoriesRequest, catalog::v1::ListCategoriesResponse>(
-      config.rpc_timeout, [](Call&) {},
-      [&](Call& call, auto done) {
-        backends.catalog->async()->ListCategories(call.ctx.get(), &call.request,
-                                                  &call.response, std::move(done));
-      },
-      [](const absl::Status& status, catalog::v1::ListCategoriesResponse& reply) {
-        if (!status.ok()) return ErrorResponse(status);
+  CallBackend(
+      backends.catalog->async(), &CatalogAsync::ListCategories,
+      catalog::v1::ListCategoriesRequest(), config.rpc_timeout,
+      [](const auto& reply) {
+        if (!reply.ok()) return ErrorResponse(reply.status());
         Json categories = Json::array();
-        for (const auto& c : reply.categories()) categories.push_back(CategoryJson(c));
+        for (const auto& c : reply->categories()) categories.push_back(CategoryJson(c));
         return JsonResponse(200, {{"categories", std::move(categories)}});
       },
       std::move(respond));

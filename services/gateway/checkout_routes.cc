@@ -45,8 +45,6 @@
 #include "gateway/json_codec.h"
 #include "gateway/json_fields.h"
 #include "gateway/routes.h"
-#include "rpc/client.h"
-#include "rpc/status_conversion.h"
 
 namespace mercato::gateway {
 namespace {
@@ -246,20 +244,19 @@ HttpResponse NoStore(HttpResponse response) {
   return response;
 }
 
+using CheckoutAsync = checkout::v1::CheckoutService::StubInterface::async_interface;
+using UserAsync = user::v1::UserService::StubInterface::async_interface;
+
 void CallPlaceOrder(Backends& backends, const GatewayConfig& config,
                     checkout::v1::PlaceOrderRequest rpc, Respond respond) {
-  using Call = BackendCall<checkout::v1::PlaceOrderRequest, Order>;
   // The saga may take longer than one ordinary backend call: the whole request's budget.
-  CallBackend<checkout::v1::PlaceOrderRequest, Order>(
-      config.request_timeout, [&](Call& call) { call.request = std::move(rpc); },
-      [&backends](Call& call, auto done) {
-        backends.checkout->async()->PlaceOrder(call.ctx.get(), &call.request, &call.response,
-                                               std::move(done));
-      },
-      [](const absl::Status& status, Order& order) {
-        if (!status.ok()) return NoStore(ErrorResponse(status));
-        HttpResponse response = JsonResponse(201, OrderJson(order, /*with_history=*/false));
-        response.Header("Location", absl::StrCat("/api/v1/orders/", order.id()));
+  CallBackend(
+      backends.checkout->async(), &CheckoutAsync::PlaceOrder, std::move(rpc),
+      config.request_timeout,
+      [](const absl::StatusOr<Order>& order) {
+        if (!order.ok()) return NoStore(ErrorResponse(order.status()));
+        HttpResponse response = JsonResponse(201, OrderJson(*order, /*with_history=*/false));
+        response.Header("Location", absl::StrCat("/api/v1/orders/", order->id()));
         return NoStore(std::move(response));
       },
       std::move(respond));
@@ -293,20 +290,15 @@ void PlaceOrder(Backends& backends, const GatewayConfig& config, const Fingerpri
   }
 
   // A saved address, looked up as the caller: someone else's id is 404 address_not_found.
-  using AddressCall = BackendCall<user::v1::GetAddressRequest, common::v1::Address>;
-  auto call = std::make_shared<AddressCall>();
-  call->ctx = NewClientContext(config.rpc_timeout);
-  call->call = CurrentCall();
-  call->request.set_id(parsed->address_id);
-  auto pending = std::make_shared<checkout::v1::PlaceOrderRequest>(std::move(rpc));
-  backends.user->async()->GetAddress(
-      call->ctx.get(), &call->request, &call->response,
-      [call, pending, &backends, &config, respond = std::move(respond)](grpc::Status status) {
-        ScopedCallContext scope(call->call);
-        absl::Status s = FromGrpcStatus(status);
-        if (!s.ok()) return respond(NoStore(ErrorResponse(s)));
-        *pending->mutable_shipping_address() = call->response;
-        CallPlaceOrder(backends, config, std::move(*pending), respond);
+  user::v1::GetAddressRequest lookup;
+  lookup.set_id(parsed->address_id);
+  CallUnaryAsync(
+      backends.user->async(), &UserAsync::GetAddress, std::move(lookup), config.rpc_timeout,
+      [rpc = std::move(rpc), &backends, &config,
+       respond = std::move(respond)](absl::StatusOr<common::v1::Address> address) mutable {
+        if (!address.ok()) return respond(NoStore(ErrorResponse(address.status())));
+        *rpc.mutable_shipping_address() = *std::move(address);
+        CallPlaceOrder(backends, config, std::move(rpc), std::move(respond));
       });
 }
 
@@ -323,22 +315,17 @@ void ListOrders(Backends& backends, const GatewayConfig& config, const HttpReque
     rpc.set_page_size(value);
   }
   if (auto token = http.Query("page_token")) rpc.set_page_token(*token);
-  using Call = BackendCall<checkout::v1::ListOrdersRequest, checkout::v1::ListOrdersResponse>;
-  CallBackend<checkout::v1::ListOrdersRequest, checkout::v1::ListOrdersResponse>(
-      config.rpc_timeout, [&](Call& call) { call.request = std::move(rpc); },
-      [&backends](Call& call, auto done) {
-        backends.checkout->async()->ListOrders(call.ctx.get(), &call.request, &call.response,
-                                               std::move(done));
-      },
-      [](const absl::Status& status, checkout::v1::ListOrdersResponse& reply) {
-        if (!status.ok()) return NoStore(ErrorResponse(status));
+  CallBackend(
+      backends.checkout->async(), &CheckoutAsync::ListOrders, std::move(rpc), config.rpc_timeout,
+      [](const auto& reply) {
+        if (!reply.ok()) return NoStore(ErrorResponse(reply.status()));
         Json out = Json::object();
         Json& orders = out["orders"] = Json::array();
-        orders.get_ref<Json::array_t&>().reserve(reply.orders_size());
-        for (const auto& o : reply.orders()) {
+        orders.get_ref<Json::array_t&>().reserve(reply->orders_size());
+        for (const auto& o : reply->orders()) {
           FillOrderJson(o, orders.emplace_back(Json::object()), /*with_history=*/false);
         }
-        out["next_page_token"] = reply.next_page_token();
+        out["next_page_token"] = reply->next_page_token();
         return NoStore(JsonResponse(200, out));
       },
       std::move(respond));
@@ -346,17 +333,13 @@ void ListOrders(Backends& backends, const GatewayConfig& config, const HttpReque
 
 void GetOrder(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
               Respond respond) {
-  using Call = BackendCall<checkout::v1::GetOrderRequest, Order>;
-  const std::string id = http.Param("id");
-  CallBackend<checkout::v1::GetOrderRequest, Order>(
-      config.rpc_timeout, [&](Call& call) { call.request.set_id(id); },
-      [&backends](Call& call, auto done) {
-        backends.checkout->async()->GetOrder(call.ctx.get(), &call.request, &call.response,
-                                             std::move(done));
-      },
-      [](const absl::Status& status, Order& order) {
-        if (!status.ok()) return NoStore(ErrorResponse(status));
-        return NoStore(JsonResponse(200, OrderJson(order, /*with_history=*/true)));
+  checkout::v1::GetOrderRequest rpc;
+  rpc.set_id(http.Param("id"));
+  CallBackend(
+      backends.checkout->async(), &CheckoutAsync::GetOrder, std::move(rpc), config.rpc_timeout,
+      [](const absl::StatusOr<Order>& order) {
+        if (!order.ok()) return NoStore(ErrorResponse(order.status()));
+        return NoStore(JsonResponse(200, OrderJson(*order, /*with_history=*/true)));
       },
       std::move(respond));
 }
