@@ -234,22 +234,26 @@ HttpResponse DeleteAddress(Backends& backends, const GatewayConfig& config,
 
 void RegisterAccountRoutes(Router& router, Backends& backends, const GatewayConfig& config) {
   using Fn = HttpResponse (*)(Backends&, const GatewayConfig&, const HttpRequest&);
-  auto add = [&](http::verb method, const char* pattern, Fn fn, AuthPolicy auth) {
+  auto add = [&](http::verb method, const char* pattern, Fn fn, RouteOptions options) {
     router.Add(
         method, pattern,
-        [&backends, &config, fn](const HttpRequest& r) { return fn(backends, config, r); }, auth);
+        [&backends, &config, fn](const HttpRequest& r) { return fn(backends, config, r); },
+        std::move(options));
   };
-  add(http::verb::post, "/api/v1/users", Register, AuthPolicy::kNone);
-  add(http::verb::post, "/api/v1/sessions", Login, AuthPolicy::kNone);
-  add(http::verb::post, "/api/v1/sessions/refresh", Refresh, AuthPolicy::kNone);
-  add(http::verb::delete_, "/api/v1/sessions", Logout, AuthPolicy::kNone);
-  add(http::verb::get, "/api/v1/me", GetMe, AuthPolicy::kRequired);
-  add(http::verb::patch, "/api/v1/me", UpdateMe, AuthPolicy::kRequired);
-  add(http::verb::get, "/api/v1/me/addresses", ListAddresses, AuthPolicy::kRequired);
-  add(http::verb::post, "/api/v1/me/addresses", CreateAddress, AuthPolicy::kRequired);
-  add(http::verb::get, "/api/v1/me/addresses/{id}", GetAddress, AuthPolicy::kRequired);
-  add(http::verb::put, "/api/v1/me/addresses/{id}", UpdateAddress, AuthPolicy::kRequired);
-  add(http::verb::delete_, "/api/v1/me/addresses/{id}", DeleteAddress, AuthPolicy::kRequired);
+  const RouteOptions anonymous{.auth = AuthPolicy::kNone};
+  const RouteOptions sign_in{.auth = AuthPolicy::kNone, .limits = {RouteLimit::kSignIn}};
+  const RouteOptions signed_in{.auth = AuthPolicy::kRequired};
+  add(http::verb::post, "/api/v1/users", Register, sign_in);
+  add(http::verb::post, "/api/v1/sessions", Login, sign_in);
+  add(http::verb::post, "/api/v1/sessions/refresh", Refresh, anonymous);
+  add(http::verb::delete_, "/api/v1/sessions", Logout, anonymous);
+  add(http::verb::get, "/api/v1/me", GetMe, signed_in);
+  add(http::verb::patch, "/api/v1/me", UpdateMe, signed_in);
+  add(http::verb::get, "/api/v1/me/addresses", ListAddresses, signed_in);
+  add(http::verb::post, "/api/v1/me/addresses", CreateAddress, signed_in);
+  add(http::verb::get, "/api/v1/me/addresses/{id}", GetAddress, signed_in);
+  add(http::verb::put, "/api/v1/me/addresses/{id}", UpdateAddress, signed_in);
+  add(http::verb::delete_, "/api/v1/me/addresses/{id}", DeleteAddress, signed_in);
 }
 
 }  // namespace mercato::gateway

@@ -160,18 +160,16 @@ void UpsertProduct(Backends& backends, const GatewayConfig& config, const HttpRe
 }  // namespace
 
 void RegisterAdminRoutes(Router& router, Backends& backends, const GatewayConfig& config) {
-  router.AddAsync(
-      http::verb::post, "/api/v1/admin/products",
-      [&](const HttpRequest& r, Respond done) {
-        UpsertProduct(backends, config, r, /*create=*/true, std::move(done));
-      },
-      AuthPolicy::kRequired);
-  router.AddAsync(
-      http::verb::patch, "/api/v1/admin/products/{id}",
-      [&](const HttpRequest& r, Respond done) {
-        UpsertProduct(backends, config, r, /*create=*/false, std::move(done));
-      },
-      AuthPolicy::kRequired);
+  router.Add(http::verb::post, "/api/v1/admin/products",
+             [&](const HttpRequest& r, Respond done) {
+               UpsertProduct(backends, config, r, /*create=*/true, std::move(done));
+             },
+             {.auth = AuthPolicy::kRequired});
+  router.Add(http::verb::patch, "/api/v1/admin/products/{id}",
+             [&](const HttpRequest& r, Respond done) {
+               UpsertProduct(backends, config, r, /*create=*/false, std::move(done));
+             },
+             {.auth = AuthPolicy::kRequired});
 }
 
 }  // namespace mercato::gateway

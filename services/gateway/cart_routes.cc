@@ -196,12 +196,11 @@ void ClearCart(Backends& backends, const GatewayConfig& config, const HttpReques
 void RegisterCartRoutes(Router& router, Backends& backends, const GatewayConfig& config) {
   using Fn = void (*)(Backends&, const GatewayConfig&, const HttpRequest&, Respond);
   auto add = [&](http::verb verb, const char* pattern, Fn fn) {
-    router.AddAsync(
-        verb, pattern,
-        [&backends, &config, fn](const HttpRequest& r, Respond done) {
-          fn(backends, config, r, std::move(done));
-        },
-        AuthPolicy::kOptional);
+    router.Add(verb, pattern,
+               [&backends, &config, fn](const HttpRequest& r, Respond done) {
+                 fn(backends, config, r, std::move(done));
+               },
+               {.auth = AuthPolicy::kOptional});
   };
   add(http::verb::get, "/api/v1/cart", &GetCart);
   add(http::verb::delete_, "/api/v1/cart", &ClearCart);

@@ -80,16 +80,17 @@ void ListCategories(Backends& backends, const GatewayConfig& config, const HttpR
 }  // namespace
 
 void RegisterCatalogRoutes(Router& router, Backends& backends, const GatewayConfig& config) {
-  router.AddAsync(http::verb::get, "/api/v1/products", [&](const HttpRequest& r, Respond done) {
-    ListProducts(backends, config, r, std::move(done));
-  });
-  router.AddAsync(http::verb::get, "/api/v1/products/{id}",
-                  [&](const HttpRequest& r, Respond done) {
-                    GetProduct(backends, config, r, std::move(done));
-                  });
-  router.AddAsync(http::verb::get, "/api/v1/categories", [&](const HttpRequest& r, Respond done) {
-    ListCategories(backends, config, r, std::move(done));
-  });
+  using Fn = void (*)(Backends&, const GatewayConfig&, const HttpRequest&, Respond);
+  auto add = [&](const char* pattern, Fn fn) {
+    router.Add(http::verb::get, pattern,
+               [&backends, &config, fn](const HttpRequest& r, Respond done) {
+                 fn(backends, config, r, std::move(done));
+               },
+               {.auth = AuthPolicy::kNone});
+  };
+  add("/api/v1/products", &ListProducts);
+  add("/api/v1/products/{id}", &GetProduct);
+  add("/api/v1/categories", &ListCategories);
 }
 
 }  // namespace mercato::gateway

@@ -351,24 +351,21 @@ void RegisterCheckoutRoutes(Router& router, Backends& backends, const GatewayCon
   if (!config.identity.service_key) std::abort();  // LoadGatewayConfig requires it
   auto key =
       std::make_shared<const FingerprintKey>(DeriveFingerprintKey(*config.identity.service_key));
-  router.AddAsync(
-      http::verb::post, "/api/v1/checkout",
-      [&backends, &config, key](const HttpRequest& r, Respond done) {
-        PlaceOrder(backends, config, *key, r, std::move(done));
-      },
-      AuthPolicy::kRequired);
-  router.AddAsync(
-      http::verb::get, "/api/v1/orders",
-      [&backends, &config](const HttpRequest& r, Respond done) {
-        ListOrders(backends, config, r, std::move(done));
-      },
-      AuthPolicy::kRequired);
-  router.AddAsync(
-      http::verb::get, "/api/v1/orders/{id}",
-      [&backends, &config](const HttpRequest& r, Respond done) {
-        GetOrder(backends, config, r, std::move(done));
-      },
-      AuthPolicy::kRequired);
+  router.Add(http::verb::post, "/api/v1/checkout",
+             [&backends, &config, key](const HttpRequest& r, Respond done) {
+               PlaceOrder(backends, config, *key, r, std::move(done));
+             },
+             {.auth = AuthPolicy::kRequired, .limits = {RouteLimit::kCheckout}});
+  router.Add(http::verb::get, "/api/v1/orders",
+             [&backends, &config](const HttpRequest& r, Respond done) {
+               ListOrders(backends, config, r, std::move(done));
+             },
+             {.auth = AuthPolicy::kRequired});
+  router.Add(http::verb::get, "/api/v1/orders/{id}",
+             [&backends, &config](const HttpRequest& r, Respond done) {
+               GetOrder(backends, config, r, std::move(done));
+             },
+             {.auth = AuthPolicy::kRequired});
 }
 
 }  // namespace mercato::gateway

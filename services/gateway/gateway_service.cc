@@ -93,15 +93,11 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
                    .Name("http_request_duration_seconds")
                    .Help("HTTP request latency by route pattern")
                    .Register(metrics.registry())) {
-  router_.Add(Route{http::verb::get, "/healthz",
-                    [this](const HttpRequest& r) { return Healthz(r); }, AuthPolicy::kNone,
-                    /*run_inline=*/true});
-  router_.Add(Route{http::verb::get, "/readyz", [this](const HttpRequest& r) { return Readyz(r); },
-                    AuthPolicy::kNone,
-                    /*run_inline=*/false});
-  router_.Add(Route{http::verb::get, "/readyz/local",
-                    [this](const HttpRequest& r) { return ReadyzLocal(r); }, AuthPolicy::kNone,
-                    /*run_inline=*/true});
+  router_.Add(http::verb::get, "/healthz", [this](const HttpRequest& r) { return Healthz(r); },
+              {.run_inline = true});
+  router_.Add(http::verb::get, "/readyz", [this](const HttpRequest& r) { return Readyz(r); });
+  router_.Add(http::verb::get, "/readyz/local",
+              [this](const HttpRequest& r) { return ReadyzLocal(r); }, {.run_inline = true});
   RegisterCatalogRoutes(router_, backends_, config_);
   RegisterAccountRoutes(router_, backends_, config_);
   RegisterCartRoutes(router_, backends_, config_);
@@ -163,130 +159,142 @@ std::optional<HttpResponse> GatewayService::Limit(RateLimiter& limiter,
   return response;
 }
 
-void GatewayService::Handle(HttpRequest request, Done done) {
-  const auto start = std::chrono::steady_clock::now();
-  const int in_flight = ++in_flight_;
+HttpResponse GatewayService::Overloaded(const char* message) {
+  overloaded_.Increment();
+  HttpResponse response = ErrorResponse(503, "overloaded", message);
+  response.Header("Retry-After", "1");
+  return response;
+}
 
-  CallContext call;
+void GatewayService::Handle(HttpRequest request, Done done) {
+  static constexpr Filter kFilters[] = {
+      &GatewayService::StartTrace,         &GatewayService::ShedLoad,
+      &GatewayService::LimitClient,        &GatewayService::ResolveRoute,
+      &GatewayService::AuthenticateCaller, &GatewayService::LimitRoute,
+  };
+  auto x = std::make_shared<Exchange>(Exchange{.request = std::move(request),
+                                               .done = std::move(done),
+                                               .start = std::chrono::steady_clock::now(),
+                                               .in_flight = ++in_flight_});
+  for (Filter filter : kFilters) {
+    if (auto response = (this->*filter)(*x)) return Finish(*x, *std::move(response));
+  }
+  Dispatch(x);
+}
+
+std::optional<HttpResponse> GatewayService::StartTrace(Exchange& x) {
+  HttpRequest& request = x.request;
   const std::string_view client_id = request.Header("x-request-id");
-  call.request_id = IsAcceptableRequestId(client_id) ? std::string(client_id) : NewUuid();
+  x.call.request_id = IsAcceptableRequestId(client_id) ? std::string(client_id) : NewUuid();
   const std::string traceparent(request.Header("traceparent"));
-  call.traceparent = IsValidTraceparent(traceparent) ? traceparent : NewTraceparent();
-  call.trace_id = TraceIdOf(call.traceparent);
-  call.deadline = std::chrono::system_clock::now() + config_.request_timeout;
+  x.call.traceparent = IsValidTraceparent(traceparent) ? traceparent : NewTraceparent();
+  x.call.trace_id = TraceIdOf(x.call.traceparent);
+  x.call.deadline = std::chrono::system_clock::now() + config_.request_timeout;
   request.client_address =
       config_.trusted_proxies.ClientAddress(request.client_address, ForwardedFor(request));
-
-  Router::Match match = router_.Find(request.method, request.segments);
+  x.probe = IsProbe(request);
+  x.match = router_.Find(request.method, request.segments);
   // Requests refused before their handler are counted under their route when there is one.
-  const std::string early_label =
-      match.kind == Router::Match::kFound ? match.route->pattern : "unmatched";
-  const bool probe = IsProbe(request);
-  if (!probe && in_flight > config_.max_in_flight) {
-    // Load shedding for every route, the asynchronous ones included (the handler pool's own
-    // bound only covers the blocking ones).
-    ScopedCallContext scope(call);
-    overloaded_.Increment();
-    HttpResponse response =
-        ErrorResponse(503, "overloaded", "the gateway is at capacity, retry shortly");
-    response.Header("Retry-After", "1");
-    return Finish(request, early_label, start, std::move(response), done);
+  x.label = x.match.kind == Router::Match::kFound ? x.match.route->pattern : "unmatched";
+  return std::nullopt;
+}
+
+// Load shedding for every route, the asynchronous ones included (the handler pool's own bound
+// only covers the blocking ones).
+std::optional<HttpResponse> GatewayService::ShedLoad(Exchange& x) {
+  if (x.probe || x.in_flight <= config_.max_in_flight) return std::nullopt;
+  return Overloaded("the gateway is at capacity, retry shortly");
+}
+
+std::optional<HttpResponse> GatewayService::LimitClient(Exchange& x) {
+  if (x.probe) return std::nullopt;
+  return Limit(client_limiter_, rate_limited_client_, x.request.client_address);
+}
+
+std::optional<HttpResponse> GatewayService::ResolveRoute(Exchange& x) {
+  HttpRequest& request = x.request;
+  switch (x.match.kind) {
+    case Router::Match::kFound:
+      request.path_params = std::move(x.match.params);
+      return std::nullopt;
+    case Router::Match::kMethodNotAllowed: {
+      HttpResponse response =
+          ErrorResponse(405, "method_not_allowed",
+                        absl::StrCat("method ", std::string(http::to_string(request.method)),
+                                     " is not allowed here"));
+      response.Header("Allow", MethodList(x.match.allowed));
+      return response;
+    }
+    case Router::Match::kNotFound:
+      break;
   }
-  if (!probe) {
-    if (auto refused = Limit(client_limiter_, rate_limited_client_, request.client_address)) {
-      ScopedCallContext scope(call);
-      return Finish(request, early_label, start, *std::move(refused), done);
+  if (request.method == http::verb::get && request.path.rfind("/api/", 0) != 0) {
+    if (auto file = static_files_.Serve(request)) {
+      x.label = "static";
+      return file;
     }
   }
+  return ErrorResponse(404, "not_found", "no such route");
+}
 
-  if (match.kind != Router::Match::kFound) {
-    ScopedCallContext scope(call);
-    HttpResponse response;
-    std::string label = "unmatched";
-    if (match.kind == Router::Match::kMethodNotAllowed) {
-      response = ErrorResponse(405, "method_not_allowed",
-                               absl::StrCat("method ", std::string(http::to_string(request.method)),
-                                            " is not allowed here"));
-      response.Header("Allow", MethodList(match.allowed));
-    } else if (auto file = request.method == http::verb::get && request.path.rfind("/api/", 0) != 0
-                               ? static_files_.Serve(request)
-                               : std::nullopt) {
-      response = std::move(*file);
-      label = "static";
-    } else {
-      response = ErrorResponse(404, "not_found", "no such route");
-    }
-    return Finish(request, label, start, std::move(response), done);
-  }
-
-  const Route& route = *match.route;
-  request.path_params = std::move(match.params);
-  // The caller's identity comes from a verified access token only; no header a client sends
-  // (X-Mercato-User-Id or any other) ever becomes identity metadata.
-  auto identity = Authenticate(verifier_, route.auth, request, std::chrono::system_clock::now());
-  if (!identity.ok()) {
-    ScopedCallContext scope(call);
-    return Finish(request, route.pattern, start, UnauthorizedResponse(identity.status()), done);
-  }
+// The caller's identity comes from a verified access token only; no header a client sends
+// (X-Mercato-User-Id or any other) ever becomes identity metadata.
+std::optional<HttpResponse> GatewayService::AuthenticateCaller(Exchange& x) {
+  auto identity =
+      Authenticate(verifier_, x.match.route->auth, x.request, std::chrono::system_clock::now());
+  if (!identity.ok()) return UnauthorizedResponse(identity.status());
   if (*identity) {
-    call.user_id = std::move((*identity)->user_id);
-    call.user_role = std::move((*identity)->role);
-    call.access_token = std::move((*identity)->access_token);
+    x.call.user_id = std::move((*identity)->user_id);
+    x.call.user_role = std::move((*identity)->role);
+    x.call.access_token = std::move((*identity)->access_token);
   }
-  {
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> GatewayService::LimitRoute(Exchange& x) {
+  if (!x.call.user_id.empty()) {
+    if (auto refused = Limit(user_limiter_, rate_limited_user_, x.call.user_id)) return refused;
+  }
+  for (RouteLimit limit : x.match.route->limits) {
     std::optional<HttpResponse> refused;
-    if (!call.user_id.empty()) refused = Limit(user_limiter_, rate_limited_user_, call.user_id);
-    // Sign-in and sign-up share one bucket per address: each costs the user service an
-    // argon2id hash, and both are what credential stuffing and account spam hammer.
-    if (!refused && request.method == http::verb::post &&
-        (route.pattern == "/api/v1/sessions" || route.pattern == "/api/v1/users")) {
-      refused = Limit(login_limiter_, rate_limited_login_, request.client_address);
+    switch (limit) {
+      case RouteLimit::kSignIn:
+        refused = Limit(login_limiter_, rate_limited_login_, x.request.client_address);
+        break;
+      case RouteLimit::kCheckout:
+        refused = Limit(checkout_limiter_, rate_limited_checkout_, x.call.user_id);
+        break;
     }
-    if (!refused && request.method == http::verb::post && route.pattern == "/api/v1/checkout") {
-      refused = Limit(checkout_limiter_, rate_limited_checkout_, call.user_id);
-    }
-    if (refused) {
-      ScopedCallContext scope(call);
-      return Finish(request, route.pattern, start, *std::move(refused), done);
-    }
+    if (refused) return refused;
   }
+  return std::nullopt;
+}
+
+void GatewayService::Dispatch(const ExchangePtr& x) {
+  const Route& route = *x->match.route;
+  ScopedCallContext scope(x->call);
   if (route.async_handler) {
-    auto shared = std::make_shared<HttpRequest>(std::move(request));
-    ScopedCallContext scope(call);
     try {
-      route.async_handler(*shared, [this, shared, &route, start, done](HttpResponse response) {
-        Finish(*shared, route.pattern, start, std::move(response), done);
-      });
+      route.async_handler(x->request,
+                          [this, x](HttpResponse response) { Finish(*x, std::move(response)); });
     } catch (const std::exception& e) {
       spdlog::error("handler for {} threw: {}", route.pattern, e.what());
-      Finish(*shared, route.pattern, start, ErrorResponse(500, "internal", "internal error"), done);
+      Finish(*x, ErrorResponse(500, "internal", "internal error"));
     }
     return;
   }
-  if (route.run_inline) {
-    ScopedCallContext scope(call);
-    HttpResponse response = Dispatch(route, request);
-    return Finish(request, route.pattern, start, std::move(response), done);
-  }
-  auto shared = std::make_shared<HttpRequest>(std::move(request));
-  const bool accepted = executor_.TrySubmit([this, &route, shared, call, start, done]() mutable {
-    ScopedCallContext scope(std::move(call));
+  if (route.run_inline) return Finish(*x, RunHandler(route, x->request));
+  const bool accepted = executor_.TrySubmit([this, x, &route] {
+    ScopedCallContext scope(x->call);
     HttpResponse response = std::chrono::system_clock::now() >= CurrentCall().deadline
                                 ? ErrorResponse(503, "overloaded", "request waited too long")
-                                : Dispatch(route, *shared);
-    Finish(*shared, route.pattern, start, std::move(response), done);
+                                : RunHandler(route, x->request);
+    Finish(*x, std::move(response));
   });
-  if (!accepted) {
-    ScopedCallContext scope(call);
-    overloaded_.Increment();
-    HttpResponse response =
-        ErrorResponse(503, "overloaded", "the gateway is at capacity, retry shortly");
-    response.Header("Retry-After", "1");
-    Finish(*shared, route.pattern, start, std::move(response), done);
-  }
+  if (!accepted) Finish(*x, Overloaded("the gateway is at capacity, retry shortly"));
 }
 
-HttpResponse GatewayService::Dispatch(const Route& route, const HttpRequest& request) {
+HttpResponse GatewayService::RunHandler(const Route& route, const HttpRequest& request) {
   try {
     return route.handler(request);
   } catch (const std::exception& e) {
@@ -306,30 +314,29 @@ GatewayService::RouteMetrics& GatewayService::MetricsFor(const std::string& rout
   return it->second;
 }
 
-void GatewayService::Finish(const HttpRequest& request, const std::string& route_label,
-                            std::chrono::steady_clock::time_point start, HttpResponse response,
-                            const Done& done) {
+void GatewayService::Finish(Exchange& x, HttpResponse response) {
+  ScopedCallContext scope(x.call);
   const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::string method(http::to_string(request.method));
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - x.start).count();
+  const std::string method(http::to_string(x.request.method));
   {
     std::lock_guard<std::mutex> lock(metrics_mu_);
-    RouteMetrics& m = MetricsFor(route_label);
+    RouteMetrics& m = MetricsFor(x.label);
     auto& counter = m.requests[{method, response.status}];
     if (counter == nullptr) {
       counter = &requests_.Add(
-          {{"route", route_label}, {"method", method}, {"code", absl::StrCat(response.status)}});
+          {{"route", x.label}, {"method", method}, {"code", absl::StrCat(response.status)}});
     }
     counter->Increment();
     m.latency->Observe(seconds);
   }
   if (config_.access_log) {
-    spdlog::info("{} {} {} {:.1f}ms", method, request.path, response.status, seconds * 1000);
+    spdlog::info("{} {} {} {:.1f}ms", method, x.request.path, response.status, seconds * 1000);
   }
-  response.Header("X-Request-Id", CurrentCall().request_id);
-  if (!CurrentCall().trace_id.empty()) response.Header("X-Trace-Id", CurrentCall().trace_id);
+  response.Header("X-Request-Id", x.call.request_id);
+  if (!x.call.trace_id.empty()) response.Header("X-Trace-Id", x.call.trace_id);
   --in_flight_;
-  done(std::move(response));
+  x.done(std::move(response));
 }
 
 }  // namespace mercato::gateway

@@ -1,10 +1,16 @@
-// The HTTP API of the gateway: for every request it assigns a request id and trace (W3C
-// traceparent: the client's, or a new one; X-Trace-Id in the response), sheds load beyond
-// MERCATO_MAX_IN_FLIGHT (503), resolves the client address (X-Forwarded-For from trusted
-// proxies only), applies the rate limits (429), finds the route (404 / 405 otherwise),
-// establishes the caller from the access token as the route's AuthPolicy says (401
-// otherwise), runs the handler on the handler pool with a deadline, records metrics and writes
-// the access log. Routes are registered by the *_routes.cc files.
+// The HTTP API of the gateway. Every request passes a chain of filters (Handle), each of
+// which may answer it:
+//   StartTrace          request id and trace (W3C traceparent: the client's, or a new one;
+//                       X-Trace-Id in the response), deadline, client address (X-Forwarded-For
+//                       from trusted proxies only)
+//   ShedLoad            503 beyond MERCATO_MAX_IN_FLIGHT (probes excepted)
+//   LimitClient         429 per client address (probes excepted)
+//   ResolveRoute        404 / 405, or a static file
+//   AuthenticateCaller  the caller from the access token as the route's AuthPolicy says (401)
+//   LimitRoute          429 per user, then the route's own RouteLimits (router.h)
+// then Dispatch runs the route's handler (asynchronous, inline, or on the handler pool with a
+// deadline), and Finish records metrics and writes the access log. What a route needs (auth
+// policy, limits) is declared on the route where it is registered (the *_routes.cc files).
 #pragma once
 
 #include <prometheus/counter.h>
@@ -13,10 +19,12 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
 
+#include "common/call_context.h"
 #include "common/executor.h"
 #include "gateway/auth.h"
 #include "gateway/backends.h"
@@ -50,16 +58,43 @@ class GatewayService final : public RequestHandler {
   const Router& router() const { return router_; }
 
  private:
-  HttpResponse Dispatch(const Route& route, const HttpRequest& request);
-  void Finish(const HttpRequest& request, const std::string& route_label,
-              std::chrono::steady_clock::time_point start, HttpResponse response,
-              const Done& done);
+  // One request on its way through the filters to its handler and out through Finish.
+  struct Exchange {
+    HttpRequest request;
+    Done done;
+    std::chrono::steady_clock::time_point start;
+    CallContext call;
+    Router::Match match;
+    // The metrics label: the route's pattern, "static" or "unmatched".
+    std::string label;
+    bool probe = false;
+    // Requests in flight when this one arrived, itself included.
+    int in_flight = 0;
+  };
+  using ExchangePtr = std::shared_ptr<Exchange>;
+  // A step of the request pipeline: a response ends the exchange there, nullopt goes on.
+  using Filter = std::optional<HttpResponse> (GatewayService::*)(Exchange&);
+
+  // The filters, in the order Handle runs them.
+  std::optional<HttpResponse> StartTrace(Exchange& x);
+  std::optional<HttpResponse> ShedLoad(Exchange& x);
+  std::optional<HttpResponse> LimitClient(Exchange& x);
+  std::optional<HttpResponse> ResolveRoute(Exchange& x);
+  std::optional<HttpResponse> AuthenticateCaller(Exchange& x);
+  std::optional<HttpResponse> LimitRoute(Exchange& x);
+
+  // Runs the matched route's handler: asynchronous, inline, or on the handler pool.
+  void Dispatch(const ExchangePtr& x);
+  HttpResponse RunHandler(const Route& route, const HttpRequest& request);
+  // Metrics, access log, X-Request-Id / X-Trace-Id; then `done`.
+  void Finish(Exchange& x, HttpResponse response);
   HttpResponse Healthz(const HttpRequest& request);
   HttpResponse Readyz(const HttpRequest& request);
   HttpResponse ReadyzLocal(const HttpRequest& request);
   // 429 when `limiter` refuses `key`, else nullopt.
   std::optional<HttpResponse> Limit(RateLimiter& limiter, prometheus::Counter& refused,
                                     const std::string& key);
+  HttpResponse Overloaded(const char* message);
 
   const GatewayConfig& config_;
   Backends& backends_;

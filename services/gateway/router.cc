@@ -40,13 +40,29 @@ void Router::Add(Route route) {
   routes_.push_back(std::move(route));
 }
 
-void Router::Add(http::verb method, std::string pattern, Handler handler, AuthPolicy auth) {
-  Add(Route{method, std::move(pattern), std::move(handler), auth, false, nullptr});
+namespace {
+
+Route RouteWith(http::verb method, std::string pattern, RouteOptions options) {
+  return Route{.method = method,
+               .pattern = std::move(pattern),
+               .auth = options.auth,
+               .limits = std::move(options.limits),
+               .run_inline = options.run_inline};
 }
 
-void Router::AddAsync(http::verb method, std::string pattern, AsyncHandler handler,
-                      AuthPolicy auth) {
-  Add(Route{method, std::move(pattern), nullptr, auth, false, std::move(handler)});
+}  // namespace
+
+void Router::Add(http::verb method, std::string pattern, Handler handler, RouteOptions options) {
+  Route route = RouteWith(method, std::move(pattern), std::move(options));
+  route.handler = std::move(handler);
+  Add(std::move(route));
+}
+
+void Router::Add(http::verb method, std::string pattern, AsyncHandler handler,
+                 RouteOptions options) {
+  Route route = RouteWith(method, std::move(pattern), std::move(options));
+  route.async_handler = std::move(handler);
+  Add(std::move(route));
 }
 
 bool Router::MatchPattern(const std::vector<std::string>& pattern,

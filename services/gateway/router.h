@@ -33,24 +33,40 @@ enum class AuthPolicy {
   kRequired,  // 401 without a valid access token
 };
 
+// Rate limits a route passes besides the per-client and per-user ones every request passes
+// (GatewayConfig), applied after authentication in the order listed.
+enum class RouteLimit {
+  kSignIn,    // per client address: sign-in and sign-up each cost the user service an argon2id
+              // hash, and both are what credential stuffing and account spam hammer
+  kCheckout,  // per user: placing orders
+};
+
+// A route's settings, declared where it is registered (like Envoy's per-route filter config).
+struct RouteOptions {
+  AuthPolicy auth = AuthPolicy::kNone;
+  std::vector<RouteLimit> limits;
+  // A blocking handler that is in fact cheap (health) may run on the I/O thread.
+  bool run_inline = false;
+};
+
 struct Route {
   http::verb method;
   std::string pattern;
   // Exactly one of handler / async_handler is set.
   Handler handler;
-  AuthPolicy auth = AuthPolicy::kNone;
-  // A blocking handler that is in fact cheap (health) may run on the I/O thread.
-  bool run_inline = false;
   AsyncHandler async_handler;
+  AuthPolicy auth = AuthPolicy::kNone;
+  std::vector<RouteLimit> limits;
+  bool run_inline = false;
 };
 
+// Every route is registered the same way, blocking or not:
+//   router.Add(http::verb::post, "/api/v1/checkout", handler,
+//              {.auth = AuthPolicy::kRequired, .limits = {RouteLimit::kCheckout}});
 class Router {
  public:
-  void Add(Route route);
-  void Add(http::verb method, std::string pattern, Handler handler,
-           AuthPolicy auth = AuthPolicy::kNone);
-  void AddAsync(http::verb method, std::string pattern, AsyncHandler handler,
-                AuthPolicy auth = AuthPolicy::kNone);
+  void Add(http::verb method, std::string pattern, Handler handler, RouteOptions options = {});
+  void Add(http::verb method, std::string pattern, AsyncHandler handler, RouteOptions options = {});
 
   struct Match {
     enum Kind { kFound, kNotFound, kMethodNotAllowed } kind = kNotFound;
@@ -64,6 +80,7 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  void Add(Route route);
   static bool MatchPattern(const std::vector<std::string>& pattern,
                            const std::vector<std::string>& segments,
                            std::map<std::string, std::string>* params);
