@@ -1,5 +1,7 @@
 #include "checkout/checkout_store.h"
 
+#include "common/status.h"
+
 namespace mercato::checkout {
 
 std::string_view StepName(OrderStep step) {
@@ -40,5 +42,7 @@ v1::OrderStatus StatusOfStep(OrderStep step) {
 }
 
 bool IsTerminal(OrderStep step) { return step == OrderStep::kPaid || step == OrderStep::kFailed; }
+
+bool IsLeaseLost(const absl::Status& status) { return ExplicitErrorCodeOf(status) == "lease_lost"; }
 
 }  // namespace mercato::checkout

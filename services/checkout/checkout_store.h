@@ -141,4 +141,8 @@ class CheckoutStore {
 
 using CheckoutStorePtr = std::unique_ptr<CheckoutStore>;
 
+// Advance's refusal when the lease is gone (FAILED_PRECONDITION "lease_lost"): the one place
+// that reads the code, so that callers test a type, not a string.
+bool IsLeaseLost(const absl::Status& status);
+
 }  // namespace mercato::checkout

@@ -38,6 +38,9 @@
 // recovery tries again on its next pass. Every compensation is idempotent, so repeating a
 // half-done resolution is safe.
 //
+// The calls to the other services are OrderDownstream's (order_downstream.h); the rules
+// (validation, replay, which refusal becomes which failure) are order_rules.h's.
+//
 //   OrderSaga saga(store, *catalog, *cart, *payment, metrics, {.rpc_timeout = ...});
 //   absl::StatusOr<v1::Order> order = saga.PlaceOrder(user_id, request);
 #pragma once
@@ -46,24 +49,19 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <unordered_map>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
-#include "catalog_client/catalog_client.h"
 #include "checkout/checkout_metrics.h"
 #include "checkout/checkout_store.h"
-#include "checkout/pricing.h"
+#include "checkout/order_downstream.h"
+#include "checkout/order_rules.h"
 #include "mercato/cart/v1/cart.grpc.pb.h"
 #include "mercato/catalog/v1/catalog.grpc.pb.h"
 #include "mercato/checkout/v1/checkout.pb.h"
 #include "mercato/payment/v1/payment.grpc.pb.h"
 
 namespace mercato::checkout {
-
-inline constexpr size_t kMaxIdempotencyKeyLength = 255;
-inline constexpr size_t kMaxFingerprintLength = 128;
 
 struct SagaOptions {
   // Deadline of each outgoing RPC.
@@ -87,6 +85,8 @@ struct Resolution {
   OrderRecord record;
   // Why the order is still pending; OK when it is terminal.
   absl::Status pending_cause;
+  // The order is pending because its lease was lost: someone else drives it now.
+  bool lease_lost = false;
 };
 
 class OrderSaga {
@@ -96,9 +96,7 @@ class OrderSaga {
             payment::v1::PaymentService::StubInterface& payment, CheckoutMetrics& metrics,
             SagaOptions options)
       : store_(store),
-        catalog_(catalog),
-        cart_(cart),
-        payment_(payment),
+        downstream_(catalog, cart, payment, options.rpc_timeout, options.reservation_ttl),
         metrics_(metrics),
         options_(std::move(options)) {}
 
@@ -113,63 +111,73 @@ class OrderSaga {
   Resolution Resolve(OrderRecord order, const std::string& lease_owner, Driver driver);
 
   // The payment idempotency key of an order: one authorization per order, ever.
-  static std::string PaymentKeyFor(const std::string& order_id);
+  static std::string PaymentKeyFor(const std::string& order_id) {
+    return OrderDownstream::PaymentKeyFor(order_id);
+  }
   // The error a failed order answers with (again, to every repeat of its request).
-  static absl::Status FailureOf(const OrderRecord& order);
+  static absl::Status FailureOf(const OrderRecord& order) { return checkout::FailureOf(order); }
 
  private:
-  struct Failure {
-    std::string code;
-    absl::StatusCode status = absl::StatusCode::kAborted;
-    std::string message;
+  // The request's answer when a forward step ends the saga; nullopt to go on.
+  using Answer = std::optional<absl::StatusOr<v1::Order>>;
+  // The order on its forward path, held under `lease_owner`'s lease.
+  struct ForwardRun {
+    OrderRecord order;
+    const std::string& lease_owner;
+    std::string payment_id;  // once authorized
+  };
+  // An order being settled by Resolve, and what has been learnt and done so far.
+  struct Settlement {
+    OrderRecord order;
+    const std::string& lease_owner;
+    Driver driver;
+    std::optional<payment::v1::Payment> payment;
+    std::optional<OrderFailure> failure;
+    std::string detail;
   };
 
-  // Request validation; nothing is recorded for a malformed request. Returns the shipping
-  // address normalised (mercato::NormaliseAddress, the rule of saved addresses too).
-  static absl::StatusOr<common::v1::Address> Validate(const v1::PlaceOrderRequest& request);
-  // The first outcome of (user, key) for a repeat with `fingerprint`.
-  static absl::StatusOr<v1::Order> Replay(const OrderRecord& order, const std::string& fingerprint);
+  // The order as first recorded: priced (step priced), or failed by a pricing refusal.
+  absl::StatusOr<OrderRecord> Draft(const std::string& user_id,
+                                    const v1::PlaceOrderRequest& request,
+                                    common::v1::Address address);
+  // Records `draft` under a new lease and runs it forward, or answers a repeat.
+  absl::StatusOr<v1::Order> Start(OrderRecord draft, const v1::PlaceOrderRequest& request);
 
-  // The shopper's cart: what is in it, and the revision (cart.v1.Cart.revision) it is at.
-  struct CartSnapshot {
-    std::vector<CartLine> lines;
-    std::string revision;
-  };
-  absl::StatusOr<CartSnapshot> ReadCart();
-  // Steps after the order is recorded, with the card.
+  // The forward path after the order is recorded, with the card: its steps in order.
   absl::StatusOr<v1::Order> Forward(OrderRecord order, const std::string& lease_owner,
                                     const common::v1::Card& card);
+  Answer ReserveStock(ForwardRun& run);
+  Answer AuthorizePayment(ForwardRun& run, const common::v1::Card& card);
+  Answer CapturePayment(ForwardRun& run);
+  absl::StatusOr<v1::Order> CompleteOrder(ForwardRun& run);
+  // Records a step (CheckoutStore::Advance); on failure, the answer.
+  Answer Record(ForwardRun& run, const StepUpdate& update);
+
   // Settles an order whose forward path hit something unexpected; the answer to the request.
   absl::StatusOr<v1::Order> Abandon(OrderRecord order, const std::string& lease_owner,
                                     const absl::Status& cause);
-  // After Advance() said lease_lost: someone else drives the order now.
+  // After a lost lease: someone else drives the order now. `authorized_payment_id`: the
+  // authorization this request was recording, voided if the order failed meanwhile.
   absl::Status LeaseLost(const OrderRecord& order, const std::string& authorized_payment_id);
   // Releases the stock, then records the failure. Used on the forward path for definite
   // refusals.
   absl::StatusOr<v1::Order> FailForward(OrderRecord order, const std::string& lease_owner,
-                                        Failure failure, bool release_stock);
+                                        const OrderFailure& failure, bool release_stock);
+
+  // Resolve's parts: what the payment service knows; the roll forward of a captured payment
+  // (nullopt after a refund: compensate); the compensations and the failure.
+  absl::Status FindPayment(Settlement& s);
+  std::optional<Resolution> RollForward(Settlement& s);
+  Resolution Compensate(Settlement& s);
+  // Gives up the lease: the order stays pending for recovery.
+  Resolution StillPending(Settlement& s, absl::Status cause);
 
   Resolution Paid(OrderRecord order, const std::string& lease_owner, Driver driver);
-  Resolution Failed(OrderRecord order, const std::string& lease_owner, const Failure& failure,
+  Resolution Failed(OrderRecord order, const std::string& lease_owner, const OrderFailure& failure,
                     const std::string& detail, Driver driver);
 
-  // The other services, each call bounded by rpc_timeout.
-  absl::Status ReserveStock(const OrderRecord& order);
-  absl::StatusOr<catalog::v1::Reservation> ReleaseStock(const std::string& order_id);
-  absl::Status CommitStock(const std::string& order_id);
-  absl::StatusOr<payment::v1::Payment> Authorize(const OrderRecord& order,
-                                                 const common::v1::Card& card);
-  absl::StatusOr<payment::v1::Payment> GetPaymentOf(const std::string& order_id);
-  absl::StatusOr<payment::v1::Payment> Capture(const std::string& payment_id);
-  absl::StatusOr<payment::v1::Payment> Void(const std::string& payment_id);
-  absl::StatusOr<payment::v1::Payment> Refund(const std::string& payment_id);
-  // Takes the order's lines out of the shopper's cart; a failure is logged, not returned.
-  void ClearCart(const v1::Order& order);
-
   CheckoutStore& store_;
-  catalog::v1::CatalogService::StubInterface& catalog_;
-  cart::v1::CartService::StubInterface& cart_;
-  payment::v1::PaymentService::StubInterface& payment_;
+  OrderDownstream downstream_;
   CheckoutMetrics& metrics_;
   const SagaOptions options_;
 };
