@@ -16,13 +16,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/limits.h"
 #include "mercato/catalog/v1/catalog.grpc.pb.h"
 
 namespace mercato {
-
-// BatchGetProducts answers at most this many ids per call (catalog.proto); more is
-// INVALID_ARGUMENT. The catalog service enforces it, its clients batch by it.
-inline constexpr int kMaxBatchGetProductsIds = 100;
 
 // Catalog answers gathered while handling one call: found products by id, and ids the
 // catalog does not have.

@@ -209,8 +209,8 @@ absl::Status CatalogService::DoGetProduct(const v1::GetProductRequest& request,
 
 absl::Status CatalogService::DoBatchGetProducts(const v1::BatchGetProductsRequest& request,
                                                 v1::BatchGetProductsResponse* response) {
-  if (request.ids_size() > kMaxBatchIds) {
-    return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxBatchIds, " ids"));
+  if (request.ids_size() > kMaxBatchGetProductsIds) {
+    return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxBatchGetProductsIds, " ids"));
   }
   std::vector<std::string> ids(request.ids().begin(), request.ids().end());
   std::unordered_map<std::string, v1::Product> by_id;

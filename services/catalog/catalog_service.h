@@ -40,14 +40,12 @@
 #include "catalog/inventory_metrics.h"
 #include "catalog/product_cache.h"
 #include "common/executor.h"
+#include "common/limits.h"
 #include "mercato/catalog/v1/catalog.grpc.pb.h"
 
 namespace mercato::catalog {
 
-inline constexpr int kDefaultPageSize = 20;
-inline constexpr int kMaxPageSize = 100;
 inline constexpr int kMaxQueryLength = 200;
-inline constexpr int kMaxBatchIds = 100;
 
 // Limits of the inventory and admin APIs.
 inline constexpr int kMaxReservationLines = 1000;

@@ -16,12 +16,11 @@
 #include "checkout/checkout_store.h"
 #include "checkout/order_saga.h"
 #include "common/executor.h"
+#include "common/limits.h"
 #include "mercato/checkout/v1/checkout.grpc.pb.h"
 
 namespace mercato::checkout {
 
-inline constexpr int kDefaultPageSize = 20;
-inline constexpr int kMaxPageSize = 100;
 
 // page_token <-> the seq of the last order of the previous page.
 std::string EncodePageToken(int64_t seq);

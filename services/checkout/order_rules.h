@@ -13,11 +13,11 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "checkout/checkout_store.h"
+#include "common/limits.h"
 #include "mercato/checkout/v1/checkout.pb.h"
 
 namespace mercato::checkout {
 
-inline constexpr size_t kMaxIdempotencyKeyLength = 255;
 inline constexpr size_t kMaxFingerprintLength = 128;
 
 // How an order fails: its public code, the status a request is answered with, the message.

@@ -1,6 +1,7 @@
 // Shopper-facing catalog routes: listing, search, product detail, categories.
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/limits.h"
 #include "common/status.h"
 #include "gateway/backend_call.h"
 #include "gateway/json_codec.h"
@@ -8,8 +9,6 @@
 
 namespace mercato::gateway {
 namespace {
-
-constexpr int kMaxPageSize = 100;
 
 absl::Status BadParameter(absl::string_view message) {
   return ErrorWithCode(absl::StatusCode::kInvalidArgument, "invalid_parameter", message);

@@ -40,6 +40,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/call_context.h"
+#include "common/limits.h"
 #include "common/status.h"
 #include "gateway/backend_call.h"
 #include "gateway/json_codec.h"
@@ -51,9 +52,7 @@ namespace {
 
 using checkout::v1::Order;
 
-constexpr size_t kMaxIdempotencyKeyLength = 255;
 constexpr size_t kMaxAddressIdLength = 64;
-constexpr int kMaxPageSize = 100;
 
 // The BLAKE2b key of the request fingerprints, derived from the gateway's private key (the
 // same in every replica; secret).

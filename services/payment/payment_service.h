@@ -33,6 +33,7 @@
 #include <string>
 
 #include "common/executor.h"
+#include "common/limits.h"
 #include "mercato/payment/v1/payment.grpc.pb.h"
 #include "payment/card.h"
 #include "payment/card_processor.h"
@@ -42,7 +43,6 @@
 
 namespace mercato::payment {
 
-inline constexpr size_t kMaxIdempotencyKeyLength = 255;
 inline constexpr size_t kMaxOrderIdLength = 255;
 
 struct PaymentServiceOptions {
