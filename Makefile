@@ -1,5 +1,6 @@
 # Thin wrapper over scripts/ and CMake. `make run` and `make test` are all a newcomer needs.
 .PHONY: setup build run test bench fuzz test-unit test-integration test-e2e test-resilience \
+        test-thread-safety \
         test-deploy test-containers test-k8s k8s k8s-down format clean
 
 JOBS ?= $(shell nproc)
@@ -31,6 +32,11 @@ test-unit test-integration test-e2e: build
 
 test-resilience: build
 	ctest --test-dir build -L resilience --output-on-failure -j 1
+
+# Clang's thread-safety analysis (-Wthread-safety as errors) over libs/ and services/
+# (scripts/check-thread-safety; clang++ from scripts/setup --test).
+test-thread-safety: build
+	scripts/check-thread-safety
 
 # Helm chart and kustomize overlays, checked offline (no cluster): tests/deploy/run.
 test-deploy:

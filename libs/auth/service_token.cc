@@ -29,7 +29,7 @@ bool IsServiceName(const std::string& name) {
 
 absl::StatusOr<std::string> ServiceTokenMinter::TokenFor(
     const std::string& audience, std::chrono::system_clock::time_point now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = minted_.find(audience);
   if (it != minted_.end() && now < it->second.renew_at) return it->second.token;
   const int64_t iat = Seconds(now);

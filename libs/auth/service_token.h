@@ -14,11 +14,12 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "auth/keys.h"
 #include "auth/token_cache.h"
 
@@ -51,8 +52,8 @@ class ServiceTokenMinter {
 
   const std::string service_;
   const SigningKey key_;
-  std::mutex mu_;
-  std::map<std::string, Minted> minted_;  // by audience
+  absl::Mutex mu_;
+  std::map<std::string, Minted> minted_ ABSL_GUARDED_BY(mu_);  // by audience
 };
 
 class ServiceTokenVerifier {

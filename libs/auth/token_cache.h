@@ -12,12 +12,13 @@
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 
 namespace mercato::auth {
 
@@ -31,7 +32,7 @@ class VerifiedTokenCache {
   explicit VerifiedTokenCache(size_t capacity) : capacity_(capacity) {}
 
   std::optional<Value> Find(absl::string_view token, Clock::time_point now) const {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = entries_.find(std::string(token));
     if (it == entries_.end() || now >= it->second.valid_until) return std::nullopt;
     return it->second.value;
@@ -39,13 +40,13 @@ class VerifiedTokenCache {
 
   void Insert(absl::string_view token, Value value, Clock::time_point valid_until,
               Clock::time_point now) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (entries_.size() >= capacity_) Evict(now);
     entries_.insert_or_assign(std::string(token), Entry{std::move(value), valid_until});
   }
 
   size_t size() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return entries_.size();
   }
 
@@ -55,14 +56,14 @@ class VerifiedTokenCache {
     Clock::time_point valid_until;
   };
 
-  void Evict(Clock::time_point now) {
+  void Evict(Clock::time_point now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     std::erase_if(entries_, [now](const auto& entry) { return now >= entry.second.valid_until; });
     if (entries_.size() >= capacity_) entries_.erase(entries_.begin());
   }
 
   const size_t capacity_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;
+  mutable absl::Mutex mu_;
+  std::unordered_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mercato::auth

@@ -47,7 +47,7 @@ CircuitBreaker::Admission CircuitBreaker::Admit() {
   std::optional<State> changed;
   Admission admission = Admission::kRejected;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     const auto now = clock_();
     switch (state_) {
       case State::kClosed:
@@ -76,7 +76,7 @@ void CircuitBreaker::Record(Admission admission, Outcome outcome) {
   if (!options_.enabled || admission == Admission::kRejected) return;
   std::optional<State> changed;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     const auto now = clock_();
     if (admission == Admission::kTrial) {
       if (state_ != State::kHalfOpen) return;
@@ -107,13 +107,13 @@ void CircuitBreaker::Record(Admission admission, Outcome outcome) {
 }
 
 CircuitBreaker::State CircuitBreaker::state() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return state_;
 }
 
 bool CircuitBreaker::WouldAdmit() const {
   if (!options_.enabled) return true;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   switch (state_) {
     case State::kClosed:
       return true;
@@ -126,16 +126,15 @@ bool CircuitBreaker::WouldAdmit() const {
 }
 
 std::chrono::milliseconds CircuitBreaker::RetryAfter() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (state_ == State::kClosed) return std::chrono::milliseconds(0);
   if (state_ == State::kHalfOpen) return std::chrono::milliseconds(1);
   const auto left = opened_at_ + options_.sleep_window - clock_();
-  return std::max(std::chrono::milliseconds(1),
-                  std::chrono::ceil<std::chrono::milliseconds>(left));
+  return std::max(std::chrono::milliseconds(1), std::chrono::ceil<std::chrono::milliseconds>(left));
 }
 
 std::pair<int64_t, int64_t> CircuitBreaker::WindowCounts() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return CountsLocked(EpochOf(clock_()));
 }
 

@@ -19,8 +19,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/backend_policy.h"
 
 namespace mercato {
@@ -64,20 +65,21 @@ class CircuitBreaker {
   };
 
   int64_t EpochOf(std::chrono::steady_clock::time_point t) const;
-  std::pair<int64_t, int64_t> CountsLocked(int64_t epoch) const;
-  void ResetWindowLocked();
+  std::pair<int64_t, int64_t> CountsLocked(int64_t epoch) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ResetWindowLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns the new state for the listener.
-  State TransitionLocked(State to, std::chrono::steady_clock::time_point now);
+  State TransitionLocked(State to, std::chrono::steady_clock::time_point now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const BreakerOptions options_;
   const Clock clock_;
   const std::chrono::steady_clock::time_point origin_;
   const std::chrono::steady_clock::duration bucket_length_;
-  mutable std::mutex mu_;
-  State state_ = State::kClosed;
-  std::chrono::steady_clock::time_point opened_at_{};
-  bool trial_in_flight_ = false;
-  std::array<Bucket, kBuckets> buckets_{};
+  mutable absl::Mutex mu_;
+  State state_ ABSL_GUARDED_BY(mu_) = State::kClosed;
+  std::chrono::steady_clock::time_point opened_at_ ABSL_GUARDED_BY(mu_){};
+  bool trial_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  std::array<Bucket, kBuckets> buckets_ ABSL_GUARDED_BY(mu_){};
   std::function<void(State)> listener_;
 };
 

@@ -320,7 +320,7 @@ void GatewayService::Finish(Exchange& x, HttpResponse response) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - x.start).count();
   const std::string method(http::to_string(x.request.method));
   {
-    std::lock_guard<std::mutex> lock(metrics_mu_);
+    absl::MutexLock lock(&metrics_mu_);
     RouteMetrics& m = MetricsFor(x.label);
     auto& counter = m.requests[{method, response.status}];
     if (counter == nullptr) {

@@ -20,10 +20,11 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <unordered_map>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/call_context.h"
 #include "common/executor.h"
 #include "gateway/auth.h"
@@ -127,15 +128,16 @@ class GatewayService final : public RequestHandler {
     prometheus::Histogram* latency;
     std::map<std::pair<std::string, unsigned>, prometheus::Counter*> requests;
   };
-  RouteMetrics& MetricsFor(const std::string& route_label);
+  RouteMetrics& MetricsFor(const std::string& route_label)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(metrics_mu_);
 
   // Requests that could not be read (ProtocolError), by reason.
   prometheus::Family<prometheus::Counter>& protocol_errors_;
 
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;
-  std::mutex metrics_mu_;
-  std::unordered_map<std::string, RouteMetrics> route_metrics_;
+  absl::Mutex metrics_mu_;
+  std::unordered_map<std::string, RouteMetrics> route_metrics_ ABSL_GUARDED_BY(metrics_mu_);
 };
 
 }  // namespace mercato::gateway

@@ -17,8 +17,7 @@ absl::StatusOr<RateLimit> ParseRateLimit(absl::string_view spec) {
   if (s.empty() || s == "off") return RateLimit{};
   auto bad = [&] {
     return absl::InvalidArgumentError(absl::StrCat(
-        "must be RATE/UNIT[:BURST] with UNIT s, m or h (e.g. 20/s:40, 5/m) or off, got '", s,
-        "'"));
+        "must be RATE/UNIT[:BURST] with UNIT s, m or h (e.g. 20/s:40, 5/m) or off, got '", s, "'"));
   };
   std::vector<std::string> parts = absl::StrSplit(s, ':');
   if (parts.size() > 2) return bad();
@@ -51,10 +50,10 @@ RateLimiter::RateLimiter(RateLimit limit, size_t max_keys, Clock clock)
     : limit_(limit),
       max_keys_per_shard_(std::max<size_t>(1, max_keys / kShards)),
       clock_(std::move(clock)),
-      refill_time_(limit.enabled() ? std::chrono::duration_cast<steady_clock::duration>(
-                                         std::chrono::duration<double>(limit.burst /
-                                                                       limit.rate_per_second))
-                                   : steady_clock::duration::zero()) {
+      refill_time_(limit.enabled()
+                       ? std::chrono::duration_cast<steady_clock::duration>(
+                             std::chrono::duration<double>(limit.burst / limit.rate_per_second))
+                       : steady_clock::duration::zero()) {
   for (size_t i = 0; i < kShards; ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
@@ -73,7 +72,7 @@ RateLimiter::Decision RateLimiter::Take(const std::string& key) {
   if (!limit_.enabled()) return {};
   Shard& shard = *shards_[std::hash<std::string>{}(key) % kShards];
   const auto now = clock_();
-  std::lock_guard<std::mutex> lock(shard.mu);
+  absl::MutexLock lock(&shard.mu);
   auto it = shard.buckets.find(key);
   if (it == shard.buckets.end()) {
     const bool full = shard.buckets.size() >= max_keys_per_shard_;
@@ -108,7 +107,7 @@ RateLimiter::Decision RateLimiter::Take(const std::string& key) {
 size_t RateLimiter::size() const {
   size_t n = 0;
   for (const auto& shard : shards_) {
-    std::lock_guard<std::mutex> lock(shard->mu);
+    absl::MutexLock lock(&shard->mu);
     n += shard->buckets.size();
   }
   return n;
@@ -117,7 +116,7 @@ size_t RateLimiter::size() const {
 uint64_t RateLimiter::overflowed() const {
   uint64_t n = 0;
   for (const auto& shard : shards_) {
-    std::lock_guard<std::mutex> lock(shard->mu);
+    absl::MutexLock lock(&shard->mu);
     n += shard->overflowed;
   }
   return n;

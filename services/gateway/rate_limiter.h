@@ -15,13 +15,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 
 namespace mercato::gateway {
 
@@ -62,16 +63,17 @@ class RateLimiter {
     std::chrono::steady_clock::time_point updated;
   };
   struct Shard {
-    mutable std::mutex mu;
-    std::unordered_map<std::string, Bucket> buckets;
-    size_t sweep_at = 64;  // sweep when the shard grows past this
-    std::chrono::steady_clock::time_point swept{};
-    uint64_t overflowed = 0;
+    mutable absl::Mutex mu;
+    std::unordered_map<std::string, Bucket> buckets ABSL_GUARDED_BY(mu);
+    size_t sweep_at ABSL_GUARDED_BY(mu) = 64;  // sweep when the shard grows past this
+    std::chrono::steady_clock::time_point swept ABSL_GUARDED_BY(mu){};
+    uint64_t overflowed ABSL_GUARDED_BY(mu) = 0;
   };
   static constexpr size_t kShards = 16;
 
   // Removes buckets that are full again; returns how many are left.
-  size_t SweepLocked(Shard& shard, std::chrono::steady_clock::time_point now) const;
+  size_t SweepLocked(Shard& shard, std::chrono::steady_clock::time_point now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
   const RateLimit limit_;
   const size_t max_keys_per_shard_;
