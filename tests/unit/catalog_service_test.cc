@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "catalog/page_token.h"
-#include "fake_catalog_store.h"
+#include "catalog_fake_store.h"
 
 namespace mercato::catalog {
 namespace {

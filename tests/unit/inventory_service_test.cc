@@ -16,7 +16,7 @@
 #include "common/call_context.h"
 #include "common/ids.h"
 #include "common/status.h"
-#include "fake_catalog_store.h"
+#include "catalog_fake_store.h"
 #include "support/identity.h"
 
 namespace mercato::catalog {
