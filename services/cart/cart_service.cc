@@ -66,6 +66,42 @@ absl::Status CheckUnitPrice(const catalog::v1::Product& product) {
                    " minor units; the product's price needs correcting"));
 }
 
+// A stored line and the catalog's product for it.
+struct PricedLine {
+  const StoredLine* line;
+  const catalog::v1::Product* product;
+};
+
+// `out` from `priced` (in order): line totals, the subtotal, one currency.
+absl::Status FillCart(const std::vector<PricedLine>& priced, v1::Cart* out) {
+  const std::string& currency = priced.front().product->price().currency();
+  int64_t subtotal = 0;
+  out->Clear();
+  out->mutable_items()->Reserve(static_cast<int>(priced.size()));
+  for (const auto& [line, product] : priced) {
+    if (product->price().currency() != currency) {
+      return CurrencyMismatch(currency, product->price().currency());
+    }
+    // A price outside the bounds (stored before they existed) is a 409 naming the line, and
+    // the shopper can still remove it; no sum can overflow within the bounds.
+    auto line_total = LineTotalOf(*product, line->quantity, out->items_size());
+    if (!line_total.ok()) return line_total.status();
+    if (absl::Status s = AddAmount(subtotal, *line_total, "subtotal"); !s.ok()) return s;
+    v1::CartLine* item = out->add_items();
+    item->set_product_id(line->product_id);
+    item->set_name(product->name());
+    item->set_quantity(line->quantity);
+    *item->mutable_unit_price() = product->price();
+    item->mutable_line_total()->set_amount(*line_total);
+    item->mutable_line_total()->set_currency(currency);
+    item->set_image_url(product->image_url());
+    item->set_available_stock(product->stock());
+  }
+  out->mutable_subtotal()->set_amount(subtotal);
+  out->mutable_subtotal()->set_currency(currency);
+  return absl::OkStatus();
+}
+
 const StoredLine* FindLine(const StoredLines& lines, const std::string& product_id) {
   for (const auto& line : lines) {
     if (line.product_id == product_id) return &line;
@@ -102,11 +138,7 @@ absl::Status CartService::PriceCart(const CartRef& cart, const StoredLines& line
   for (const auto& line : lines) ids.push_back(line.product_id);
   if (absl::Status s = FetchProducts(ids, products); !s.ok()) return s;
 
-  struct Priced {
-    const StoredLine* line;
-    const catalog::v1::Product* product;
-  };
-  std::vector<Priced> priced;
+  std::vector<PricedLine> priced;
   std::vector<std::string> gone;
   for (const auto& line : lines) {
     auto it = products.found.find(line.product_id);
@@ -127,37 +159,12 @@ absl::Status CartService::PriceCart(const CartRef& cart, const StoredLines& line
     EmptyCart(out);
     return absl::OkStatus();
   }
-  std::sort(priced.begin(), priced.end(), [](const Priced& a, const Priced& b) {
+  std::sort(priced.begin(), priced.end(), [](const PricedLine& a, const PricedLine& b) {
     if (a.product->name() != b.product->name()) return a.product->name() < b.product->name();
     return a.product->id() < b.product->id();
   });
 
-  const std::string& currency = priced.front().product->price().currency();
-  int64_t subtotal = 0;
-  out->Clear();
-  out->mutable_items()->Reserve(static_cast<int>(priced.size()));
-  for (const auto& [line, product] : priced) {
-    if (product->price().currency() != currency) {
-      return CurrencyMismatch(currency, product->price().currency());
-    }
-    // A price outside the bounds (stored before they existed) is a 409 naming the line, and
-    // the shopper can still remove it; no sum can overflow within the bounds.
-    auto line_total = LineTotalOf(*product, line->quantity, out->items_size());
-    if (!line_total.ok()) return line_total.status();
-    if (absl::Status s = AddAmount(subtotal, *line_total, "subtotal"); !s.ok()) return s;
-    v1::CartLine* item = out->add_items();
-    item->set_product_id(line->product_id);
-    item->set_name(product->name());
-    item->set_quantity(line->quantity);
-    *item->mutable_unit_price() = product->price();
-    item->mutable_line_total()->set_amount(*line_total);
-    item->mutable_line_total()->set_currency(currency);
-    item->set_image_url(product->image_url());
-    item->set_available_stock(product->stock());
-  }
-  out->mutable_subtotal()->set_amount(subtotal);
-  out->mutable_subtotal()->set_currency(currency);
-  return absl::OkStatus();
+  return FillCart(priced, out);
 }
 
 absl::Status CartService::DoGetCart(const v1::GetCartRequest& request, v1::Cart* response) {
