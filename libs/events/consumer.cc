@@ -130,9 +130,9 @@ absl::Status EventConsumer::Connect() {
 EventConsumer::~EventConsumer() { Stop(); }
 
 void EventConsumer::Start() {
-  task_ = std::make_unique<PeriodicTask>(absl::StrCat("consumer ", options_.group),
-                                         std::chrono::milliseconds(0),
-                                         [this] { return PollOnce(std::chrono::milliseconds(200)).status(); });
+  task_ = std::make_unique<PeriodicTask>(
+      absl::StrCat("consumer ", options_.group), std::chrono::milliseconds(0),
+      [this] { return PollOnce(std::chrono::milliseconds(200)).status(); });
   sweeper_ = std::make_unique<PeriodicTask>(
       absl::StrCat("inbox retention ", options_.group), options_.sweep_interval,
       [this] { return DeleteOldInboxRows(pool_, options_.inbox_retention).status(); });
@@ -195,16 +195,14 @@ EventConsumer::Outcome EventConsumer::Process(const IncomingRecord& record, Atte
 }
 
 // True when applied now, false when the inbox says it was applied before.
-absl::StatusOr<bool> EventConsumer::Apply(const v1::Envelope& event,
-                                          const IncomingRecord& record) {
+absl::StatusOr<bool> EventConsumer::Apply(const v1::Envelope& event, const IncomingRecord& record) {
   ScopedCallContext trace(TraceOf(event));
   bool fresh = false;
   absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     fresh = tx.exec_params(
                   "INSERT INTO inbox (consumer_group, event_id, topic, kafka_partition,"
                   " kafka_offset) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                  options_.group, event.event_id(), record.topic, record.partition,
-                  record.offset)
+                  options_.group, event.event_id(), record.topic, record.partition, record.offset)
                 .affected_rows() == 1;
     return fresh ? handler_(event, tx) : absl::OkStatus();
   });
@@ -214,8 +212,8 @@ absl::StatusOr<bool> EventConsumer::Apply(const v1::Envelope& event,
 
 EventConsumer::Outcome EventConsumer::DeadLetter(const IncomingRecord& record,
                                                  const std::string& error, int attempts) {
-  const events::DeadLetter why{options_.group, error, record.topic, record.partition,
-                               record.offset, attempts};
+  const events::DeadLetter why{options_.group,   error,         record.topic,
+                               record.partition, record.offset, attempts};
   const auto acks =
       dead_letters_->PublishAll({MakeDeadLetterRecord(record, why, options_.dead_letter_topic)});
   if (!acks[0].ok()) {
@@ -253,8 +251,8 @@ void EventConsumer::Commit(const IncomingRecord& record) {
 void EventConsumer::CommitPositions(const std::vector<PartitionKey>& partitions) {
   std::map<PartitionKey, int64_t> selected;
   for (const auto& [tp, offset] : positions_) {
-    if (partitions.empty() || std::find(partitions.begin(), partitions.end(), tp) !=
-                                  partitions.end()) {
+    if (partitions.empty() ||
+        std::find(partitions.begin(), partitions.end(), tp) != partitions.end()) {
       selected[tp] = offset;
     }
   }

@@ -77,8 +77,8 @@ bool IsTransientError(const absl::Status& status);
 class EventConsumer {
  public:
   static absl::StatusOr<std::unique_ptr<EventConsumer>> Create(ConsumerOptions options,
-                                                              PgPool& pool, EventHandler handler,
-                                                              prometheus::Registry& registry);
+                                                               PgPool& pool, EventHandler handler,
+                                                               prometheus::Registry& registry);
   ~EventConsumer();  // Stop()
 
   // Joins the group and consumes on a background thread.

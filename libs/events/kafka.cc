@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "common/logging.h"
 
 namespace mercato::events {
@@ -130,10 +131,10 @@ class KafkaPublisher : public EventPublisher {
     for (;;) {
       RdKafka::Headers* headers = RdKafka::Headers::create();
       for (const auto& [name, value] : r.headers) headers->add(name, value);
-      const RdKafka::ErrorCode err = producer_->produce(
-          r.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-          const_cast<char*>(r.value.data()), r.value.size(), r.key.data(), r.key.size(), 0,
-          headers, slot.get());
+      const RdKafka::ErrorCode err =
+          producer_->produce(r.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                             const_cast<char*>(r.value.data()), r.value.size(), r.key.data(),
+                             r.key.size(), 0, headers, slot.get());
       if (err == RdKafka::ERR_NO_ERROR) {
         ++batch->pending;
         slot.release();  // the delivery report owns it now
@@ -180,7 +181,8 @@ absl::StatusOr<Handle> NewAdminHandle(const std::string& brokers) {
     rd_kafka_conf_destroy(conf);
     return absl::InvalidArgumentError(absl::StrCat("bootstrap.servers: ", error));
   }
-  rd_kafka_conf_set(conf, "log_level", "3", error, sizeof error);
+  // Refused connections while a broker starts are expected: only critical logs.
+  rd_kafka_conf_set(conf, "log_level", "2", error, sizeof error);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
   if (rk == nullptr) return absl::InternalError(absl::StrCat("kafka admin client: ", error));
   return Handle(rk);
@@ -206,8 +208,9 @@ absl::Status TopicErrors(const rd_kafka_CreateTopics_result_t* result) {
   for (size_t i = 0; i < count; ++i) {
     const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(topics[i]);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-      return absl::InternalError(absl::StrCat("creating topic ", rd_kafka_topic_result_name(topics[i]),
-                                              ": ", rd_kafka_topic_result_error_string(topics[i])));
+      return absl::InternalError(absl::StrCat("creating topic ",
+                                              rd_kafka_topic_result_name(topics[i]), ": ",
+                                              rd_kafka_topic_result_error_string(topics[i])));
     }
   }
   return absl::OkStatus();
@@ -228,6 +231,55 @@ absl::StatusOr<std::vector<rd_kafka_NewTopic_t*>> NewTopics(const std::vector<To
     }
     out.push_back(topic);
   }
+  return out;
+}
+
+// A consumer that reads partitions by assignment (no group membership, nothing committed).
+absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> NewReader(const std::string& brokers) {
+  auto conf =
+      MakeConf({.brokers = brokers, .client_id = "mercato-reader"},
+               {{"group.id", "mercato-reader-" + NewUuid()}, {"enable.auto.commit", "false"}});
+  if (!conf.ok()) return conf.status();
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf->get(), error));
+  if (!consumer) return absl::InternalError(absl::StrCat("kafka consumer: ", error));
+  return consumer;
+}
+
+void AssignFromBeginning(RdKafka::KafkaConsumer& consumer, const std::string& topic,
+                         const std::map<int, int64_t>& ends) {
+  std::vector<RdKafka::TopicPartition*> partitions;
+  for (const auto& [partition, end] : ends) {
+    if (end > 0) {
+      partitions.push_back(
+          RdKafka::TopicPartition::create(topic, partition, RdKafka::Topic::OFFSET_BEGINNING));
+    }
+  }
+  consumer.assign(partitions);
+  RdKafka::TopicPartition::destroy(partitions);
+}
+
+// Reads the assigned partitions until each reached its end in `ends`.
+absl::StatusOr<std::vector<IncomingRecord>> ReadUntil(RdKafka::KafkaConsumer& consumer,
+                                                      std::map<int, int64_t> ends,
+                                                      std::chrono::milliseconds timeout) {
+  std::vector<IncomingRecord> out;
+  std::map<int, int64_t> next;  // the next offset to read, per partition
+  auto done = [&] {
+    for (const auto& [p, end] : ends) {
+      if (next[p] < end) return false;
+    }
+    return true;
+  };
+  const auto deadline = Clock::now() + timeout;
+  while (!done() && Clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(consumer.consume(200));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    next[m->partition()] = m->offset() + 1;
+    if (m->offset() < ends[m->partition()]) out.push_back(ToIncomingRecord(*m));
+  }
+  if (!done()) return absl::DeadlineExceededError("could not read up to the end in time");
   return out;
 }
 
@@ -341,14 +393,31 @@ absl::StatusOr<std::map<int, int64_t>> HighWatermarks(const std::string& brokers
       const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
           rk->get(), topic.c_str(), id, &low, &high, Millis(timeout));
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return absl::UnavailableError(absl::StrCat("watermarks of ", topic, "/", id, ": ",
-                                                   rd_kafka_err2str(err)));
+        return absl::UnavailableError(
+            absl::StrCat("watermarks of ", topic, "/", id, ": ", rd_kafka_err2str(err)));
       }
       out[id] = high;
     }
   }
   if (out.empty()) return absl::NotFoundError(absl::StrCat("no topic ", topic));
   return out;
+}
+
+absl::StatusOr<std::vector<IncomingRecord>> ReadTopic(const std::string& brokers,
+                                                      const std::string& topic,
+                                                      std::chrono::milliseconds timeout) {
+  auto ends = HighWatermarks(brokers, topic, std::chrono::seconds(10));
+  if (!ends.ok()) return ends.status();
+  auto consumer = NewReader(brokers);
+  if (!consumer.ok()) return consumer.status();
+  AssignFromBeginning(**consumer, topic, *ends);
+  auto records = ReadUntil(**consumer, *ends, timeout);
+  (*consumer)->close();
+  if (!records.ok()) {
+    return absl::Status(records.status().code(),
+                        absl::StrCat(topic, ": ", records.status().message()));
+  }
+  return records;
 }
 
 }  // namespace mercato::events

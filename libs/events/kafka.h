@@ -25,7 +25,7 @@
 namespace RdKafka {
 class Conf;
 class Message;
-}
+}  // namespace RdKafka
 
 namespace mercato::events {
 
@@ -101,5 +101,11 @@ absl::Status WaitForBroker(const std::string& brokers, std::chrono::milliseconds
 absl::StatusOr<std::map<int, int64_t>> HighWatermarks(const std::string& brokers,
                                                       const std::string& topic,
                                                       std::chrono::milliseconds timeout);
+
+// Every record of `topic` from its beginning up to its end at the time of the call, in order
+// per partition. Reads by assignment: joins no group, commits nothing.
+absl::StatusOr<std::vector<IncomingRecord>> ReadTopic(
+    const std::string& brokers, const std::string& topic,
+    std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 }  // namespace mercato::events

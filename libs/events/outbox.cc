@@ -44,8 +44,7 @@ absl::StatusOr<int64_t> DeleteInBatches(PgPool& pool, const std::string& sql,
   for (;;) {
     int64_t deleted = 0;
     absl::Status s = pool.Transact([&](pqxx::work& tx) -> absl::Status {
-      deleted = tx.exec_params(sql, static_cast<int64_t>(retention.count()), batch)
-                    .affected_rows();
+      deleted = tx.exec_params(sql, static_cast<int64_t>(retention.count()), batch).affected_rows();
       return absl::OkStatus();
     });
     if (!s.ok()) return s;

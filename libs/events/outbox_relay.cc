@@ -68,8 +68,8 @@ std::chrono::milliseconds RelayBackoff(int failures, const OutboxRelayOptions& o
   return std::min(pause, options.max_backoff);
 }
 
-OutboxRelay::OutboxRelay(PgPool& pool, EventPublisherPtr publisher,
-                         prometheus::Registry& registry, OutboxRelayOptions options)
+OutboxRelay::OutboxRelay(PgPool& pool, EventPublisherPtr publisher, prometheus::Registry& registry,
+                         OutboxRelayOptions options)
     : pool_(pool),
       publisher_(std::move(publisher)),
       options_(options),
@@ -120,9 +120,9 @@ absl::Status OutboxRelay::Pass() {
   ++failures_;
   const auto pause = RelayBackoff(failures_, options_);
   retry_at_ = Clock::now() + pause;
-  return absl::Status(published.status().code(),
-                      absl::StrCat(published.status().message(), " (next try in ",
-                                   pause.count(), " ms)"));
+  return absl::Status(
+      published.status().code(),
+      absl::StrCat(published.status().message(), " (next try in ", pause.count(), " ms)"));
 }
 
 absl::StatusOr<int> OutboxRelay::PublishPending() {

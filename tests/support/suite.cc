@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "support/http_client.h"
+#include "support/kafka.h"
 #include "support/postgres.h"
 #include "support/redis.h"
 
@@ -49,6 +50,7 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
     inst.port = FreePort();
     inst.admin_port = FreePort();
   }
+  if (options.kafka) suite->kafka_brokers_ = KafkaServer::Shared()->brokers();
   for (const auto& name : suite->order_) {
     const auto& svc = services[name];
     Instance& inst = suite->instances_[name];
@@ -67,6 +69,7 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
       inst.env["MERCATO_DATABASE_URL"] = inst.database_url;
     }
     if (svc.value("redis", false)) inst.env["MERCATO_REDIS_URL"] = RedisServer::Shared()->Url();
+    if (options.kafka) inst.env["MERCATO_KAFKA_BROKERS"] = suite->kafka_brokers_;
     for (const auto& callee : svc["calls"]) {
       const std::string c = callee.get<std::string>();
       inst.env[absl::StrCat("MERCATO_", absl::AsciiStrToUpper(c), "_ADDR")] =
