@@ -5,6 +5,7 @@
 
 #include "common/call_context.h"
 #include "common/ids.h"
+#include "events/config.h"
 #include "events/consumer.h"
 #include "events/contracts.h"
 #include "events/dead_letter.h"
@@ -165,6 +166,37 @@ TEST(DeadLetters, AReplayGoesBackToTheOriginalTopicWithTheOriginalHeaders) {
 
 TEST(DeadLetters, ARecordWithoutDeadLetterHeadersIsNotOne) {
   EXPECT_EQ(ParseDeadLetter(Received()).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+EnvReader FromMap(const std::map<std::string, std::string>& vars) {
+  return EnvReader([vars](const char* name) -> const char* {
+    auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  });
+}
+
+TEST(EventsConfig, ReadsTheServicesKafkaAndOutboxSettings) {
+  EnvReader env = FromMap({{"MERCATO_KAFKA_BROKERS", "k1:9092,k2:9092"},
+                           {"MERCATO_KAFKA_DELIVERY_TIMEOUT_MS", "5000"},
+                           {"MERCATO_OUTBOX_POLL_INTERVAL_MS", "100"},
+                           {"MERCATO_OUTBOX_RETENTION_HOURS", "24"},
+                           {"MERCATO_EVENTS_MAX_ATTEMPTS", "3"}});
+  const EventsConfig c = ReadEventsConfig(env, "checkout");
+  ASSERT_TRUE(env.Finish().ok()) << env.Finish();
+  EXPECT_EQ(c.kafka.brokers, "k1:9092,k2:9092");
+  EXPECT_EQ(c.kafka.client_id, "checkout");
+  EXPECT_EQ(c.kafka.delivery_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(c.relay.poll_interval, std::chrono::milliseconds(100));
+  EXPECT_EQ(c.relay.retention, std::chrono::hours(24));
+  EXPECT_EQ(c.consumer.kafka.brokers, "k1:9092,k2:9092");
+  EXPECT_EQ(c.consumer.max_attempts, 3);
+  EXPECT_EQ(c.consumer.inbox_retention, std::chrono::hours(48));
+}
+
+TEST(EventsConfig, TheBrokersAreRequired) {
+  EnvReader env = FromMap({});
+  ReadEventsConfig(env, "payment");
+  EXPECT_NE(env.Finish().message().find("MERCATO_KAFKA_BROKERS"), std::string::npos);
 }
 
 }  // namespace
