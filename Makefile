@@ -1,5 +1,5 @@
 # Thin wrapper over scripts/ and CMake. `make run` and `make test` are all a newcomer needs.
-.PHONY: setup build run test bench test-unit test-integration test-e2e test-resilience \
+.PHONY: setup build run test bench fuzz test-unit test-integration test-e2e test-resilience \
         test-deploy test-containers test-k8s k8s k8s-down format clean
 
 JOBS ?= $(shell nproc)
@@ -63,6 +63,12 @@ k8s-down:
 
 bench:
 	bench/run
+
+# libFuzzer targets built with clang++ into build-fuzz/, each fuzzed for FUZZ_SECONDS (default
+# 60); inputs that add coverage are merged into tests/fuzz/corpus/ (tests/fuzz/run).
+fuzz:
+	@scripts/setup --check-test >/dev/null || scripts/setup --test
+	tests/fuzz/run
 
 format:
 	find libs services tests -name '*.cc' -o -name '*.h' | xargs clang-format -i

@@ -1,7 +1,7 @@
 // What the code handling one request knows about it: ids for logs and traces, the verified
 // caller, and the deadline. The gateway creates it from the HTTP request; gRPC services from
-// the incoming metadata. It is held in a thread-local while the request is handled, so logs
-// and outgoing RPCs pick it up without threading it through every call:
+// the incoming metadata, authenticated (rpc/call_auth.h). It is held in a thread-local while the
+// request is handled, so logs and outgoing RPCs pick it up without threading it through every call:
 //
 //   mercato::ScopedCallContext scope(context);   // for the duration of the handler
 //   mercato::CurrentCall().user_id;               // anywhere below
@@ -15,17 +15,29 @@ namespace mercato {
 // gRPC metadata keys (lower case, as gRPC requires).
 inline constexpr char kRequestIdKey[] = "x-request-id";
 inline constexpr char kTraceparentKey[] = "traceparent";
-inline constexpr char kUserIdKey[] = "x-mercato-user-id";
-inline constexpr char kUserRoleKey[] = "x-mercato-user-role";
+// The calling service's token (auth/service_token.h), on every call between services.
+inline constexpr char kServiceTokenKey[] = "x-mercato-service-token";
+// "Bearer <access token>": the shopper's own token, forwarded by the gateway.
+inline constexpr char kAuthorizationKey[] = "authorization";
+// The user a service acts for on its own behalf (checkout's saga and recovery); believed only
+// by callees that trust that caller for it.
+inline constexpr char kOnBehalfOfKey[] = "x-mercato-on-behalf-of";
 
 struct CallContext {
   std::string request_id;
   // W3C trace context: the whole traceparent header and its trace id (32 hex digits).
   std::string traceparent;
   std::string trace_id;
-  // Set only from a verified access token (by the gateway) or from metadata the gateway set.
+  // The service that made this call, from its verified service token; empty in the gateway.
+  std::string caller;
+  // The shopper, set only from a verified access token; role "customer" or "admin".
   std::string user_id;
   std::string user_role;
+  // The access token itself, which the gateway forwards to backends; empty in backends.
+  std::string access_token;
+  // The user `caller` says it acts for (x-mercato-on-behalf-of), not verified: only a handler
+  // that trusts that caller for it may use it (rpc/handler.h: UserActedFor).
+  std::string on_behalf_of;
   std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
 };
 

@@ -68,6 +68,9 @@ BackendChannel ConnectBackend(const std::string& target, Metrics& metrics,
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
   factories.push_back(NewClientMetricsInterceptorFactory(metrics));
   factories.push_back(NewResilienceInterceptorFactory(guard));
+  if (options.service_tokens) {
+    factories.push_back(NewServiceTokenInterceptorFactory(options.service_tokens, backend));
+  }
   auto channel = grpc::experimental::CreateCustomChannelWithInterceptors(
       target, grpc::InsecureChannelCredentials(), args, std::move(factories));
   return {std::move(channel), std::move(guard)};
@@ -87,8 +90,11 @@ std::unique_ptr<grpc::ClientContext> NewClientContext(std::chrono::milliseconds 
   if (!call.traceparent.empty()) {
     ctx->AddMetadata(kTraceparentKey, ChildTraceparent(call.traceparent));
   }
-  if (!call.user_id.empty()) ctx->AddMetadata(kUserIdKey, call.user_id);
-  if (!call.user_role.empty()) ctx->AddMetadata(kUserRoleKey, call.user_role);
+  if (!call.access_token.empty()) {
+    ctx->AddMetadata(kAuthorizationKey, "Bearer " + call.access_token);
+  } else if (!call.user_id.empty()) {
+    ctx->AddMetadata(kOnBehalfOfKey, call.user_id);
+  }
   return ctx;
 }
 

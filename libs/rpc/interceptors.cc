@@ -2,6 +2,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
 #include <atomic>
@@ -10,6 +11,9 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+
+#include "common/call_context.h"
+#include "common/logging.h"
 
 namespace mercato {
 namespace {
@@ -156,6 +160,42 @@ class ClientFactory final : public grpc::experimental::ClientInterceptorFactoryI
   RpcMetrics metrics_;
 };
 
+class ServiceTokenInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  ServiceTokenInterceptor(auth::ServiceTokenMinter& minter, const std::string& audience)
+      : minter_(minter), audience_(audience) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      auto token = minter_.TokenFor(audience_, std::chrono::system_clock::now());
+      if (token.ok()) {
+        methods->GetSendInitialMetadata()->emplace(kServiceTokenKey, *std::move(token));
+      } else {
+        spdlog::error("cannot mint a service token for {}: {}", audience_, token.status());
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  auth::ServiceTokenMinter& minter_;
+  const std::string& audience_;
+};
+
+class ServiceTokenFactory final : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  ServiceTokenFactory(std::shared_ptr<auth::ServiceTokenMinter> minter, std::string audience)
+      : minter_(std::move(minter)), audience_(std::move(audience)) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new ServiceTokenInterceptor(*minter_, audience_);
+  }
+
+ private:
+  std::shared_ptr<auth::ServiceTokenMinter> minter_;
+  std::string audience_;
+};
+
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
@@ -166,6 +206,12 @@ NewServerMetricsInterceptorFactory(Metrics& metrics) {
 std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
 NewClientMetricsInterceptorFactory(Metrics& metrics) {
   return std::make_unique<ClientFactory>(metrics);
+}
+
+std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
+NewServiceTokenInterceptorFactory(std::shared_ptr<auth::ServiceTokenMinter> minter,
+                                  std::string audience) {
+  return std::make_unique<ServiceTokenFactory>(std::move(minter), std::move(audience));
 }
 
 const char* GrpcCodeName(grpc::StatusCode code) {

@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "rpc/call_auth.h"
 #include "rpc/server.h"
 
 namespace mercato {
 
-ServiceHost::ServiceHost(std::string name, const ServerConfig& server, std::string bind_address)
+ServiceHost::ServiceHost(std::string name, const ServerConfig& server, std::string bind_address,
+                         const auth::IdentityConfig& identity)
     : name_(std::move(name)),
       server_(server),
       bind_address_(std::move(bind_address)),
@@ -14,6 +16,13 @@ ServiceHost::ServiceHost(std::string name, const ServerConfig& server, std::stri
   Require(metrics_->StartAdminServer(bind_address_, server_.admin_port), "metrics endpoint");
   executor_ = std::make_unique<BoundedExecutor>(name_ + "-worker", server_.worker_threads,
                                                 server_.max_in_flight);
+  if (identity.service_key) {
+    service_tokens_ = std::make_shared<auth::ServiceTokenMinter>(name_, *identity.service_key);
+  }
+  std::optional<auth::AccessTokenVerifier> users;
+  if (identity.access_token_key) users.emplace(*identity.access_token_key, auth::kServiceClockSkew);
+  InstallCallAuthenticator(std::make_shared<CallAuthenticator>(
+      auth::ServiceTokenVerifier(name_, identity.callers), std::move(users)));
 }
 
 ServiceHost::~ServiceHost() = default;

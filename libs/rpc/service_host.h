@@ -3,8 +3,10 @@
 //
 //   int main() {
 //     auto config = mercato::LoadConfigOrExit("cart", cart::LoadCartConfig);
-//     mercato::ServiceHost host("cart", config.server, config.bind_address);
+//     mercato::ServiceHost host("cart", config.server, config.bind_address, config.identity);
 //     auto pool = host.Require(mercato::OpenDatabase({...}, Migrations()), "database");
+//     auto catalog = CreateChannel(..., {.backend = "catalog",
+//                                        .service_tokens = host.service_tokens()});
 //     cart::CartService service(store, host.executor());
 //     return host.Serve({&service});
 //   }
@@ -19,6 +21,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "auth/identity_config.h"
+#include "auth/service_token.h"
 #include "common/config.h"
 #include "common/executor.h"
 #include "common/logging.h"
@@ -42,12 +46,18 @@ auto LoadConfigOrExit(const char* service, Loader load) {
 
 class ServiceHost {
  public:
-  // Starts the admin /metrics endpoint (exits 1 if it cannot bind) and the worker executor.
-  ServiceHost(std::string name, const ServerConfig& server, std::string bind_address);
+  // Starts the admin /metrics endpoint (exits 1 if it cannot bind) and the worker executor,
+  // and installs the authentication of every incoming call (rpc/call_auth.h): service tokens
+  // from the callers in `identity`, shoppers' access tokens with its access-token key.
+  ServiceHost(std::string name, const ServerConfig& server, std::string bind_address,
+              const auth::IdentityConfig& identity);
   ~ServiceHost();
 
   Metrics& metrics() { return *metrics_; }
   BoundedExecutor& executor() { return *executor_; }
+  // This service's tokens for the calls it makes (null when it calls no one): pass as
+  // ChannelOptions::service_tokens.
+  std::shared_ptr<auth::ServiceTokenMinter> service_tokens() const { return service_tokens_; }
 
   // For start-up steps: the value, or log "<what> failed: <status>" and exit 1.
   template <typename T>
@@ -72,6 +82,7 @@ class ServiceHost {
   std::string bind_address_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<BoundedExecutor> executor_;
+  std::shared_ptr<auth::ServiceTokenMinter> service_tokens_;
 };
 
 }  // namespace mercato

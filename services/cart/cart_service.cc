@@ -80,8 +80,10 @@ const StoredLine* FindLine(const StoredLines& lines, const std::string& product_
 }  // namespace
 
 std::optional<CartRef> CartService::CartOf(const std::string& guest_cart_id) const {
-  const CallContext& call = CurrentCall();
-  if (!call.user_id.empty()) return CartRef::User(call.user_id);
+  // The shopper's own (access token), or the one checkout names when it reads the cart it
+  // orders and takes the bought lines out of it.
+  const std::string user_id = UserActedFor({"checkout"});
+  if (!user_id.empty()) return CartRef::User(user_id);
   if (IsValidGuestCartId(guest_cart_id)) return CartRef::Guest(guest_cart_id);
   return std::nullopt;
 }
@@ -355,19 +357,28 @@ grpc::ServerUnaryReactor* CartService::GetCart(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* CartService::AddItem(grpc::CallbackServerContext* ctx,
                                                const v1::AddItemRequest* request,
                                                v1::Cart* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoAddItem(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+    return DoAddItem(*request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* CartService::UpdateItem(grpc::CallbackServerContext* ctx,
                                                   const v1::UpdateItemRequest* request,
                                                   v1::Cart* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoUpdateItem(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+    return DoUpdateItem(*request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* CartService::RemoveItem(grpc::CallbackServerContext* ctx,
                                                   const v1::RemoveItemRequest* request,
                                                   v1::Cart* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoRemoveItem(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+    return DoRemoveItem(*request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* CartService::ClearCart(grpc::CallbackServerContext* ctx,
@@ -379,7 +390,10 @@ grpc::ServerUnaryReactor* CartService::ClearCart(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* CartService::MergeGuestCart(grpc::CallbackServerContext* ctx,
                                                       const v1::MergeGuestCartRequest* request,
                                                       v1::Cart* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoMergeGuestCart(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+    return DoMergeGuestCart(*request, response);
+  });
 }
 
 }  // namespace mercato::cart

@@ -1,7 +1,9 @@
-// gRPC handlers of mercato.cart.v1.CartService. The cart acted on is the signed-in user's
-// (x-mercato-user-id metadata, CurrentCall().user_id) or else the guest cart named by
-// guest_cart_id. The store keeps product ids and quantities; every answer is priced from the
-// catalog (BatchGetProducts) at that moment: current price, line totals, subtotal.
+// gRPC handlers of mercato.cart.v1.CartService. The cart acted on is the signed-in user's (the
+// shopper's verified access token, or the user checkout names: rpc/handler.h UserActedFor)
+// or else the guest cart named by guest_cart_id. Only the gateway may change a cart's lines;
+// checkout may also read and clear its shopper's cart (docs/security.md). The store keeps product
+// ids and quantities; every answer is priced from the catalog (BatchGetProducts) at that moment:
+// current price, line totals, subtotal.
 //
 // Errors (ErrorInfo codes): invalid_quantity, invalid_product_id, quantity_limit_exceeded,
 // cart_id_required (INVALID_ARGUMENT); product_not_found, item_not_in_cart (NOT_FOUND);
@@ -75,8 +77,9 @@ class CartService final : public v1::CartService::CallbackService {
     std::unordered_set<std::string> missing;
   };
 
-  // The signed-in user's cart, else the guest cart when guest_cart_id is well formed, else
-  // none (an anonymous caller without a cart, or a forged id: an empty cart).
+  // The signed-in user's cart (or, for checkout, the user it names), else the guest cart when
+  // guest_cart_id is well formed, else none (an anonymous caller without a cart, or a forged id: an
+  // empty cart).
   std::optional<CartRef> CartOf(const std::string& guest_cart_id) const;
   // Asks the catalog about the ids not yet in `products`, in batches.
   absl::Status FetchProducts(const std::vector<std::string>& ids, Products& products);

@@ -45,6 +45,9 @@ absl::StatusOr<CartConfig> LoadCartConfig(EnvReader& env) {
         "MERCATO_CART_CURRENCY",
         absl::StrCat("must be an ISO 4217 code such as USD, got '", c.empty_cart_currency, "'"));
   }
+  c.identity = auth::ReadIdentityConfig(
+      env,
+      {.callers = {"gateway", "checkout"}, .calls_others = true, .verifies_access_tokens = true});
   if (absl::Status s = env.Finish(); !s.ok()) return s;
   return c;
 }

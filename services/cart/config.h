@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/identity_config.h"
 #include "common/backend_policy.h"
 #include "common/config.h"
 #include "redis/redis_client.h"
@@ -13,6 +14,8 @@ namespace mercato::cart {
 
 struct CartConfig {
   ServerConfig server;
+  // Keys of its callers (and its own, and the access-token key where it needs them).
+  auth::IdentityConfig identity;
   std::string bind_address;
   // Endpoint, pool size and timeouts of the Redis holding the carts.
   RedisClient::Options redis;
@@ -24,7 +27,9 @@ struct CartConfig {
   std::string empty_cart_currency = "USD";
 };
 
-// Reads MERCATO_REDIS_URL (required), MERCATO_REDIS_POOL_SIZE,
+// Reads MERCATO_SERVICE_KEY, MERCATO_GATEWAY_PUBLIC_KEY, MERCATO_CHECKOUT_PUBLIC_KEY,
+// MERCATO_ACCESS_TOKEN_PUBLIC_KEY (all required), MERCATO_REDIS_URL (required),
+// MERCATO_REDIS_POOL_SIZE,
 // MERCATO_REDIS_CONNECT_TIMEOUT_MS, MERCATO_REDIS_COMMAND_TIMEOUT_MS, MERCATO_CATALOG_ADDR,
 // MERCATO_CART_CURRENCY, MERCATO_RESILIENCE, MERCATO_CATALOG_RESILIENCE, MERCATO_BIND_ADDRESS
 // and the shared server settings (config.h in libs/common). deploy/services.json describes each.

@@ -12,7 +12,7 @@
 int main() {
   using namespace mercato;
   auto config = LoadConfigOrExit("cart", cart::LoadCartConfig);
-  ServiceHost host("cart", config.server, config.bind_address);
+  ServiceHost host("cart", config.server, config.bind_address, config.identity);
   // Redis being down is not fatal: the cart answers UNAVAILABLE until it is back.
   RedisClient redis(config.redis);
   if (absl::Status s = redis.Ping(); !s.ok()) {
@@ -21,7 +21,9 @@ int main() {
   cart::RedisCartStore store(redis);
   auto catalog = catalog::v1::CatalogService::NewStub(
       CreateChannel(config.catalog_address, host.metrics(),
-                    {.backend = "catalog", .policy = config.backends.at("catalog")}));
+                    {.backend = "catalog",
+                     .policy = config.backends.at("catalog"),
+                     .service_tokens = host.service_tokens()}));
   // Business metrics: add-to-cart events and carts that got their first line.
   auto& additions = prometheus::BuildCounter()
                         .Name("mercato_cart_additions_total")

@@ -458,32 +458,46 @@ grpc::ServerUnaryReactor* CatalogService::ListCategories(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* CatalogService::ReserveStock(grpc::CallbackServerContext* ctx,
                                                        const v1::ReserveStockRequest* request,
                                                        v1::Reservation* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoReserveStock(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"checkout"}); !s.ok()) return s;
+    return DoReserveStock(*request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* CatalogService::CommitReservation(
     grpc::CallbackServerContext* ctx, const v1::CommitReservationRequest* request,
     v1::Reservation* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoCommitReservation(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"checkout"}); !s.ok()) return s;
+    return DoCommitReservation(*request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* CatalogService::ReleaseReservation(
     grpc::CallbackServerContext* ctx, const v1::ReleaseReservationRequest* request,
     v1::Reservation* response) {
-  return RunBlocking(ctx, executor_,
-                     [=, this] { return DoReleaseReservation(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"checkout"}); !s.ok()) return s;
+    return DoReleaseReservation(*request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* CatalogService::UpsertProduct(grpc::CallbackServerContext* ctx,
                                                         const v1::UpsertProductRequest* request,
                                                         v1::Product* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoUpsertProduct(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+    return DoUpsertProduct(*request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* CatalogService::SetStock(grpc::CallbackServerContext* ctx,
                                                    const v1::SetStockRequest* request,
                                                    v1::Product* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoSetStock(*request, response); });
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+    return DoSetStock(*request, response);
+  });
 }
 
 }  // namespace mercato::catalog

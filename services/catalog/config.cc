@@ -22,6 +22,8 @@ absl::StatusOr<CatalogConfig> LoadCatalogConfig(EnvReader& env) {
                  std::chrono::milliseconds(10), std::chrono::milliseconds(3600000));
   c.reservation_sweep_batch =
       static_cast<int>(env.Int("MERCATO_RESERVATION_SWEEP_BATCH", 100, 1, 10000));
+  c.identity = auth::ReadIdentityConfig(
+      env, {.callers = {"gateway", "cart", "checkout"}, .verifies_access_tokens = true});
   if (absl::Status s = env.Finish(); !s.ok()) return s;
   return c;
 }

@@ -5,12 +5,15 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/identity_config.h"
 #include "common/config.h"
 
 namespace mercato::catalog {
 
 struct CatalogConfig {
   ServerConfig server;
+  // Keys of its callers (and its own, and the access-token key where it needs them).
+  auth::IdentityConfig identity;
   std::string bind_address;
   // libpq connection string or URL, e.g. postgresql://user@host:5432/catalog
   std::string database_url;
@@ -26,7 +29,9 @@ struct CatalogConfig {
   int reservation_sweep_batch = 100;
 };
 
-// Reads MERCATO_DATABASE_URL (required), MERCATO_DB_POOL_SIZE, MERCATO_CATALOG_SEED,
+// Reads MERCATO_DATABASE_URL, MERCATO_GATEWAY_PUBLIC_KEY, MERCATO_CART_PUBLIC_KEY,
+// MERCATO_CHECKOUT_PUBLIC_KEY, MERCATO_ACCESS_TOKEN_PUBLIC_KEY (all required),
+// MERCATO_DB_POOL_SIZE, MERCATO_CATALOG_SEED,
 // MERCATO_RESERVATION_TTL_S, MERCATO_RESERVATION_MAX_TTL_S, MERCATO_RESERVATION_SWEEP_MS,
 // MERCATO_RESERVATION_SWEEP_BATCH, MERCATO_BIND_ADDRESS and the shared server settings
 // (config.h in libs/common).

@@ -17,7 +17,7 @@ const std::vector<EmbeddedFile>& Migrations();
 int main() {
   using namespace mercato;
   auto config = LoadConfigOrExit("catalog", catalog::LoadCatalogConfig);
-  ServiceHost host("catalog", config.server, config.bind_address);
+  ServiceHost host("catalog", config.server, config.bind_address, config.identity);
   auto pool = host.Require(
       OpenDatabase({.conninfo = config.database_url, .size = config.db_pool_size},
                    catalog::Migrations()),

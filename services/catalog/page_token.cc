@@ -54,7 +54,9 @@ absl::StatusOr<ProductCursor> DecodePageToken(const std::string& token,
   }
   raw.resize(len);
   nlohmann::json doc = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_object() || doc.value("v", 0) != 1 || !doc.contains("f") ||
+  // No typed reads before the types are checked: json::value("v", 0) throws when "v" is a
+  // string (tests/fuzz/page_token_fuzzer found it), and "v": 1.5 would read as 1.
+  if (!doc.is_object() || !doc.contains("v") || doc["v"] != 1 || !doc.contains("f") ||
       !doc["f"].is_string() || !doc.contains("i") || !doc["i"].is_string()) {
     return Invalid();
   }

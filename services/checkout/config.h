@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/identity_config.h"
 #include "common/backend_policy.h"
 #include "common/config.h"
 
@@ -13,6 +14,8 @@ namespace mercato::checkout {
 
 struct CheckoutConfig {
   ServerConfig server;
+  // Keys of its callers (and its own, and the access-token key where it needs them).
+  auth::IdentityConfig identity;
   std::string bind_address;
   // libpq connection string or URL, e.g. postgresql://user@host:5432/checkout
   std::string database_url;
@@ -36,7 +39,8 @@ struct CheckoutConfig {
   std::chrono::milliseconds payment_grace{10000};
 };
 
-// Reads MERCATO_DATABASE_URL (required), MERCATO_DB_POOL_SIZE, MERCATO_CATALOG_ADDR,
+// Reads MERCATO_DATABASE_URL, MERCATO_SERVICE_KEY, MERCATO_GATEWAY_PUBLIC_KEY,
+// MERCATO_ACCESS_TOKEN_PUBLIC_KEY (all required), MERCATO_DB_POOL_SIZE, MERCATO_CATALOG_ADDR,
 // MERCATO_CART_ADDR, MERCATO_PAYMENT_ADDR, MERCATO_CHECKOUT_RESERVATION_TTL_S,
 // MERCATO_CHECKOUT_LEASE_MS, MERCATO_CHECKOUT_RECOVERY_INTERVAL_MS,
 // MERCATO_CHECKOUT_PAYMENT_GRACE_MS, MERCATO_RESILIENCE, MERCATO_CATALOG_RESILIENCE,

@@ -16,7 +16,7 @@
 int main() {
   using namespace mercato;
   auto config = LoadConfigOrExit("checkout", checkout::LoadCheckoutConfig);
-  ServiceHost host("checkout", config.server, config.bind_address);
+  ServiceHost host("checkout", config.server, config.bind_address, config.identity);
   auto pool = host.Require(
       OpenDatabase({.conninfo = config.database_url, .size = config.db_pool_size},
                    checkout::Migrations()),
@@ -25,7 +25,9 @@ int main() {
   checkout::CheckoutMetrics checkout_metrics(host.metrics().registry());
   auto connect = [&](const std::string& target, const std::string& name) {
     return ConnectBackend(target, host.metrics(),
-                          {.backend = name, .policy = config.backends.at(name)});
+                          {.backend = name,
+                           .policy = config.backends.at(name),
+                           .service_tokens = host.service_tokens()});
   };
   auto catalog =
       catalog::v1::CatalogService::NewStub(connect(config.catalog_address, "catalog").channel);

@@ -108,14 +108,12 @@ HttpResponse Login(Backends& backends, const GatewayConfig& config, const HttpRe
   if (!status.ok()) return ErrorResponse(status);
 
   HttpResponse response = SessionResponse(session);
-  // The hook calls the cart service on behalf of the user who just signed in.
-  CallContext signed_in = CurrentCall();
-  signed_in.user_id = session.user().id();
-  signed_in.user_role = RoleName(session.user().role());
-  ScopedCallContext scope(std::move(signed_in));
+  // The hook calls the cart service with the access token just issued.
+  const Identity signed_in{.user_id = session.user().id(),
+                           .role = RoleName(session.user().role()),
+                           .access_token = session.access_token()};
   try {
-    MergeGuestCartAfterSignIn(backends, config, request, session.user().id(),
-                              RoleName(session.user().role()), response);
+    MergeGuestCartAfterSignIn(backends, config, request, signed_in, response);
   } catch (const std::exception& e) {
     // Best effort: the sign-in stands even if the guest cart could not be merged.
     spdlog::error("merging the guest cart failed: {}", e.what());

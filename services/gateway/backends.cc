@@ -9,6 +9,9 @@ namespace mercato::gateway {
 
 Backends ConnectBackends(const GatewayConfig& config, Metrics& metrics) {
   Backends b;
+  // One minter for every backend: each gets its own token, reused for half a minute.
+  auto service_tokens =
+      std::make_shared<auth::ServiceTokenMinter>("gateway", *config.identity.service_key);
   const std::pair<const char*, const std::string*> targets[] = {
       {"catalog", &config.catalog_address},
       {"cart", &config.cart_address},
@@ -16,7 +19,8 @@ Backends ConnectBackends(const GatewayConfig& config, Metrics& metrics) {
       {"checkout", &config.checkout_address}};
   for (const auto& [name, target] : targets) {
     BackendChannel backend = ConnectBackend(
-        *target, metrics, {.backend = name, .policy = config.backends.at(name)});
+        *target, metrics,
+        {.backend = name, .policy = config.backends.at(name), .service_tokens = service_tokens});
     b.channels[name] = std::move(backend.channel);
     b.guards[name] = std::move(backend.guard);
   }

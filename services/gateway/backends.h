@@ -30,6 +30,7 @@ struct Backends {
   std::map<std::string, std::shared_ptr<BackendGuard>> guards;
 };
 
+// Every call carries the gateway's service token (config.identity.service_key).
 Backends ConnectBackends(const GatewayConfig& config, Metrics& metrics);
 
 // Asks each backend's grpc.health.v1 service; returns name -> "SERVING", "NOT_SERVING" or

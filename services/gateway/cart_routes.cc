@@ -1,6 +1,7 @@
-// Cart routes. A signed-in caller (AuthPolicy::kOptional fills CurrentCall().user_id, which
-// travels to the cart service as metadata) acts on their own cart; anyone else on the guest
-// cart named by the mercato_cart cookie, which is issued on the first add:
+// Cart routes. A signed-in caller (AuthPolicy::kOptional fills CurrentCall().user_id; the
+// access token travels to the cart service, which verifies it) acts on their own cart; anyone else
+// on the guest cart named by the mercato_cart cookie, which is issued on the first add and signed
+// (cart_cookie.h): a cookie the gateway did not issue is ignored.
 //
 //   GET    /api/v1/cart                          the cart, priced now
 //   POST   /api/v1/cart/items                    {"product_id","quantity"} adds to the line
@@ -19,10 +20,10 @@
 #include <limits>
 
 #include "common/call_context.h"
-#include "common/ids.h"
 #include "common/logging.h"
 #include "common/status.h"
 #include "gateway/backend_call.h"
+#include "gateway/cart_cookie.h"
 #include "gateway/cookies.h"
 #include "gateway/json_codec.h"
 #include "gateway/routes.h"
@@ -35,26 +36,13 @@ namespace {
 constexpr char kCartCookie[] = "mercato_cart";
 // As long as the cart service keeps an unused guest cart.
 constexpr long long kCartCookieMaxAgeSeconds = 30LL * 24 * 60 * 60;
-// Guest cart ids are RandomToken(kGuestCartIdBytes): 43 URL-safe base64 characters.
-constexpr size_t kGuestCartIdBytes = 32;
-constexpr size_t kGuestCartIdLength = 43;
-
-bool IsGuestCartId(std::string_view id) {
-  if (id.size() != kGuestCartIdLength) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 // Behind a TLS-terminating proxy the cookie is marked Secure.
 bool IsHttps(const HttpRequest& request) { return request.Header("x-forwarded-proto") == "https"; }
 
-std::string CartCookie(const std::string& id, bool secure) {
+std::string CartCookie(const std::string& value, bool secure) {
   return FormatSetCookie({.name = kCartCookie,
-                          .value = id,
+                          .value = value,
                           .max_age_seconds = kCartCookieMaxAgeSeconds,
                           .secure = secure});
 }
@@ -113,22 +101,24 @@ absl::StatusOr<std::string> ProductIdOf(const Json& body) {
   return it->get<std::string>();
 }
 
-// Which cart a request acts on, as the cart service is told, and whether the response sets
-// the cookie. A signed-in caller's cart comes from their identity: no guest id is sent. A
-// guest's cookie is sent again on every success so that it lives as long as the cart.
+// Which cart a request acts on, as the cart service is told, and the cookie the response
+// sets (none when empty). A signed-in caller's cart comes from their identity: no guest id is
+// sent. A guest's cookie is sent again on every success so that it lives as long as the cart.
 struct GuestCart {
   std::string id;
-  bool set_cookie = false;
+  std::string cookie;
 };
 
-GuestCart GuestCartOf(const HttpRequest& request, bool issue_when_missing) {
+GuestCart GuestCartOf(const std::string& key, const HttpRequest& request, bool issue_when_missing) {
   if (!CurrentCall().user_id.empty()) return {};
-  // A malformed (forged, truncated) cookie is ignored: the caller has no cart yet.
-  if (auto id = FindCookie(request, kCartCookie); id && IsGuestCartId(*id)) {
-    return {*std::move(id), true};
+  // An unsigned, forged or truncated cookie is ignored: the caller has no cart yet.
+  if (auto cookie = FindCookie(request, kCartCookie)) {
+    if (auto id = VerifyGuestCartCookie(key, *cookie)) return {*std::move(id), *std::move(cookie)};
   }
-  if (issue_when_missing) return {RandomToken(kGuestCartIdBytes), true};
-  return {};
+  if (!issue_when_missing) return {};
+  std::string id = NewGuestCartId();
+  std::string cookie = SignGuestCartId(key, id);
+  return {std::move(id), std::move(cookie)};
 }
 
 // Calls one CartService method and answers with the cart (plus the guest cookie).
@@ -136,9 +126,10 @@ GuestCart GuestCartOf(const HttpRequest& request, bool issue_when_missing) {
 template <typename Request, typename Start>
 void CallCart(const GatewayConfig& config, const HttpRequest& http, Request request,
               bool issue_cookie, Start start, Respond respond) {
-  GuestCart guest = GuestCartOf(http, issue_cookie);
+  GuestCart guest = GuestCartOf(config.cart_cookie_key, http, issue_cookie);
   request.set_guest_cart_id(guest.id);
-  std::string cookie = guest.set_cookie ? CartCookie(guest.id, IsHttps(http)) : std::string();
+  std::string cookie =
+      guest.cookie.empty() ? std::string() : CartCookie(guest.cookie, IsHttps(http));
   using Call = BackendCall<Request, cart::v1::Cart>;
   CallBackend<Request, cart::v1::Cart>(
       config.rpc_timeout, [&](Call& call) { call.request = std::move(request); }, std::move(start),
@@ -250,19 +241,22 @@ void RegisterCartRoutes(Router& router, Backends& backends, const GatewayConfig&
 }
 
 void MergeGuestCartAfterSignIn(Backends& backends, const GatewayConfig& config,
-                               const HttpRequest& request, const std::string& user_id,
-                               const std::string& role, HttpResponse& response) {
-  auto guest_id = FindCookie(request, kCartCookie);
-  if (!guest_id) return;
+                               const HttpRequest& request, const Identity& signed_in,
+                               HttpResponse& response) {
+  auto cookie = FindCookie(request, kCartCookie);
+  if (!cookie) return;
   const bool secure = IsHttps(request);
-  if (!IsGuestCartId(*guest_id)) {
+  // Only a cart the gateway issued is merged: never one whose id someone else chose.
+  auto guest_id = VerifyGuestCartCookie(config.cart_cookie_key, *cookie);
+  if (!guest_id) {
     response.Header("Set-Cookie", ClearedCartCookie(secure));
     return;
   }
   // The call is made as the user who just signed in (the request itself is anonymous).
   CallContext as_user = CurrentCall();
-  as_user.user_id = user_id;
-  as_user.user_role = role;
+  as_user.user_id = signed_in.user_id;
+  as_user.user_role = signed_in.role;
+  as_user.access_token = signed_in.access_token;
   ScopedCallContext scope(std::move(as_user));
   auto ctx = NewClientContext(config.rpc_timeout);
   cart::v1::MergeGuestCartRequest rpc;

@@ -1,5 +1,6 @@
 // Checkout and order routes. Every route needs a signed-in caller (AuthPolicy::kRequired);
-// the checkout service acts for CurrentCall().user_id, which travels as metadata.
+// the checkout service acts for the user of the shopper's access token, which the gateway
+// forwards (NewClientContext).
 //
 //   POST /api/v1/checkout        header Idempotency-Key (required), body
 //        {"shipping_address":{"name","line1","line2","city","region","postal_code","country"}
@@ -24,7 +25,7 @@
 // outcome (the order, or the same error), a different body with 422, and a repeat while the
 // first is running with 409 in_progress. The fingerprint is a keyed BLAKE2b
 // (crypto_generichash) of the body in canonical form (parsed, keys sorted, no whitespace), so
-// that formatting does not matter; the key is derived from MERCATO_JWT_SECRET, and the hash
+// that formatting does not matter; the key is derived from MERCATO_SERVICE_KEY, and the hash
 // of a body that holds a card number cannot be tested against guessed numbers without it.
 //
 // The card goes straight to the checkout service (and from there to payment only); no log
@@ -56,16 +57,18 @@ constexpr size_t kMaxIdempotencyKeyLength = 255;
 constexpr size_t kMaxAddressIdLength = 64;
 constexpr int kMaxPageSize = 100;
 
-// The BLAKE2b key of the request fingerprints, derived from the JWT secret.
+// The BLAKE2b key of the request fingerprints, derived from the gateway's private key (the
+// same in every replica; secret).
 struct FingerprintKey {
   unsigned char bytes[crypto_generichash_KEYBYTES];
 };
 
-FingerprintKey DeriveFingerprintKey(const std::string& jwt_secret) {
+FingerprintKey DeriveFingerprintKey(const auth::SigningKey& gateway_key) {
   static constexpr char kPurpose[] = "mercato/checkout/idempotency-fingerprint/v1";
+  const std::string& secret = gateway_key.pem();
   FingerprintKey key;
   crypto_generichash(key.bytes, sizeof key.bytes,
-                     reinterpret_cast<const unsigned char*>(jwt_secret.data()), jwt_secret.size(),
+                     reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
                      reinterpret_cast<const unsigned char*>(kPurpose), sizeof(kPurpose) - 1);
   return key;
 }
@@ -361,8 +364,10 @@ void GetOrder(Backends& backends, const GatewayConfig& config, const HttpRequest
 }  // namespace
 
 void RegisterCheckoutRoutes(Router& router, Backends& backends, const GatewayConfig& config) {
-  if (sodium_init() < 0) std::abort();  // no libsodium: nothing safe can be done
-  auto key = std::make_shared<const FingerprintKey>(DeriveFingerprintKey(config.jwt_secret));
+  if (sodium_init() < 0) std::abort();             // no libsodium: nothing safe can be done
+  if (!config.identity.service_key) std::abort();  // LoadGatewayConfig requires it
+  auto key =
+      std::make_shared<const FingerprintKey>(DeriveFingerprintKey(*config.identity.service_key));
   router.AddAsync(
       http::verb::post, "/api/v1/checkout",
       [&backends, &config, key](const HttpRequest& r, Respond done) {

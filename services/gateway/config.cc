@@ -28,14 +28,18 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env) {
                               milliseconds(1000), milliseconds(3600000));
   c.shutdown_grace = env.Millis("MERCATO_SHUTDOWN_GRACE_MS", milliseconds(10000),
                                 milliseconds(0), milliseconds(600000));
+  c.readyz_cache = env.Millis("MERCATO_READYZ_CACHE_MS", milliseconds(1000), milliseconds(0),
+                              milliseconds(60000));
   c.access_log = env.Bool("MERCATO_ACCESS_LOG", true);
   c.web_root = env.String("MERCATO_WEB_ROOT", "");
   c.catalog_address = env.String("MERCATO_CATALOG_ADDR", "127.0.0.1:50051");
   c.cart_address = env.String("MERCATO_CART_ADDR", "127.0.0.1:50052");
   c.user_address = env.String("MERCATO_USER_ADDR", "127.0.0.1:50053");
   c.checkout_address = env.String("MERCATO_CHECKOUT_ADDR", "127.0.0.1:50054");
-  c.jwt_secret = env.RequiredSecret("MERCATO_JWT_SECRET", 32);
+  c.identity =
+      auth::ReadIdentityConfig(env, {.calls_others = true, .verifies_access_tokens = true});
   c.jwt_clock_skew = std::chrono::seconds(env.Int("MERCATO_JWT_CLOCK_SKEW_S", 30, 0, 300));
+  c.cart_cookie_key = env.RequiredSecret("MERCATO_CART_COOKIE_KEY", 32);
   c.backends = ReadBackendPolicies(env, {"catalog", "cart", "user", "checkout"});
   const std::pair<const char*, RateLimit*> limits[] = {
       {"MERCATO_RATE_LIMIT_CLIENT", &c.rate_limit_client},

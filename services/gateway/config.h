@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/identity_config.h"
 #include "common/backend_policy.h"
 #include "common/config.h"
 #include "gateway/client_address.h"
@@ -32,6 +33,8 @@ struct GatewayConfig {
   // Idle keep-alive connections are closed after this long.
   std::chrono::milliseconds idle_timeout{30000};
   std::chrono::milliseconds shutdown_grace{10000};
+  // How long /readyz reuses its backend checks (it is public; readiness_cache.h).
+  std::chrono::milliseconds readyz_cache{1000};
   bool access_log = true;
   // Directory with the storefront's static files.
   std::string web_root;
@@ -39,10 +42,14 @@ struct GatewayConfig {
   std::string cart_address;
   std::string user_address;
   std::string checkout_address;
-  // HS256 key of the access tokens the user service issues (at least 32 characters), and how
-  // far the clocks of the user service and the gateway may disagree when checking exp / iat.
-  std::string jwt_secret;
+  // The gateway's own key (service tokens on its backend calls; also keys the checkout request
+  // fingerprints) and the user service's public access-token key (auth/identity_config.h).
+  auth::IdentityConfig identity;
+  // How far the clocks of the user service and the gateway may disagree when checking an
+  // access token's exp / iat.
   std::chrono::seconds jwt_clock_skew{30};
+  // HMAC key of the guest cart cookie (cart_cookie.h), at least 32 characters.
+  std::string cart_cookie_key;
   // Breaker, bulkhead and retries of the calls to each backend (catalog, cart, user,
   // checkout).
   std::map<std::string, BackendPolicy> backends;
@@ -61,11 +68,13 @@ struct GatewayConfig {
 // MERCATO_IO_THREADS, MERCATO_HANDLER_THREADS, MERCATO_MAX_IN_FLIGHT,
 // MERCATO_MAX_HEADER_BYTES, MERCATO_MAX_BODY_BYTES, MERCATO_REQUEST_TIMEOUT_MS,
 // MERCATO_RPC_TIMEOUT_MS, MERCATO_IDLE_TIMEOUT_MS, MERCATO_SHUTDOWN_GRACE_MS,
-// MERCATO_ACCESS_LOG, MERCATO_WEB_ROOT, MERCATO_CATALOG_ADDR, MERCATO_CART_ADDR,
-// MERCATO_USER_ADDR, MERCATO_CHECKOUT_ADDR, MERCATO_JWT_SECRET (required),
-// MERCATO_JWT_CLOCK_SKEW_S, MERCATO_RESILIENCE, MERCATO_<BACKEND>_RESILIENCE for each backend,
-// MERCATO_RATE_LIMIT_CLIENT, MERCATO_RATE_LIMIT_USER, MERCATO_RATE_LIMIT_LOGIN,
-// MERCATO_RATE_LIMIT_CHECKOUT, MERCATO_TRUSTED_PROXIES (deploy/services.json describes each).
+// MERCATO_READYZ_CACHE_MS, MERCATO_ACCESS_LOG, MERCATO_WEB_ROOT, MERCATO_CATALOG_ADDR,
+// MERCATO_CART_ADDR, MERCATO_USER_ADDR, MERCATO_CHECKOUT_ADDR, MERCATO_SERVICE_KEY (required),
+// MERCATO_ACCESS_TOKEN_PUBLIC_KEY (required), MERCATO_JWT_CLOCK_SKEW_S,
+// MERCATO_CART_COOKIE_KEY (required), MERCATO_RESILIENCE,
+// MERCATO_<BACKEND>_RESILIENCE for each backend, MERCATO_RATE_LIMIT_CLIENT,
+// MERCATO_RATE_LIMIT_USER, MERCATO_RATE_LIMIT_LOGIN, MERCATO_RATE_LIMIT_CHECKOUT,
+// MERCATO_TRUSTED_PROXIES (deploy/services.json describes each).
 absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env);
 
 }  // namespace mercato::gateway

@@ -55,7 +55,9 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
     : config_(config),
       backends_(backends),
       static_files_(std::move(static_files)),
-      verifier_(config.jwt_secret, config.jwt_clock_skew),
+      verifier_(*config.identity.access_token_key, config.jwt_clock_skew),
+      readiness_(config.readyz_cache,
+                 [this] { return CheckBackends(backends_, std::chrono::milliseconds(1000)); }),
       executor_("gw-handler", config.handler_threads, config.max_in_flight),
       client_limiter_(config.rate_limit_client),
       user_limiter_(config.rate_limit_user),
@@ -76,6 +78,13 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
                             "(load shedding)")
                       .Register(metrics.registry())
                       .Add({})),
+      protocol_errors_(prometheus::BuildCounter()
+                           .Name("mercato_gateway_http_protocol_errors_total")
+                           .Help("Requests that could not be read, by reason: bad_request, "
+                                 "bad_transfer_encoding, unsupported_transfer_encoding, "
+                                 "headers_too_large, body_too_large, request_too_large, "
+                                 "aborted, timeout")
+                           .Register(metrics.registry())),
       requests_(prometheus::BuildCounter()
                     .Name("http_requests_total")
                     .Help("HTTP requests answered, by route pattern, method and status code")
@@ -115,7 +124,7 @@ HttpResponse GatewayService::ReadyzLocal(const HttpRequest&) {
 
 HttpResponse GatewayService::Readyz(const HttpRequest&) {
   if (draining_) return JsonResponse(503, {{"status", "draining"}});
-  auto backends = CheckBackends(backends_, std::chrono::milliseconds(1000));
+  auto backends = readiness_.Get();
   bool ready = true;
   Json detail = Json::object();
   for (const auto& [name, state] : backends) {
@@ -126,12 +135,16 @@ HttpResponse GatewayService::Readyz(const HttpRequest&) {
                       {{"status", ready ? "ready" : "not_ready"}, {"backends", detail}});
 }
 
-HttpResponse GatewayService::ProtocolError(unsigned status, std::string message) {
-  const char* code = status == 413   ? "body_too_large"
-                     : status == 431 ? "headers_too_large"
-                                     : "bad_request";
+// One line per failure, without request content (it may hold credentials), and a count by
+// reason: an attack that never produces a complete request still shows.
+HttpResponse GatewayService::ProtocolError(const ProtocolFailure& failure,
+                                           std::string_view client_address) {
   ScopedCallContext scope(CallContext{.request_id = NewUuid()});
-  HttpResponse response = ErrorResponse(status, code, message);
+  spdlog::warn("HTTP protocol error from {}: {} {} ({})", client_address, failure.status,
+               failure.reason, failure.message);
+  // The reasons are the reader's fixed set (http_request_reader.h): the label is bounded.
+  protocol_errors_.Add({{"reason", failure.reason}}).Increment();
+  HttpResponse response = ErrorResponse(failure.status, failure.reason, failure.message);
   response.Header("X-Request-Id", CurrentCall().request_id);
   return response;
 }
@@ -218,6 +231,7 @@ void GatewayService::Handle(HttpRequest request, Done done) {
   if (*identity) {
     call.user_id = std::move((*identity)->user_id);
     call.user_role = std::move((*identity)->role);
+    call.access_token = std::move((*identity)->access_token);
   }
   {
     std::optional<HttpResponse> refused;

@@ -23,6 +23,7 @@
 #include "gateway/config.h"
 #include "gateway/http_server.h"
 #include "gateway/rate_limiter.h"
+#include "gateway/readiness_cache.h"
 #include "gateway/router.h"
 #include "gateway/static_files.h"
 #include "metrics/metrics.h"
@@ -35,7 +36,8 @@ class GatewayService final : public RequestHandler {
                  Metrics& metrics);
 
   void Handle(HttpRequest request, Done done) override;
-  HttpResponse ProtocolError(unsigned status, std::string message) override;
+  HttpResponse ProtocolError(const ProtocolFailure& failure,
+                             std::string_view client_address) override;
   bool draining() const override { return draining_.load(); }
 
   // Readiness turns 503 and responses ask clients to close their connections.
@@ -64,6 +66,8 @@ class GatewayService final : public RequestHandler {
   StaticFiles static_files_;
   // Checks access tokens for routes whose AuthPolicy asks for them (auth.h).
   AccessTokenVerifier verifier_;
+  // /readyz's backend checks, cached and single-flight: the route is public.
+  ReadinessCache readiness_;
   Router router_;
   BoundedExecutor executor_;
   std::atomic<bool> draining_{false};
@@ -89,6 +93,9 @@ class GatewayService final : public RequestHandler {
     std::map<std::pair<std::string, unsigned>, prometheus::Counter*> requests;
   };
   RouteMetrics& MetricsFor(const std::string& route_label);
+
+  // Requests that could not be read (ProtocolError), by reason.
+  prometheus::Family<prometheus::Counter>& protocol_errors_;
 
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;

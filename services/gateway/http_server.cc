@@ -2,16 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/logging.h"
-
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
-#include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 
 namespace mercato::gateway {
 namespace {
@@ -20,21 +18,21 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-// Decoded URL parts end up in protobuf `string` fields, which must be UTF-8. nlohmann's strict
-// serializer is the validator: it throws on invalid UTF-8.
-bool IsValidUtf8(const std::string& text) {
-  try {
-    (void)nlohmann::json(text).dump();
-    return true;
-  } catch (const nlohmann::json::type_error&) {
-    return false;
-  }
-}
+// After an error response the client may still be sending (a body, an endless chunk line).
+// Closing with unread input makes the kernel send a reset, which can destroy the response
+// before the client reads it; so input is read and dropped for this long first.
+constexpr std::chrono::seconds kLingerAfterError{1};
+constexpr size_t kLingerBufferBytes = 4096;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const HttpServerOptions& options, RequestHandler& handler)
-      : stream_(std::move(socket)), options_(options), handler_(handler) {
+      : stream_(std::move(socket)),
+        options_(options),
+        handler_(handler),
+        limits_{.max_header_bytes = options.max_header_bytes,
+                .max_body_bytes = options.max_body_bytes},
+        buffer_(ConnectionBufferLimit(limits_)) {
     beast::error_code ec;
     auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) client_address_ = endpoint.address().to_string();
@@ -46,72 +44,57 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // The idle timeout bounds the whole request, not each read: a client trickling bytes
+  // cannot hold the connection longer.
   void Read() {
-    parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-    parser_->body_limit(options_.max_body_bytes);
+    reader_.emplace(limits_);
     stream_.expires_after(options_.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+    ReadSome();
   }
 
-  void OnRead(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
-        ec == beast::error::timeout || ec == net::error::eof ||
-        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
-      return Close();
-    }
-    if (ec == http::error::header_limit) {
-      return WriteProtocolError(431, "request headers are too large");
-    }
-    if (ec == http::error::body_limit) {
-      return WriteProtocolError(413, "request body is too large");
-    }
-    if (ec) {
-      if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
-        return WriteProtocolError(400, "malformed HTTP request");
-      }
-      return Close();
-    }
+  void ReadSome() {
+    http::async_read_some(stream_, buffer_, reader_->parser(),
+                          beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
 
-    auto& raw = parser_->get();
-    HttpRequest request;
-    request.method = raw.method();
-    const std::string target(raw.target());
-    auto url = boost::urls::parse_origin_form(target);
-    if (!url) return WriteProtocolError(400, "malformed request target");
-    request.path = std::string(url->encoded_path());
-    bool utf8 = true;
-    for (auto segment : url->segments()) {
-      utf8 = utf8 && IsValidUtf8(segment);
-      request.segments.push_back(segment);
+  void OnRead(beast::error_code ec, std::size_t bytes) {
+    switch (reader_->OnRead(ec, bytes)) {
+      case RequestReader::State::kMore:
+        return ReadSome();
+      case RequestReader::State::kClosed:
+        return Close();
+      case RequestReader::State::kFailed:
+        return Fail(reader_->failure());
+      case RequestReader::State::kDone:
+        return Dispatch();
     }
-    for (auto param : url->params()) {
-      std::string value = param.has_value ? param.value : std::string();
-      utf8 = utf8 && IsValidUtf8(param.key) && IsValidUtf8(value);
-      request.query.emplace_back(param.key, std::move(value));
-    }
-    if (!utf8) return WriteProtocolError(400, "the request path or query is not valid UTF-8");
-    request.body = std::move(raw.body());
-    request.client_address = client_address_;
+  }
+
+  void Dispatch() {
+    auto raw = reader_->Release();
+    reader_.reset();
     keep_alive_ = raw.keep_alive();
     version_ = raw.version();
-    request.headers = std::move(static_cast<http::fields&>(raw.base()));
+    HttpRequest request;
+    if (auto failure = ToHttpRequest(std::move(raw), request)) return Fail(*failure);
+    request.client_address = client_address_;
 
     // The handler bounds its own time; the socket timeout applies to reads and writes.
     stream_.expires_never();
     auto self = shared_from_this();
     handler_.Handle(std::move(request), [self](HttpResponse response) {
-      net::post(self->stream_.get_executor(),
-                [self, response = std::move(response)]() mutable {
-                  self->Write(std::move(response), /*close=*/false);
-                });
+      net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        self->Write(std::move(response), /*close=*/false);
+      });
     });
   }
 
-  void WriteProtocolError(unsigned status, std::string message) {
+  void Fail(const ProtocolFailure& failure) {
+    HttpResponse response = handler_.ProtocolError(failure, client_address_);
+    if (failure.status == 0) return Close();
     version_ = 11;
-    Write(handler_.ProtocolError(status, std::move(message)), /*close=*/true);
+    lingering_close_ = true;
+    Write(std::move(response), /*close=*/true);
   }
 
   void Write(HttpResponse response, bool close) {
@@ -129,14 +112,29 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.prepare_payload();
     stream_.expires_after(options_.idle_timeout);
     http::async_write(stream_, response_,
-                      beast::bind_front_handler(&Session::OnWrite, shared_from_this(),
-                                                keep_alive));
+                      beast::bind_front_handler(&Session::OnWrite, shared_from_this(), keep_alive));
   }
 
   void OnWrite(bool keep_alive, beast::error_code ec, std::size_t) {
     if (ec) return Close();
-    if (!keep_alive) return Close();
+    if (!keep_alive) return lingering_close_ ? Linger() : Close();
     Read();
+  }
+
+  void Linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(kLingerAfterError);
+    linger_buffer_ = std::make_unique<char[]>(kLingerBufferBytes);
+    Discard();
+  }
+
+  void Discard() {
+    stream_.async_read_some(net::buffer(linger_buffer_.get(), kLingerBufferBytes),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->Close();
+                              self->Discard();
+                            });
   }
 
   void Close() {
@@ -148,12 +146,15 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   const HttpServerOptions& options_;
   RequestHandler& handler_;
+  const RequestLimits limits_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestReader> reader_;
   http::response<http::string_body> response_;
   std::string client_address_;
   bool keep_alive_ = false;
+  bool lingering_close_ = false;
   unsigned version_ = 11;
+  std::unique_ptr<char[]> linger_buffer_;
 };
 
 }  // namespace
@@ -162,8 +163,8 @@ struct HttpServer::Impl {
   explicit Impl(int threads) : ioc(threads), acceptor(net::make_strand(ioc)) {}
 
   void Accept(const HttpServerOptions& options, RequestHandler& handler) {
-    acceptor.async_accept(net::make_strand(ioc), [this, &options, &handler](
-                                                     beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(net::make_strand(ioc), [this, &options, &handler](beast::error_code ec,
+                                                                            tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);

@@ -1,6 +1,7 @@
-// An asynchronous HTTP/1.1 server on Boost.Beast: keep-alive, header and body limits, idle
-// timeouts, N I/O threads. It knows nothing of routes or JSON: each parsed request goes to a
-// RequestHandler, which answers through a callback from any thread.
+// An asynchronous HTTP/1.1 server on Boost.Beast: keep-alive, header, body and per-connection
+// buffer limits (http_request_reader.h), idle timeouts, N I/O threads. It knows nothing of
+// routes or JSON: each parsed request goes to a RequestHandler, which answers through a
+// callback from any thread; a request that cannot be read goes to its ProtocolError.
 //
 //   HttpServer server({.address = "0.0.0.0", .port = 8080, .io_threads = 2}, handler);
 //   server.Start();
@@ -14,10 +15,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "gateway/http_request_reader.h"
 #include "gateway/http_types.h"
 
 namespace mercato::gateway {
@@ -28,9 +31,11 @@ class RequestHandler {
   virtual ~RequestHandler() = default;
   // Answer exactly once by calling `done`, on any thread.
   virtual void Handle(HttpRequest request, Done done) = 0;
-  // The response to a request that could not be read: 400 malformed, 413 body too large,
-  // 431 headers too large. The connection is closed after it.
-  virtual HttpResponse ProtocolError(unsigned status, std::string message) = 0;
+  // A request that could not be read (malformed, too large, badly framed, aborted, timed out):
+  // to be logged and counted. Returns the response to send before the connection is closed
+  // (not sent when failure.status is 0: nobody is left to read it).
+  virtual HttpResponse ProtocolError(const ProtocolFailure& failure,
+                                     std::string_view client_address) = 0;
   // Whether responses should ask clients to close the connection (draining).
   virtual bool draining() const = 0;
 };

@@ -2,6 +2,7 @@
 // <area>_routes.cc so that the handlers of one area are found in one file.
 #pragma once
 
+#include "gateway/auth.h"
 #include "gateway/backends.h"
 #include "gateway/config.h"
 #include "gateway/router.h"
@@ -15,12 +16,13 @@ void RegisterAccountRoutes(Router& router, Backends& backends, const GatewayConf
 // /api/v1/cart*                                                          (cart_routes.cc)
 void RegisterCartRoutes(Router& router, Backends& backends, const GatewayConfig& config);
 // After a successful sign-in (account_routes.cc calls it): moves the guest cart named by the
-// request's cart cookie into the signed-in user's cart and adds the header that clears the
-// cookie to `response`. Best effort: a failure is logged, the sign-in still succeeds.
+// request's cart cookie into the cart of the user who just signed in (the call carries their
+// new access token) and adds the header that clears the cookie to `response`. Best effort: a
+// failure is logged, the sign-in still succeeds.
 // (cart_routes.cc)
 void MergeGuestCartAfterSignIn(Backends& backends, const GatewayConfig& config,
-                               const HttpRequest& request, const std::string& user_id,
-                               const std::string& role, HttpResponse& response);
+                               const HttpRequest& request, const Identity& signed_in,
+                               HttpResponse& response);
 // /api/v1/checkout, /api/v1/orders*                                      (checkout_routes.cc)
 void RegisterCheckoutRoutes(Router& router, Backends& backends, const GatewayConfig& config);
 // /api/v1/admin/*                                                        (admin_routes.cc)

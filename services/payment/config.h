@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "auth/identity_config.h"
 #include "common/config.h"
 
 namespace mercato::payment {
@@ -19,6 +20,8 @@ inline constexpr int64_t kDefaultAuthorizationMaxAgeSeconds = 900;
 
 struct PaymentConfig {
   ServerConfig server;
+  // Keys of its callers (and its own, and the access-token key where it needs them).
+  auth::IdentityConfig identity;
   std::string bind_address;
   // libpq connection string or URL, e.g. postgresql://user@host:5432/payment
   std::string database_url;
@@ -33,10 +36,10 @@ struct PaymentConfig {
   absl::Duration authorization_max_age = absl::Seconds(kDefaultAuthorizationMaxAgeSeconds);
 };
 
-// Reads MERCATO_DATABASE_URL (required), MERCATO_DB_POOL_SIZE,
+// Reads MERCATO_DATABASE_URL and MERCATO_CHECKOUT_PUBLIC_KEY (required), MERCATO_DB_POOL_SIZE,
 // MERCATO_PAYMENT_FINGERPRINT_KEY (required), MERCATO_PAYMENT_MAX_AMOUNT,
 // MERCATO_PAYMENT_AUTHORIZATION_MAX_AGE_S, MERCATO_BIND_ADDRESS and the shared server
-// settings (config.h in libs/common). The key is never echoed in an error.
+// settings (config.h in libs/common). The keys are never echoed in an error.
 absl::StatusOr<PaymentConfig> LoadPaymentConfig(EnvReader& env);
 
 }  // namespace mercato::payment

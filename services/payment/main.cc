@@ -14,7 +14,7 @@
 int main() {
   using namespace mercato;
   auto config = LoadConfigOrExit("payment", payment::LoadPaymentConfig);
-  ServiceHost host("payment", config.server, config.bind_address);
+  ServiceHost host("payment", config.server, config.bind_address, config.identity);
   auto pool = host.Require(
       OpenDatabase({.conninfo = config.database_url, .size = config.db_pool_size},
                    payment::Migrations()),

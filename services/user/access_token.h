@@ -1,7 +1,8 @@
-// Short-lived access tokens: JWTs signed with HS256 through libjwt. The gateway verifies
-// them with the same key (services/gateway/auth.h) and never calls us per request.
+// Short-lived access tokens: JWTs signed with ES256 by the user service's private key
+// (MERCATO_ACCESS_TOKEN_KEY), which no other service holds. The gateway and the backends
+// verify them with the public key (libs/auth/access_token.h) and never call us per request.
 //
-//   AccessTokenIssuer issuer(config.jwt_secret, std::chrono::seconds(900));
+//   AccessTokenIssuer issuer(*config.access_token_key, std::chrono::seconds(900));
 //   absl::StatusOr<std::string> jwt = issuer.Issue(user_id, "customer", now);
 //
 // Claims: iss "mercato", aud "mercato-api", sub (user id), role ("customer" / "admin"),
@@ -12,16 +13,14 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/keys.h"
 
 namespace mercato::user {
 
-inline constexpr char kTokenIssuer[] = "mercato";
-inline constexpr char kTokenAudience[] = "mercato-api";
-
 class AccessTokenIssuer {
  public:
-  AccessTokenIssuer(std::string secret, std::chrono::seconds ttl)
-      : secret_(std::move(secret)), ttl_(ttl) {}
+  AccessTokenIssuer(auth::SigningKey key, std::chrono::seconds ttl)
+      : key_(std::move(key)), ttl_(ttl) {}
 
   absl::StatusOr<std::string> Issue(const std::string& user_id, const std::string& role,
                                     std::chrono::system_clock::time_point now) const;
@@ -29,7 +28,7 @@ class AccessTokenIssuer {
   std::chrono::seconds ttl() const { return ttl_; }
 
  private:
-  std::string secret_;
+  auth::SigningKey key_;
   std::chrono::seconds ttl_;
 };
 

@@ -8,7 +8,10 @@ absl::StatusOr<UserConfig> LoadUserConfig(EnvReader& env) {
   c.bind_address = env.String("MERCATO_BIND_ADDRESS", "0.0.0.0");
   c.database_url = env.RequiredString("MERCATO_DATABASE_URL");
   c.db_pool_size = static_cast<int>(env.Int("MERCATO_DB_POOL_SIZE", 8, 1, 200));
-  c.jwt_secret = env.RequiredSecret("MERCATO_JWT_SECRET", kMinJwtSecretLength);
+  c.access_token_key = auth::ReadSigningKey(env, "MERCATO_ACCESS_TOKEN_KEY");
+  c.identity = auth::ReadIdentityConfig(env, {.callers = {"gateway"}});
+  // Its own tokens are verified with the public half of the key that signs them.
+  if (c.access_token_key) c.identity.access_token_key = c.access_token_key->verifying_key();
   c.access_token_ttl = std::chrono::seconds(env.Int(
       "MERCATO_ACCESS_TOKEN_TTL_S", kMaxAccessTokenTtlSeconds, 1, kMaxAccessTokenTtlSeconds));
   c.refresh_token_ttl = std::chrono::seconds(

@@ -786,9 +786,10 @@ def check_drift(ctx):
             for var in svc.get("secrets", []):
                 if var in env and env[var][0] != "secret":
                     ctx.error(f"{where}: {var} is a secret but comes from a {env[var][0]}")
-            for var in ("MERCATO_JWT_SECRET", "MERCATO_PAYMENT_FINGERPRINT_KEY",
-                        "MERCATO_ADMIN_EMAIL", "MERCATO_ADMIN_PASSWORD"):
-                if var in svc["env"] and var not in env:
+            # Every secret the service reads is set: the admin account, the fingerprint key and
+            # the keys of service identity (without them the service refuses to start).
+            for var in svc.get("secrets", []):
+                if var not in env:
                     ctx.error(f"{where}: {var} is not set (the chart requires real secrets)")
             if svc["database"] and env.get("MERCATO_DATABASE_URL", ("",))[0] != "secret":
                 ctx.error(f"{where}: MERCATO_DATABASE_URL must come from a Secret")
@@ -1226,11 +1227,15 @@ MUTATIONS = [
          MERCATO_PAYMENT_ADDR=f"{RELEASE}-payment:50054"), "payment listens on 50055"),
     ("drift", "a variable the service does not read",
      lambda d: by_name(d, "ConfigMap", f"{RELEASE}-user")["data"].update(
-         MERCATO_JWT_SECRETS="x"), "MERCATO_JWT_SECRETS"),
+         MERCATO_SERVICE_KEYS="x"), "MERCATO_SERVICE_KEYS"),
     ("drift", "a secret in a ConfigMap",
      lambda d: (by_name(d, "ConfigMap", f"{RELEASE}-gateway")["data"].update(
-         MERCATO_JWT_SECRET="x"), _container(d, "gateway").pop("env")),
-     "MERCATO_JWT_SECRET is a secret"),
+         MERCATO_SERVICE_KEY="x"), _container(d, "gateway").pop("env")),
+     "MERCATO_SERVICE_KEY is a secret"),
+    ("drift", "a callee without its caller's public key",
+     lambda d: _container(d, "payment")["env"].remove(next(
+         e for e in _container(d, "payment")["env"] if e["name"] == "MERCATO_CHECKOUT_PUBLIC_KEY")),
+     "MERCATO_CHECKOUT_PUBLIC_KEY is not set"),
     ("drift", "a wrong metrics port",
      lambda d: _container(d, "gateway")["ports"][1].update(containerPort=9200), "admin_port"),
     ("drift", "another service's image",
@@ -1327,6 +1332,26 @@ def values_table():
         desc = desc.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
         rows.append(f"| `{path}` | {desc} | {default} |")
     return "\n".join(rows).strip() + "\n"
+
+
+@check("workflow")
+def check_workflow(ctx):
+    """The GitHub workflow lints clean and runs every stage of scripts/test."""
+    workflow = ROOT / ".github/workflows/ci.yml"
+    r = run([str(TOOLS / "bin/actionlint"), "-no-color", str(workflow)])
+    if r.returncode != 0:
+        ctx.error(f"actionlint {workflow.relative_to(ROOT)}:\n{r.stdout}{r.stderr}")
+    m = re.search(r'^stages=\$\{MERCATO_TEST_STAGES:-"([^"]+)"\}',
+                  (ROOT / "scripts/test").read_text(), re.M)
+    if not m:
+        ctx.error("scripts/test: no default stage list")
+        return
+    jobs = yaml.safe_load(workflow.read_text())["jobs"]
+    covered = {"build", "containers", "k8s"} & set(jobs)
+    covered |= set(jobs.get("test", {}).get("strategy", {}).get("matrix", {}).get("stage", []))
+    missing = set(m.group(1).split()) - covered
+    if missing:
+        ctx.error(f"{workflow.relative_to(ROOT)} runs no job for the stages {sorted(missing)}")
 
 
 TABLE_START = "<!-- values-table:start (tests/deploy/run --write-docs) -->"

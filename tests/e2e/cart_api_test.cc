@@ -4,7 +4,6 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
-#include <jwt.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -15,8 +14,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "gateway/cart_cookie.h"
 #include "mercato/cart/v1/cart.grpc.pb.h"
 #include "support/http_client.h"
+#include "support/identity.h"
 #include "support/postgres.h"
 #include "support/redis.h"
 #include "support/suite.h"
@@ -25,45 +26,29 @@ namespace mercato::testing {
 namespace {
 
 using Json = nlohmann::json;
+using gateway::SignGuestCartId;
 using std::chrono::milliseconds;
 
-// tests/support/suite.cc gives the gateway this key.
-constexpr char kJwtSecret[] = "mercato-test-jwt-secret-0123456789abcdef";
 constexpr char kCookieName[] = "mercato_cart";
 constexpr int64_t kGuestCartTtl = 7 * 24 * 3600;
 
-// An access token as the user service issues them (the gateway verifies it).
-std::string AccessToken(const std::string& user_id) {
-  jwt_t* jwt = nullptr;
-  EXPECT_EQ(jwt_new(&jwt), 0);
-  const long now = static_cast<long>(std::time(nullptr));
-  jwt_add_grant(jwt, "iss", "mercato");
-  jwt_add_grant(jwt, "aud", "mercato-api");
-  jwt_add_grant(jwt, "sub", user_id.c_str());
-  jwt_add_grant(jwt, "role", "customer");
-  jwt_add_grant(jwt, "jti", NewUuid().c_str());
-  jwt_add_grant_int(jwt, "iat", now);
-  jwt_add_grant_int(jwt, "exp", now + 600);
-  jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(kJwtSecret),
-              static_cast<int>(sizeof(kJwtSecret) - 1));
-  char* encoded = jwt_encode_str(jwt);
-  std::string token = encoded != nullptr ? encoded : "";
-  free(encoded);
-  jwt_free(jwt);
-  return token;
-}
-
+// Access tokens are minted with the suite's access-token key (support/identity.h).
 std::map<std::string, std::string> Bearer(const std::string& user_id) {
   return {{"Authorization", "Bearer " + AccessToken(user_id)}};
 }
 
-// The mercato_cart value of a Set-Cookie header ("" when none).
-std::string CartIdFromSetCookie(const HttpResult& r) {
+// The mercato_cart value of a Set-Cookie header ("" when none): "<cart id>.<signature>".
+std::string CookieFromSetCookie(const HttpResult& r) {
   const std::string header = r.Header("set-cookie");
   const std::string prefix = std::string(kCookieName) + "=";
   if (!absl::StartsWith(header, prefix)) return "";
   return header.substr(prefix.size(), header.find(';') - prefix.size());
 }
+
+// 43 characters of cart id, ".", 43 of HMAC-SHA256 tag (gateway/cart_cookie.h).
+constexpr size_t kCookieLength = 87;
+// The cart id in a cookie value (the cart service's and Redis's name for the cart).
+std::string CartIdOf(const std::string& cookie) { return cookie.substr(0, 43); }
 
 class CartApiTest : public ::testing::Test {
  protected:
@@ -105,13 +90,13 @@ class CartApiTest : public ::testing::Test {
     headers["Content-Type"] = "application/json";
     return http().Send("PATCH", "/api/v1/cart/items/" + product_id, body, headers);
   }
-  // A new guest cart holding `quantity` of product `i`; returns its id.
+  // A new guest cart holding `quantity` of product `i`; returns its cookie value.
   std::string NewGuestCart(int i, int quantity) {
     HttpResult r = AddItem(Id(i), quantity);
     EXPECT_EQ(r.status, 200) << r.body;
-    std::string id = CartIdFromSetCookie(r);
-    EXPECT_EQ(id.size(), 43u) << r.Header("set-cookie");
-    return id;
+    std::string cookie = CookieFromSetCookie(r);
+    EXPECT_EQ(cookie.size(), kCookieLength) << r.Header("set-cookie");
+    return cookie;
   }
   static int QuantityOf(const Json& cart, const std::string& product_id) {
     for (const auto& item : cart["items"]) {
@@ -144,8 +129,8 @@ TEST_F(CartApiTest, WithoutACookieTheCartIsEmptyAndNoCookieIsSet) {
 TEST_F(CartApiTest, GuestAddIssuesTheCookieAndTheCartIsPricedFromTheCatalog) {
   HttpResult first = AddItem(Id(0), 2);
   ASSERT_EQ(first.status, 200) << first.body;
-  const std::string cart_id = CartIdFromSetCookie(first);
-  ASSERT_EQ(cart_id.size(), 43u);
+  const std::string cart_id = CookieFromSetCookie(first);
+  ASSERT_EQ(cart_id.size(), kCookieLength);
   EXPECT_EQ(first.Header("set-cookie"),
             absl::StrCat("mercato_cart=", cart_id, "; Path=/; Max-Age=2592000; HttpOnly; ",
                          "SameSite=Lax"));
@@ -153,7 +138,7 @@ TEST_F(CartApiTest, GuestAddIssuesTheCookieAndTheCartIsPricedFromTheCatalog) {
   HttpResult second = AddItem(Id(1), 1, Cookie(cart_id));
   ASSERT_EQ(second.status, 200) << second.body;
   // The same cart; the cookie is sent again so that it lives as long as the cart.
-  EXPECT_EQ(CartIdFromSetCookie(second), cart_id);
+  EXPECT_EQ(CookieFromSetCookie(second), cart_id);
 
   HttpResult r = http().Get("/api/v1/cart", Cookie(cart_id));
   ASSERT_EQ(r.status, 200) << r.body;
@@ -177,7 +162,7 @@ TEST_F(CartApiTest, GuestAddIssuesTheCookieAndTheCartIsPricedFromTheCatalog) {
   // Redis holds ids and quantities only (and the cart's revision), and the guest cart expires
   // in 7 days.
   RedisServer* redis = RedisServer::Shared();
-  const std::string key = "mercato:cart:g:" + cart_id;
+  const std::string key = "mercato:cart:g:" + CartIdOf(cart_id);
   EXPECT_EQ(redis->Cli(absl::StrCat("HGET ", key, " ", Id(0))), "2");
   EXPECT_EQ(redis->Cli("HLEN " + key), "3");
   EXPECT_EQ(redis->Cli("HSTRLEN " + key + " ''"), "22");
@@ -246,7 +231,7 @@ TEST_F(CartApiTest, DeleteRemovesALineAndDeleteCartEmptiesIt) {
   EXPECT_EQ(r.json["items"], Json::array());
   EXPECT_EQ(r.json["subtotal"]["amount"], 0);
   EXPECT_EQ(http().Get("/api/v1/cart", Cookie(cart_id)).json["items"], Json::array());
-  EXPECT_EQ(RedisServer::Shared()->Cli("EXISTS mercato:cart:g:" + cart_id), "0");
+  EXPECT_EQ(RedisServer::Shared()->Cli("EXISTS mercato:cart:g:" + CartIdOf(cart_id)), "0");
 }
 
 TEST_F(CartApiTest, BadRequestsAre400) {
@@ -329,7 +314,37 @@ TEST_F(CartApiTest, ForgedCookieIsAnEmptyCartAndAFreshOneIsIssued) {
 
   HttpResult r = AddItem(Id(0), 1, Cookie("bad value"));
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(CartIdFromSetCookie(r).size(), 43u);
+  EXPECT_EQ(CookieFromSetCookie(r).size(), kCookieLength);
+}
+
+// Issue 15, defect 10 (guest cart fixation): a cart id the gateway did not issue names no cart.
+// An attacker who filled a cart under an id of their choosing and planted that id as a
+// victim's cookie neither shows the victim that cart nor gets the victim's additions into it.
+TEST_F(CartApiTest, CartIdChosenByAnotherIsNeitherReadNorFilled) {
+  const std::string chosen = RandomToken(32);
+  RedisServer* redis = RedisServer::Shared();
+  redis->Cli(absl::StrCat("HSET mercato:cart:g:", chosen, " ", Id(2), " 5"));
+  ASSERT_EQ(redis->Cli(absl::StrCat("HGET mercato:cart:g:", chosen, " ", Id(2))), "5");
+  const std::string other_key = "a-different-key-nobody-should-use-0123456789";
+  for (const std::string& planted :
+       {chosen, chosen + "." + CartIdOf(RandomToken(32)), SignGuestCartId(other_key, chosen),
+        SignGuestCartId(kTestCartCookieKey, chosen) + "x"}) {
+    SCOPED_TRACE(planted);
+    HttpResult read = http().Get("/api/v1/cart", Cookie(planted));
+    ASSERT_EQ(read.status, 200) << read.body;
+    EXPECT_EQ(read.json["items"], Json::array());
+    HttpResult add = AddItem(Id(1), 1, Cookie(planted));
+    ASSERT_EQ(add.status, 200) << add.body;
+    const std::string issued = CookieFromSetCookie(add);
+    EXPECT_EQ(issued.size(), kCookieLength);
+    EXPECT_NE(CartIdOf(issued), chosen);  // a fresh cart, not the planted one
+    EXPECT_EQ(QuantityOf(add.json, Id(2)), 0);
+  }
+  EXPECT_EQ(redis->Cli("HLEN mercato:cart:g:" + chosen), "1");  // untouched
+  // The gateway's own signature on that id is what it takes (only the gateway can make it).
+  HttpResult signed_read =
+      http().Get("/api/v1/cart", Cookie(SignGuestCartId(kTestCartCookieKey, chosen)));
+  EXPECT_EQ(QuantityOf(signed_read.json, Id(2)), 5);
 }
 
 TEST_F(CartApiTest, SignedInShopperUsesTheirOwnCart) {
@@ -367,17 +382,15 @@ TEST_F(CartApiTest, GuestCartMergesIntoTheUsersCartOnSignIn) {
   const std::string guest = NewGuestCart(0, 50);
   ASSERT_EQ(AddItem(Id(3), 2, Cookie(guest)).status, 200);
 
-  // What the gateway's sign-in hook does, as the cart service sees it.
+  // What the gateway's sign-in hook does, as the cart service sees it: the gateway's service
+  // token and the new access token.
   auto stub = cart::v1::CartService::NewStub(
       grpc::CreateChannel(suite_->address("cart"), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  ctx.AddMetadata("x-mercato-user-id", user);
-  ctx.AddMetadata("x-mercato-user-role", "customer");
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  auto ctx = CallAs("gateway", "cart", AccessToken(user));
   cart::v1::MergeGuestCartRequest request;
-  request.set_guest_cart_id(guest);
+  request.set_guest_cart_id(CartIdOf(guest));
   cart::v1::Cart merged;
-  grpc::Status status = stub->MergeGuestCart(&ctx, request, &merged);
+  grpc::Status status = stub->MergeGuestCart(ctx.get(), request, &merged);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(merged.items_size(), 2);
 
@@ -387,12 +400,13 @@ TEST_F(CartApiTest, GuestCartMergesIntoTheUsersCartOnSignIn) {
   EXPECT_EQ(QuantityOf(r.json, Id(3)), 2);
   EXPECT_EQ(r.json["subtotal"]["amount"], 99 * Price(0) + 2 * Price(3));
   EXPECT_EQ(http().Get("/api/v1/cart", Cookie(guest)).json["items"], Json::array());
-  EXPECT_EQ(RedisServer::Shared()->Cli("EXISTS mercato:cart:g:" + guest), "0");
+  EXPECT_EQ(RedisServer::Shared()->Cli("EXISTS mercato:cart:g:" + CartIdOf(guest)), "0");
 
-  // Without the user metadata the merge is refused.
-  grpc::ClientContext anonymous;
-  anonymous.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  EXPECT_EQ(stub->MergeGuestCart(&anonymous, request, &merged).error_code(),
+  // Without the user's token the merge is refused, whatever metadata names the user.
+  auto anonymous = CallAs("gateway", "cart");
+  anonymous->AddMetadata("x-mercato-user-id", user);
+  anonymous->AddMetadata("x-mercato-user-role", "customer");
+  EXPECT_EQ(stub->MergeGuestCart(anonymous.get(), request, &merged).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 }
 

@@ -19,11 +19,15 @@ using Json = nlohmann::json;
 constexpr char kPassword[] = "correct-horse-battery-9";
 constexpr char kClearedCookie[] = "mercato_cart=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax";
 
-std::string CartIdFromSetCookie(const HttpResult& r) {
+// The mercato_cart value of a Set-Cookie header: "<cart id>.<signature>" (87 characters).
+std::string CookieFromSetCookie(const HttpResult& r) {
   const std::string header = r.Header("set-cookie");
   if (!absl::StartsWith(header, "mercato_cart=")) return "";
   return header.substr(13, header.find(';') - 13);
 }
+
+// The cart id in a cookie value: Redis's name for the cart.
+std::string CartIdOf(const std::string& cookie) { return cookie.substr(0, 43); }
 
 class CartSignInTest : public ::testing::Test {
  protected:
@@ -97,8 +101,8 @@ TEST_F(CartSignInTest, GuestCartMergesIntoTheShoppersCartAndTheCookieIsCleared) 
 
   HttpResult guest_add = Add(ids_[0], 50, {});
   ASSERT_EQ(guest_add.status, 200) << guest_add.body;
-  const std::string guest = CartIdFromSetCookie(guest_add);
-  ASSERT_EQ(guest.size(), 43u);
+  const std::string guest = CookieFromSetCookie(guest_add);
+  ASSERT_EQ(guest.size(), 87u);
   ASSERT_EQ(Add(ids_[1], 2, {{"Cookie", "mercato_cart=" + guest}}).status, 200);
 
   HttpResult session = SignIn(email, "theme=dark; mercato_cart=" + guest);
@@ -110,7 +114,7 @@ TEST_F(CartSignInTest, GuestCartMergesIntoTheShoppersCartAndTheCookieIsCleared) 
   EXPECT_EQ(QuantityOf(cart.json, ids_[0]), 99);  // 60 + 50, capped at 99
   EXPECT_EQ(QuantityOf(cart.json, ids_[1]), 2);
   EXPECT_EQ(cart.json["items"].size(), 2u);
-  EXPECT_EQ(RedisServer::Shared()->Cli("EXISTS mercato:cart:g:" + guest), "0");
+  EXPECT_EQ(RedisServer::Shared()->Cli("EXISTS mercato:cart:g:" + CartIdOf(guest)), "0");
   // Signing in again with the old cookie merges nothing twice.
   HttpResult again = SignIn(email, "mercato_cart=" + guest);
   ASSERT_EQ(again.status, 200) << again.body;
@@ -132,21 +136,41 @@ TEST_F(CartSignInTest, ForgedCartCookieIsClearedAtSignIn) {
 TEST_F(CartSignInTest, WrongPasswordMergesNothing) {
   const std::string email = Register();
   HttpResult guest_add = Add(ids_[2], 1, {});
-  const std::string guest = CartIdFromSetCookie(guest_add);
+  const std::string guest = CookieFromSetCookie(guest_add);
   Json body = Json::object();
   body["email"] = email;
   body["password"] = "wrong-password-123";
   HttpResult r = http().Post("/api/v1/sessions", body, {{"Cookie", "mercato_cart=" + guest}});
   EXPECT_EQ(r.status, 401) << r.body;
   EXPECT_EQ(r.Header("set-cookie"), "");
-  EXPECT_EQ(RedisServer::Shared()->Cli("EXISTS mercato:cart:g:" + guest), "1");
+  EXPECT_EQ(RedisServer::Shared()->Cli("EXISTS mercato:cart:g:" + CartIdOf(guest)), "1");
+}
+
+// Issue 15, defect 10 (guest cart fixation): an attacker fills a cart under an id of their
+// choosing and plants that id as the victim's cookie. At the victim's sign-in nothing of it
+// is merged (the cookie is not one the gateway signed), and the planted cart stays apart.
+TEST_F(CartSignInTest, PlantedCartIdIsNotMergedAtSignIn) {
+  const std::string email = Register();
+  const std::string chosen = RandomToken(32);
+  RedisServer* redis = RedisServer::Shared();
+  redis->Cli(absl::StrCat("HSET mercato:cart:g:", chosen, " ", ids_[1], " 7"));
+  for (const std::string& planted : {chosen, chosen + "." + RandomToken(32)}) {
+    SCOPED_TRACE(planted);
+    HttpResult session = SignIn(email, "mercato_cart=" + planted);
+    ASSERT_EQ(session.status, 200) << session.body;
+    EXPECT_EQ(session.Header("set-cookie"), kClearedCookie);
+    HttpResult cart = http().Get("/api/v1/cart", Bearer(session));
+    ASSERT_EQ(cart.status, 200) << cart.body;
+    EXPECT_EQ(cart.json["items"], Json::array());
+  }
+  EXPECT_EQ(redis->Cli(absl::StrCat("HGET mercato:cart:g:", chosen, " ", ids_[1])), "7");
 }
 
 // Last: it stops and restarts the suite's Redis.
 TEST_F(CartSignInTest, ZzSignInSucceedsWhileTheCartIsDownAndKeepsTheCookie) {
   const std::string email = Register();
-  const std::string guest = CartIdFromSetCookie(Add(ids_[2], 1, {}));
-  ASSERT_EQ(guest.size(), 43u);
+  const std::string guest = CookieFromSetCookie(Add(ids_[2], 1, {}));
+  ASSERT_EQ(guest.size(), 87u);
   RedisServer::Shared()->Stop();
   HttpResult session = SignIn(email, "mercato_cart=" + guest);
   EXPECT_EQ(session.status, 200) << session.body;

@@ -21,6 +21,7 @@
 #include "common/status.h"
 #include "mercato/payment/v1/payment.grpc.pb.h"
 #include "rpc/status_conversion.h"
+#include "support/identity.h"
 
 namespace mercato::testing {
 namespace {
@@ -32,10 +33,9 @@ using std::chrono::milliseconds;
 constexpr char kCrashPrefix[] = "checkout_crash";
 constexpr char kExpiryPrefix[] = "checkout_expiry";
 
-std::unique_ptr<grpc::ClientContext> Deadline() {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  return ctx;
+// A call as checkout makes it (its service token), with a 10 s deadline.
+std::unique_ptr<grpc::ClientContext> AsCheckout(const std::string& callee) {
+  return CallAs("checkout", callee);
 }
 
 // Waits until `sql` (a count) on `database` is 0; false on timeout.
@@ -156,7 +156,8 @@ TEST_F(CheckoutCrashTest, RecoveryDrivesEveryCrashPointToATerminalState) {
     item->set_product_id(product);
     item->set_quantity(2);
     catalog::v1::Reservation reservation;
-    ASSERT_TRUE(catalog_->ReserveStock(Deadline().get(), reserve, &reservation).ok()) << p.name;
+    ASSERT_TRUE(catalog_->ReserveStock(AsCheckout("catalog").get(), reserve, &reservation).ok())
+        << p.name;
     std::string payment_id;
     if (p.payment != PaymentThen::kNone) {
       payment::v1::AuthorizeRequest authorize;
@@ -170,18 +171,21 @@ TEST_F(CheckoutCrashTest, RecoveryDrivesEveryCrashPointToATerminalState) {
       authorize.mutable_card()->set_cvc("123");
       authorize.set_order_id(order_id);
       payment::v1::Payment payment;
-      ASSERT_TRUE(payment_->Authorize(Deadline().get(), authorize, &payment).ok()) << p.name;
+      ASSERT_TRUE(payment_->Authorize(AsCheckout("payment").get(), authorize, &payment).ok())
+          << p.name;
       payment_id = payment.id();
       if (p.payment == PaymentThen::kCaptured) {
         payment::v1::CaptureRequest capture;
         capture.set_payment_id(payment_id);
-        ASSERT_TRUE(payment_->Capture(Deadline().get(), capture, &payment).ok()) << p.name;
+        ASSERT_TRUE(payment_->Capture(AsCheckout("payment").get(), capture, &payment).ok())
+            << p.name;
       }
     }
     if (p.reservation_closed) {
       catalog::v1::ReleaseReservationRequest release;
       release.set_reservation_id(order_id);
-      ASSERT_TRUE(catalog_->ReleaseReservation(Deadline().get(), release, &reservation).ok());
+      ASSERT_TRUE(
+          catalog_->ReleaseReservation(AsCheckout("catalog").get(), release, &reservation).ok());
     }
     // The order row as the dead process left it: pending, lease run out, last step a while ago.
     const bool recorded_payment =

@@ -1,12 +1,12 @@
 // Shared by the checkout end-to-end tests: a suite of every service behind the gateway,
-// access tokens minted with the suite's JWT key (so that hundreds of shoppers need no
-// argon2id registration), products and stock set through the catalog's admin RPCs, carts
-// and checkouts through the gateway, and SQL on the services' databases.
+// access tokens minted with the suite's access-token key (so that hundreds of shoppers need no
+// argon2id registration), products and stock set through the catalog's admin RPCs (as the
+// gateway with an admin's token), carts and checkouts through the gateway, and SQL on the
+// services' databases.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <jwt.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -20,6 +20,7 @@
 #include "common/ids.h"
 #include "mercato/catalog/v1/catalog.grpc.pb.h"
 #include "support/http_client.h"
+#include "support/identity.h"
 #include "support/postgres.h"
 #include "support/suite.h"
 
@@ -27,36 +28,13 @@ namespace mercato::testing::checkout_e2e {
 
 using nlohmann::json;
 
-// The key Suite gives every service that reads MERCATO_JWT_SECRET.
-inline constexpr char kJwtSecret[] = "mercato-test-jwt-secret-0123456789abcdef";
 inline constexpr char kGoodCard[] = "4242424242424242";
 inline constexpr char kDeclinedCard[] = "4000000000000002";
 inline constexpr char kNoFundsCard[] = "4000000000009995";
 
-// An access token as the user service would issue it (HS256, 10 minutes).
+// An access token as the user service would issue it (ES256 with the suite's key).
 inline std::string MintToken(const std::string& user_id, const std::string& role = "customer") {
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  json claims = json::object();
-  claims["iss"] = "mercato";
-  claims["aud"] = "mercato-api";
-  claims["sub"] = user_id;
-  claims["role"] = role;
-  claims["iat"] = now;
-  claims["exp"] = now + 600;
-  claims["jti"] = NewUuid();
-  jwt_t* jwt = nullptr;
-  jwt_new(&jwt);
-  jwt_add_grants_json(jwt, claims.dump().c_str());
-  const std::string key = kJwtSecret;
-  jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(key.data()),
-              static_cast<int>(key.size()));
-  char* encoded = jwt_encode_str(jwt);
-  std::string out = encoded ? encoded : "";
-  std::free(encoded);
-  jwt_free(jwt);
-  return out;
+  return AccessToken(user_id, role);
 }
 
 // A shopper: a fresh user id and a token for it.
@@ -134,7 +112,7 @@ inline std::string ErrorCode(const HttpResult& r) {
   return r.json["error"].value("code", "");
 }
 
-// Admin RPCs straight to the catalog, with the metadata the gateway would set.
+// Admin RPCs straight to the catalog, as the gateway would make them for an admin.
 class CatalogAdmin {
  public:
   explicit CatalogAdmin(const std::string& address)
@@ -182,10 +160,8 @@ class CatalogAdmin {
 
  private:
   static std::unique_ptr<grpc::ClientContext> Context() {
-    auto ctx = std::make_unique<grpc::ClientContext>();
+    auto ctx = CallAs("gateway", "catalog", AccessToken(NewUuid(), "admin"));
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    ctx->AddMetadata("x-mercato-user-id", NewUuid());
-    ctx->AddMetadata("x-mercato-user-role", "admin");
     return ctx;
   }
 

@@ -20,6 +20,7 @@
 #include "mercato/catalog/v1/catalog.grpc.pb.h"
 #include "rpc/status_conversion.h"
 #include "support/http_client.h"
+#include "support/identity.h"
 #include "support/suite.h"
 
 namespace mercato::testing {
@@ -56,17 +57,19 @@ class InventoryApiTest : public ::testing::Test {
 
   static HttpClient http() { return HttpClient(suite_->port("gateway")); }
 
-  // A context carrying the identity metadata the gateway sets from a verified token.
-  static std::unique_ptr<grpc::ClientContext> As(const std::string& user_id,
-                                                 const std::string& role) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
+  // A call from the gateway for this user (their access token; none when `role` is empty).
+  static std::unique_ptr<grpc::ClientContext> As(const std::string& role) {
+    auto ctx =
+        CallAs("gateway", "catalog", role.empty() ? "" : testing::AccessToken(NewUuid(), role));
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    if (!user_id.empty()) ctx->AddMetadata("x-mercato-user-id", user_id);
-    if (!role.empty()) ctx->AddMetadata("x-mercato-user-role", role);
     return ctx;
   }
-  static std::unique_ptr<grpc::ClientContext> AsAdmin() { return As("admin-1", "admin"); }
-  static std::unique_ptr<grpc::ClientContext> AsCheckout() { return As("", ""); }
+  static std::unique_ptr<grpc::ClientContext> AsAdmin() { return As("admin"); }
+  static std::unique_ptr<grpc::ClientContext> AsCheckout() {
+    auto ctx = CallAs("checkout", "catalog");
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return ctx;
+  }
 
   // A new product with this stock, created through the admin RPC.
   static std::string NewProduct(int64_t stock) {
@@ -271,15 +274,15 @@ TEST_F(InventoryApiTest, AdminRpcsNeedTheAdminRole) {
   set.set_product_id(id);
   set.set_stock(50);
   catalog::v1::Product p;
-  grpc::Status anonymous = stub_->SetStock(As("", "").get(), set, &p);
+  grpc::Status anonymous = stub_->SetStock(As("").get(), set, &p);
   EXPECT_EQ(anonymous.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  grpc::Status customer = stub_->SetStock(As("u-1", "customer").get(), set, &p);
+  grpc::Status customer = stub_->SetStock(As("customer").get(), set, &p);
   EXPECT_EQ(customer.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   catalog::v1::UpsertProductRequest upsert;
   upsert.mutable_product()->set_id(id);
   upsert.mutable_product()->set_name("hijacked");
   upsert.mutable_update_mask()->add_paths("name");
-  EXPECT_EQ(stub_->UpsertProduct(As("u-1", "customer").get(), upsert, &p).error_code(),
+  EXPECT_EQ(stub_->UpsertProduct(As("customer").get(), upsert, &p).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(ShownStock(id), 5);
 

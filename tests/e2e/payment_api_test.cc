@@ -19,6 +19,7 @@
 #include "mercato/payment/v1/payment.grpc.pb.h"
 #include "rpc/status_conversion.h"
 #include "support/http_client.h"
+#include "support/identity.h"
 #include "support/postgres.h"
 #include "support/suite.h"
 
@@ -72,8 +73,9 @@ class PaymentApiTest : public ::testing::Test {
     return pay::PaymentService::NewStub(grpc::CreateCustomChannel(
         suite_->address("payment"), grpc::InsecureChannelCredentials(), args));
   }
+  // A call as checkout makes it (payment's only caller).
   static std::unique_ptr<grpc::ClientContext> Context(int seconds = 10) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
+    auto ctx = CallAs("checkout", "payment");
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
     return ctx;
   }

@@ -105,10 +105,9 @@ class PaymentCrashTest : public ::testing::Test {
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     auto stub = pay::PaymentService::NewStub(grpc::CreateCustomChannel(
         suite_->address("payment"), grpc::InsecureChannelCredentials(), args));
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto ctx = CallAs("checkout", "payment");
     pay::Payment out;
-    absl::Status s = FromGrpcStatus(stub->Authorize(&ctx, Authorization(key), &out));
+    absl::Status s = FromGrpcStatus(stub->Authorize(ctx.get(), Authorization(key), &out));
     if (!s.ok()) return s;
     return out;
   }

@@ -59,7 +59,7 @@ class StockOnHandTest : public ::testing::Test {
     return Call(port(), "PATCH", "/api/v1/admin/products/" + id, body.dump(),
                 {{"Authorization", "Bearer " + MintToken(NewUuid(), "admin")}});
   }
-  // ReserveStock / ReleaseReservation as checkout sends them.
+  // ReserveStock / ReleaseReservation as checkout sends them (with its service token).
   static absl::Status Reserve(const std::string& reservation_id, const std::string& product,
                               int quantity) {
     catalog::v1::ReserveStockRequest request;
@@ -68,17 +68,15 @@ class StockOnHandTest : public ::testing::Test {
     item->set_product_id(product);
     item->set_quantity(quantity);
     catalog::v1::Reservation reply;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return FromGrpcStatus(catalog_->ReserveStock(&ctx, request, &reply));
+    auto ctx = CallAs("checkout", "catalog");
+    return FromGrpcStatus(catalog_->ReserveStock(ctx.get(), request, &reply));
   }
   static absl::Status Release(const std::string& reservation_id) {
     catalog::v1::ReleaseReservationRequest request;
     request.set_reservation_id(reservation_id);
     catalog::v1::Reservation reply;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return FromGrpcStatus(catalog_->ReleaseReservation(&ctx, request, &reply));
+    auto ctx = CallAs("checkout", "catalog");
+    return FromGrpcStatus(catalog_->ReleaseReservation(ctx.get(), request, &reply));
   }
 
   static Suite* suite_;

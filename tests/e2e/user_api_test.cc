@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "support/http_client.h"
+#include "support/identity.h"
 #include "support/postgres.h"
 #include "support/suite.h"
 #include "user/access_token.h"
@@ -27,7 +28,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::seconds;
 
-const std::string kSecret = "user-e2e-jwt-secret-0123456789abcdef0123";
 constexpr char kDatabase[] = "user_e2e_users";
 constexpr char kPassword[] = "correct horse battery staple";
 constexpr char kAdminEmail[] = "admin@mercato.local";
@@ -38,10 +38,9 @@ class UserApiTest : public ::testing::Test {
   static void SetUpTestSuite() {
     auto suite = Suite::Start({.services = {"gateway", "user"},
                                .with_dependencies = false,
-                               .env = {{"*", {{"MERCATO_JWT_SECRET", kSecret}}},
-                                       // The test plays the ingress: X-Forwarded-For names
-                                       // the client, as behind the chart's ingress.
-                                       {"gateway", {{"MERCATO_TRUSTED_PROXIES", "127.0.0.1"}}},
+                               // The test plays the ingress: X-Forwarded-For names
+                               // the client, as behind the chart's ingress.
+                               .env = {{"gateway", {{"MERCATO_TRUSTED_PROXIES", "127.0.0.1"}}},
                                        {"user",
                                         {{"MERCATO_ADMIN_EMAIL", kAdminEmail},
                                          {"MERCATO_ADMIN_PASSWORD", kAdminPassword}}}},
@@ -146,7 +145,7 @@ Suite* UserApiTest::suite_ = nullptr;
 std::set<std::string>* UserApiTest::secrets_ = nullptr;
 
 // A token signed through libjwt with any claims, algorithm and key (the forgeries).
-std::string SignedToken(const json& claims, jwt_alg_t alg, const std::string& key) {
+std::string LibjwtToken(const json& claims, jwt_alg_t alg, const std::string& key) {
   jwt_t* jwt = nullptr;
   jwt_new(&jwt);
   jwt_add_grants_json(jwt, claims.dump().c_str());
@@ -359,22 +358,25 @@ TEST_F(UserApiTest, EveryForgedTokenIs401) {
   no_exp.erase("exp");
   std::string tampered = real;
   tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
-  user::AccessTokenIssuer issuer(kSecret, seconds(900));
+  user::AccessTokenIssuer issuer(TestKey(kAccessTokenKeyName), seconds(900));
+  // What anyone may have: the public key (the text an HMAC forgery would be keyed with).
+  const std::string& public_key = TestKey(kAccessTokenKeyName).verifying_key().pem();
   const std::string expired =
       *issuer.Issue(s.id, "customer", std::chrono::system_clock::now() - seconds(3600));
 
   const std::map<std::string, std::string> forgeries = {
-      {"alg none", SignedToken(claims, JWT_ALG_NONE, "")},
+      {"alg none", LibjwtToken(claims, JWT_ALG_NONE, "")},
       {"alg none with the real signature",
        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + payload_and_sig},
-      {"HS512 with the right key", SignedToken(claims, JWT_ALG_HS512, kSecret)},
-      {"another key", SignedToken(claims, JWT_ALG_HS256, "some-other-key-0123456789abcdef0123")},
+      {"HS256 keyed with the public key", LibjwtToken(claims, JWT_ALG_HS256, public_key)},
+      {"HS512 keyed with the public key", LibjwtToken(claims, JWT_ALG_HS512, public_key)},
+      {"another key", SignedToken(claims, "impostor")},
       {"tampered signature", tampered},
       {"signature stripped", header + "." + payload + "."},
       {"expired", expired},
-      {"wrong audience", SignedToken(wrong_aud, JWT_ALG_HS256, kSecret)},
-      {"wrong issuer", SignedToken(wrong_iss, JWT_ALG_HS256, kSecret)},
-      {"no expiry", SignedToken(no_exp, JWT_ALG_HS256, kSecret)},
+      {"wrong audience", SignedToken(wrong_aud, kAccessTokenKeyName)},
+      {"wrong issuer", SignedToken(wrong_iss, kAccessTokenKeyName)},
+      {"no expiry", SignedToken(no_exp, kAccessTokenKeyName)},
       {"garbage", "garbage"},
       {"three dots of garbage", "a.b.c"},
   };
@@ -389,7 +391,7 @@ TEST_F(UserApiTest, EveryForgedTokenIs401) {
   }
   // The control: a correctly signed token with the same claims is accepted (as an admin,
   // which shows that only the key, not the gateway, decides what a token may claim).
-  HttpResult control = Me(SignedToken(claims, JWT_ALG_HS256, kSecret));
+  HttpResult control = Me(SignedToken(claims, kAccessTokenKeyName));
   EXPECT_EQ(control.status, 200) << control.body;
   EXPECT_EQ(Me(real).status, 200);
 }
@@ -401,13 +403,13 @@ TEST_F(UserApiTest, TokenWithOverflowingLifetimeIs401) {
   json claims = ClaimsFor(s.id);
   claims["exp"] = std::numeric_limits<int64_t>::max() - 1000;
   claims["iat"] = std::numeric_limits<int64_t>::min() + 1;
-  const std::string token = SignedToken(claims, JWT_ALG_HS256, kSecret);
+  const std::string token = SignedToken(claims, kAccessTokenKeyName);
   Remember(token);
   HttpResult r = Me(token);
   EXPECT_EQ(r.status, 401) << r.body;
   EXPECT_EQ(r.json["error"]["code"], "invalid_token");
   // Only the time claims made the difference.
-  EXPECT_EQ(Me(SignedToken(ClaimsFor(s.id), JWT_ALG_HS256, kSecret)).status, 200);
+  EXPECT_EQ(Me(SignedToken(ClaimsFor(s.id), kAccessTokenKeyName)).status, 200);
 }
 
 TEST_F(UserApiTest, ProfileNameCanBeChanged) {

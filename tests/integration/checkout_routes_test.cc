@@ -1,7 +1,7 @@
 // The gateway's checkout and order routes (checkout_routes.cc) against in-process fake
 // checkout and user gRPC servers on loopback ports: the PlaceOrderRequest built from the body
 // (card, address, key), the keyed body fingerprint (formatting does not matter, content and
-// the key do), saved addresses resolved as the caller, the caller's identity as metadata, and
+// the key do), saved addresses resolved as the caller, the caller's access token forwarded, and
 // the mapping of the checkout's answers (201 Order, 402 / 409 / 422 / 503 with their codes).
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -15,6 +15,7 @@
 #include "gateway/json_codec.h"
 #include "gateway/routes.h"
 #include "rpc/status_conversion.h"
+#include "support/identity.h"
 
 namespace mercato::gateway {
 namespace {
@@ -28,6 +29,16 @@ std::string Metadata(grpc::CallbackServerContext* ctx, const char* key) {
                                             : std::string(it->second.data(), it->second.size());
 }
 
+// The test's stand-in for an access token (the fakes do not verify; the real backends do).
+std::string TokenOf(const std::string& user_id) { return "token-of-" + user_id; }
+
+// The user whose token the gateway forwarded, or "".
+std::string ForwardedUser(grpc::CallbackServerContext* ctx) {
+  const std::string header = Metadata(ctx, kAuthorizationKey);
+  const std::string prefix = "Bearer " + TokenOf("");
+  return header.rfind(prefix, 0) == 0 ? header.substr(prefix.size()) : "";
+}
+
 class FakeCheckout final : public checkout::v1::CheckoutService::CallbackService {
  public:
   grpc::ServerUnaryReactor* PlaceOrder(grpc::CallbackServerContext* ctx,
@@ -36,7 +47,7 @@ class FakeCheckout final : public checkout::v1::CheckoutService::CallbackService
     {
       std::lock_guard<std::mutex> lock(mu);
       requests.push_back(*request);
-      user_id = Metadata(ctx, kUserIdKey);
+      user_id = ForwardedUser(ctx);
       status = error;
     }
     auto* reactor = ctx->DefaultReactor();
@@ -83,7 +94,7 @@ class FakeUser final : public user::v1::UserService::CallbackService {
                                        common::v1::Address* response) override {
     auto* reactor = ctx->DefaultReactor();
     // Only "home" of user u1 exists.
-    if (Metadata(ctx, kUserIdKey) != "u1" || request->id() != "home") {
+    if (ForwardedUser(ctx) != "u1" || request->id() != "home") {
       reactor->Finish(ToGrpcStatus(
           ErrorWithCode(absl::StatusCode::kNotFound, "address_not_found", "no such address")));
       return reactor;
@@ -101,8 +112,9 @@ class FakeUser final : public user::v1::UserService::CallbackService {
 CallContext Caller(std::string id) {
   CallContext call;
   call.request_id = "req-1";
-  call.user_id = std::move(id);
+  call.user_id = id;
   call.user_role = "customer";
+  call.access_token = TokenOf(id);
   call.deadline = std::chrono::system_clock::now() + std::chrono::seconds(20);
   return call;
 }
@@ -152,12 +164,12 @@ class CheckoutRoutesTest : public ::testing::Test {
     }
     config_.rpc_timeout = std::chrono::seconds(10);
     config_.request_timeout = std::chrono::seconds(10);
-    Route("mercato-test-jwt-secret-0123456789abcdef");
+    Route("gateway");
   }
 
-  // (Re)registers the routes with this JWT secret.
-  void Route(const std::string& secret) {
-    config_.jwt_secret = secret;
+  // (Re)registers the routes with the gateway key of this name (support/identity.h).
+  void Route(const std::string& key_name) {
+    config_.identity.service_key = testing::TestKey(key_name);
     router_ = Router();
     RegisterCheckoutRoutes(router_, backends_, config_);
   }
@@ -269,7 +281,7 @@ TEST_F(CheckoutRoutesTest, FingerprintIgnoresFormattingButNotContentOrTheKey) {
   EXPECT_EQ(requests[0].request_fingerprint(), requests[1].request_fingerprint());
   EXPECT_NE(requests[0].request_fingerprint(), requests[2].request_fingerprint());
   // Not a plain hash of the body: the gateway's key is in it.
-  Route("another-jwt-secret-0123456789abcdef-xyz");
+  Route("another-gateway-key");
   ASSERT_EQ(Checkout(kBody).status, 201u);
   requests = Requests();
   ASSERT_EQ(requests.size(), 4u);

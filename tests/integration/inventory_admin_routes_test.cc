@@ -1,8 +1,8 @@
 // The gateway's admin product routes (admin_routes.cc) against an in-process fake catalog
 // gRPC server on a loopback port: the role check (401 / 403), strict JSON validation (400
 // with a code naming the field, the catalog never called), the UpsertProduct request built
-// from the body (fields, update mask, id from the path, caller metadata), and the mapping of
-// the catalog's answers (201 / 200 Product, errors with their codes).
+// from the body (fields, update mask, id from the path, the admin's access token forwarded),
+// and the mapping of the catalog's answers (201 / 200 Product, errors with their codes).
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -25,7 +25,7 @@ using catalog::v1::Product;
 using catalog::v1::UpsertProductRequest;
 
 // Answers UpsertProduct with the product it was sent (id "new-id" when empty), or with
-// `error` when set; remembers the last request and the caller metadata.
+// `error` when set; remembers the last request and the forwarded authorization metadata.
 class FakeCatalog final : public catalog::v1::CatalogService::CallbackService {
  public:
   grpc::ServerUnaryReactor* UpsertProduct(grpc::CallbackServerContext* ctx,
@@ -41,8 +41,8 @@ class FakeCatalog final : public catalog::v1::CatalogService::CallbackService {
                    ? std::string()
                    : std::string(it->second.data(), it->second.size());
       };
-      user_id = md(kUserIdKey);
-      user_role = md(kUserRoleKey);
+      authorization = md(kAuthorizationKey);
+      forged_user_id = md("x-mercato-user-id");
     }
     auto* reactor = ctx->DefaultReactor();
     if (!error.ok()) {
@@ -58,15 +58,16 @@ class FakeCatalog final : public catalog::v1::CatalogService::CallbackService {
   std::mutex mu;
   int calls = 0;
   UpsertProductRequest last;
-  std::string user_id, user_role;
+  std::string authorization, forged_user_id;
   absl::Status error;
 };
 
 CallContext Caller(std::string id, std::string role) {
   CallContext call;
   call.request_id = "req-1";
-  call.user_id = std::move(id);
+  call.user_id = id;
   call.user_role = std::move(role);
+  call.access_token = "token-of-" + id;  // the catalog verifies the real ones
   return call;
 }
 
@@ -103,8 +104,8 @@ class AdminRoutesTest : public ::testing::Test {
       std::lock_guard<std::mutex> lock(catalog_.mu);
       catalog_.calls = 0;
       catalog_.last.Clear();
-      catalog_.user_id.clear();
-      catalog_.user_role.clear();
+      catalog_.authorization.clear();
+      catalog_.forged_user_id.clear();
       catalog_.error = absl::OkStatus();
     }
     config_.rpc_timeout = std::chrono::seconds(10);
@@ -199,8 +200,8 @@ TEST_F(AdminRoutesTest, CreateSendsEveryFieldAndAnswers201WithTheProduct) {
   EXPECT_EQ(catalog_.calls, 1);
   EXPECT_TRUE(catalog_.last.product().id().empty());
   EXPECT_EQ(catalog_.last.update_mask().paths_size(), 0);  // a new product: every field
-  EXPECT_EQ(catalog_.user_id, "a1");
-  EXPECT_EQ(catalog_.user_role, "admin");
+  EXPECT_EQ(catalog_.authorization, "Bearer token-of-a1");
+  EXPECT_EQ(catalog_.forged_user_id, "");
 }
 
 TEST_F(AdminRoutesTest, CreateNeedsOnlyANameAndAPrice) {

@@ -14,6 +14,7 @@
 #include "common/status.h"
 #include "db/migrations.h"
 #include "support/concurrency.h"
+#include "support/identity.h"
 #include "support/postgres.h"
 #include "user/access_token.h"
 #include "user/credentials.h"
@@ -388,7 +389,7 @@ TEST_F(UserStoreTest, AddressBookBoundHoldsUnderConcurrency) {
 }
 
 TEST_F(UserStoreTest, ServiceOnTheRealStoreEnsuresOneAdminAcrossReplicas) {
-  AccessTokenIssuer issuer(std::string(40, 'k'), seconds(900));
+  AccessTokenIssuer issuer(testing::TestKey(testing::kAccessTokenKeyName), seconds(900));
   BoundedExecutor executor("user-test", 1, 1);
   UserService a(store_, issuer, executor), b(store_, issuer, executor);
   const std::string email = Email("admin");

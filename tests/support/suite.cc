@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "support/http_client.h"
+#include "support/identity.h"
 #include "support/kafka.h"
 #include "support/postgres.h"
 #include "support/redis.h"
@@ -75,13 +76,17 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
       inst.env[absl::StrCat("MERCATO_", absl::AsciiStrToUpper(c), "_ADDR")] =
           seen.count(c) ? suite->address(c) : absl::StrCat("127.0.0.1:", FreePort());
     }
-    // Services that share the access-token key (the user service signs, the gateway
-    // verifies) get one test key; options.env may override it.
-    if (svc["env"].contains("MERCATO_JWT_SECRET")) {
-      inst.env["MERCATO_JWT_SECRET"] = "mercato-test-jwt-secret-0123456789abcdef";
+    // Every key variable the service reads, from the test keys (support/identity.h), so that
+    // tests can mint the tokens its callers would; options.env may override them.
+    for (const auto& [variable, description] : svc["env"].items()) {
+      if (auto key = KeyVariable(name, variable)) inst.env[variable] = *std::move(key);
     }
     if (svc["env"].contains("MERCATO_PAYMENT_FINGERPRINT_KEY")) {
       inst.env["MERCATO_PAYMENT_FINGERPRINT_KEY"] = "mercato-test-fingerprint-key-0123456789abcdef";
+    }
+    // The gateway's guest cart cookie key (tests sign cookies with it: cart_cookie.h).
+    if (svc["env"].contains("MERCATO_CART_COOKIE_KEY")) {
+      inst.env["MERCATO_CART_COOKIE_KEY"] = kTestCartCookieKey;
     }
     for (const auto& key : {std::string("*"), name}) {
       auto it = options.env.find(key);

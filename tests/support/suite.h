@@ -1,6 +1,6 @@
 // Test support: starts real Mercato service binaries, wired together as deploy/services.json
-// describes, against the shared test PostgreSQL and Redis (and Kafka, when asked), each on
-// free ports.
+// describes, against the shared test PostgreSQL and Redis (and Kafka, when asked), each on free
+// ports, each with the key variables it reads made from the test keys (support/identity.h).
 //
 //   auto suite = Suite::Start({.services = {"gateway"}});  // + everything the gateway calls
 //   HttpClient http(suite->port("gateway"));
@@ -17,6 +17,10 @@
 #include "support/process.h"
 
 namespace mercato::testing {
+
+// The MERCATO_CART_COOKIE_KEY every suite's gateway gets: tests sign guest cart cookies with
+// it (gateway/cart_cookie.h) and forge them without it.
+inline constexpr char kTestCartCookieKey[] = "mercato-test-cart-cookie-key-0123456789abcdef";
 
 struct SuiteOptions {
   // Services to run; with `with_dependencies` the services they call are added. A called

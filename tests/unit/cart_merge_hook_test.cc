@@ -6,6 +6,7 @@
 
 #include "common/call_context.h"
 #include "common/ids.h"
+#include "gateway/cart_cookie.h"
 #include "gateway/routes.h"
 #include "mercato/cart/v1/cart_mock.grpc.pb.h"
 
@@ -18,6 +19,10 @@ using ::testing::Return;
 
 constexpr char kUserId[] = "5b0e9d2a-6a53-4b8e-9d0e-2f1c3a4b5c6d";
 constexpr char kCleared[] = "mercato_cart=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax";
+constexpr char kKey[] = "unit-test-cart-cookie-key-0123456789abcdef";
+// Stands for the access token the sign-in just returned (its content does not matter here).
+const Identity kSignedIn{
+    .user_id = kUserId, .role = "customer", .access_token = "new.access.token"};
 
 class MergeHookTest : public ::testing::Test {
  protected:
@@ -25,7 +30,11 @@ class MergeHookTest : public ::testing::Test {
     auto stub = std::make_unique<cart::v1::MockCartServiceStub>();
     cart_ = stub.get();
     backends_.cart = std::move(stub);
+    config_.cart_cookie_key = kKey;
   }
+
+  // A cookie value the gateway would have issued for `cart_id`.
+  static std::string Signed(const std::string& cart_id) { return SignGuestCartId(kKey, cart_id); }
 
   HttpRequest RequestWithCookie(const std::string& cookie) {
     HttpRequest request;
@@ -51,17 +60,32 @@ class MergeHookTest : public ::testing::Test {
 TEST_F(MergeHookTest, WithoutCartCookieNothingHappens) {
   EXPECT_CALL(*cart_, MergeGuestCart(_, _, _)).Times(0);
   HttpResponse response;
-  MergeGuestCartAfterSignIn(backends_, config_, RequestWithCookie("other=1"), kUserId, "customer",
-                            response);
+  MergeGuestCartAfterSignIn(backends_, config_, RequestWithCookie("other=1"), kSignedIn, response);
   EXPECT_TRUE(SetCookies(response).empty());
 }
 
 TEST_F(MergeHookTest, MalformedCartCookieIsClearedWithoutACall) {
   EXPECT_CALL(*cart_, MergeGuestCart(_, _, _)).Times(0);
   HttpResponse response;
-  MergeGuestCartAfterSignIn(backends_, config_, RequestWithCookie("mercato_cart=forged"), kUserId,
-                            "customer", response);
+  MergeGuestCartAfterSignIn(backends_, config_, RequestWithCookie("mercato_cart=forged"), kSignedIn,
+                            response);
   EXPECT_EQ(SetCookies(response), std::vector<std::string>{kCleared});
+}
+
+// Issue 15, defect 10: a well-formed cart id that the gateway did not sign (chosen by someone
+// else, signed with another key, or with its signature altered) is never merged.
+TEST_F(MergeHookTest, UnsignedOrForeignCartCookieIsClearedWithoutACall) {
+  EXPECT_CALL(*cart_, MergeGuestCart(_, _, _)).Times(0);
+  const std::string id = NewGuestCartId();
+  std::string altered = Signed(id);
+  altered.back() = altered.back() == 'A' ? 'B' : 'A';
+  for (const std::string& value :
+       {id, SignGuestCartId("another-key-another-key-another-key", id), altered}) {
+    HttpResponse response;
+    MergeGuestCartAfterSignIn(backends_, config_, RequestWithCookie("mercato_cart=" + value),
+                              kSignedIn, response);
+    EXPECT_EQ(SetCookies(response), std::vector<std::string>{kCleared}) << value;
+  }
 }
 
 TEST_F(MergeHookTest, MergesAsTheSignedInUserAndClearsTheCookie) {
@@ -76,15 +100,17 @@ TEST_F(MergeHookTest, MergesAsTheSignedInUserAndClearsTheCookie) {
       }));
   HttpResponse response;
   ScopedCallContext anonymous(CallContext{.request_id = "req-1"});
-  MergeGuestCartAfterSignIn(backends_, config_, RequestWithCookie("a=1; mercato_cart=" + guest_id),
-                            kUserId, "customer", response);
+  MergeGuestCartAfterSignIn(backends_, config_,
+                            RequestWithCookie("a=1; mercato_cart=" + Signed(guest_id)), kSignedIn,
+                            response);
   EXPECT_EQ(SetCookies(response), std::vector<std::string>{kCleared});
-  auto user = metadata.find(kUserIdKey);
-  ASSERT_NE(user, metadata.end());
-  EXPECT_EQ(user->second, kUserId);
-  auto role = metadata.find(kUserRoleKey);
-  ASSERT_NE(role, metadata.end());
-  EXPECT_EQ(role->second, "customer");
+  // The cart service verifies the new access token itself; no identity travels otherwise.
+  auto token = metadata.find(kAuthorizationKey);
+  ASSERT_NE(token, metadata.end());
+  EXPECT_EQ(token->second, "Bearer new.access.token");
+  EXPECT_EQ(metadata.count("x-mercato-user-id"), 0u);
+  EXPECT_EQ(metadata.count("x-mercato-user-role"), 0u);
+  EXPECT_EQ(metadata.count(kOnBehalfOfKey), 0u);
   auto request_id = metadata.find(kRequestIdKey);
   ASSERT_NE(request_id, metadata.end());
   EXPECT_EQ(request_id->second, "req-1");
@@ -95,10 +121,10 @@ TEST_F(MergeHookTest, MergesAsTheSignedInUserAndClearsTheCookie) {
 
 TEST_F(MergeHookTest, SecureCookieBehindTls) {
   EXPECT_CALL(*cart_, MergeGuestCart(_, _, _)).WillOnce(Return(grpc::Status::OK));
-  HttpRequest request = RequestWithCookie("mercato_cart=" + RandomToken(32));
+  HttpRequest request = RequestWithCookie("mercato_cart=" + Signed(RandomToken(32)));
   request.headers.insert("X-Forwarded-Proto", "https");
   HttpResponse response;
-  MergeGuestCartAfterSignIn(backends_, config_, request, kUserId, "customer", response);
+  MergeGuestCartAfterSignIn(backends_, config_, request, kSignedIn, response);
   EXPECT_EQ(SetCookies(response), std::vector<std::string>{std::string(kCleared) + "; Secure"});
 }
 
@@ -108,8 +134,8 @@ TEST_F(MergeHookTest, FailedMergeKeepsTheCookieForTheNextSignIn) {
   HttpResponse response;
   response.status = 200;
   MergeGuestCartAfterSignIn(backends_, config_,
-                            RequestWithCookie("mercato_cart=" + RandomToken(32)), kUserId,
-                            "customer", response);
+                            RequestWithCookie("mercato_cart=" + Signed(RandomToken(32))), kSignedIn,
+                            response);
   EXPECT_TRUE(SetCookies(response).empty());
   EXPECT_EQ(response.status, 200u);
 }

@@ -13,6 +13,7 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "redis/redis_client.h"
+#include "support/identity.h"
 
 namespace mercato::cart {
 namespace {
@@ -107,7 +108,7 @@ TEST(RedisUrlTest, RefusesMalformedUrlsWithoutEchoingThePassword) {
 std::map<std::string, std::string> env_values;
 
 absl::StatusOr<CartConfig> LoadFrom(std::map<std::string, std::string> values) {
-  env_values = std::move(values);
+  env_values = testing::WithTestKeys("cart", std::move(values));
   EnvReader env([](const char* name) -> const char* {
     auto it = env_values.find(name);
     return it == env_values.end() ? nullptr : it->second.c_str();

@@ -9,13 +9,15 @@
 #include <set>
 
 #include "checkout/config.h"
+#include "support/identity.h"
 #include "support/process.h"
 
 namespace mercato::checkout {
 namespace {
 
-absl::StatusOr<CheckoutConfig> Load(const std::map<std::string, std::string>& vars,
+absl::StatusOr<CheckoutConfig> Load(std::map<std::string, std::string> vars,
                                     std::vector<std::string>* names = nullptr) {
+  vars = testing::WithTestKeys("checkout", std::move(vars));
   EnvReader env([&](const char* name) -> const char* {
     auto it = vars.find(name);
     return it == vars.end() ? nullptr : it->second.c_str();

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "auth/identity_config.h"
 #include "catalog/config.h"
 #include "gateway/config.h"
 #include "support/process.h"
@@ -54,6 +55,36 @@ TEST(ConfigContractTest, EveryDocumentedVariableHasADescription) {
       EXPECT_TRUE(description.is_string() && !description.get<std::string>().empty())
           << service << " " << name;
       EXPECT_EQ(name.rfind("MERCATO_", 0), 0u) << name;
+    }
+  }
+}
+
+// Who may call whom is deploy/services.json's "calls": a service reads the public key of
+// exactly the services that call it, its own private key when it calls others, and every key
+// comes from a Secret.
+TEST(ConfigContractTest, KeyVariablesFollowTheCallsGraph) {
+  nlohmann::json spec = Spec();
+  const auto& services = spec["services"];
+  for (const auto& [name, svc] : services.items()) {
+    std::set<std::string> expected;
+    for (const auto& [caller, other] : services.items()) {
+      for (const auto& callee : other["calls"]) {
+        if (callee == name) expected.insert(auth::PublicKeyVariable(caller));
+      }
+    }
+    std::set<std::string> documented;
+    for (const auto& [variable, description] : svc["env"].items()) {
+      if (variable.ends_with("_PUBLIC_KEY") && variable != "MERCATO_ACCESS_TOKEN_PUBLIC_KEY") {
+        documented.insert(variable);
+      }
+    }
+    EXPECT_EQ(documented, expected) << name;
+    EXPECT_EQ(svc["env"].contains("MERCATO_SERVICE_KEY"), !svc["calls"].empty()) << name;
+    std::set<std::string> secrets(svc["secrets"].begin(), svc["secrets"].end());
+    for (const auto& [variable, description] : svc["env"].items()) {
+      if (variable.ends_with("_KEY") && variable.find("FINGERPRINT") == std::string::npos) {
+        EXPECT_TRUE(secrets.count(variable)) << name << " " << variable;
+      }
     }
   }
 }

@@ -17,6 +17,7 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "fake_catalog_store.h"
+#include "support/identity.h"
 
 namespace mercato::catalog {
 namespace {
@@ -431,6 +432,7 @@ TEST_F(InventoryServiceTest, SetStockValidatesAndRefreshesTheCache) {
 
 absl::StatusOr<CatalogConfig> ConfigFrom(std::map<std::string, std::string> vars) {
   vars.emplace("MERCATO_DATABASE_URL", "postgresql://x@127.0.0.1/catalog");
+  vars = testing::WithTestKeys("catalog", std::move(vars));
   EnvReader env([vars](const char* name) -> const char* {
     auto it = vars.find(name);
     return it == vars.end() ? nullptr : it->second.c_str();

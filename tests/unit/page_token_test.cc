@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/escaping.h"
+
 namespace mercato::catalog {
 namespace {
 
@@ -39,6 +41,17 @@ TEST(PageTokenTest, GarbageIsInvalidArgument) {
         std::string(3000, 'a'), EncodePageToken({.name = "a", .rank = "", .id = "x"}, "", "")}) {
     auto s = DecodePageToken(bad, "", "");
     EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+// Found by tests/fuzz/page_token_fuzzer: a "v" of another type threw instead of refusing.
+TEST(PageTokenTest, VersionOfAnotherTypeIsInvalidArgument) {
+  const char* docs[] = {R"({"v":"x"})", R"({"v":[1]})", R"({"v":null})", R"({"v":{}})",
+                        R"({"v":1.5,"f":"x","i":"x","n":"a"})", R"({"v":true})"};
+  for (const char* doc : docs) {
+    auto s = DecodePageToken(absl::WebSafeBase64Escape(doc), "", "");
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << doc;
+    EXPECT_EQ(s.status().message(), "invalid page_token") << doc;
   }
 }
 

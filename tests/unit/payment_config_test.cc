@@ -8,12 +8,14 @@
 #include <set>
 
 #include "payment/config.h"
+#include "support/identity.h"
 
 namespace mercato::payment {
 namespace {
 
 EnvReader EnvOf(std::map<std::string, std::string> vars) {
-  auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
+  auto shared = std::make_shared<std::map<std::string, std::string>>(
+      testing::WithTestKeys("payment", std::move(vars)));
   return EnvReader([shared](const char* name) -> const char* {
     auto it = shared->find(name);
     return it == shared->end() ? nullptr : it->second.c_str();

@@ -16,6 +16,7 @@
 #include "mercato/payment/v1/payment.pb.h"
 #include "mercato/user/v1/user.pb.h"
 #include "rpc/resilience.h"
+#include "support/identity.h"
 
 namespace mercato {
 namespace {
@@ -43,12 +44,12 @@ TEST(BackendPolicyTest, DefaultsAreHystrixDefaults) {
 
 TEST(BackendPolicyTest, SpecSetsEveryKey) {
   BackendPolicy p;
-  ASSERT_TRUE(ApplyBackendPolicySpec(
-                  " breaker=off, breaker_min_requests=5,breaker_window_ms=2000,"
-                  "breaker_error_percent=25,breaker_sleep_ms=700,max_in_flight=0,"
-                  "retry_attempts=1,retry_backoff_ms=10,retry_max_backoff_ms=20",
-                  p)
-                  .ok());
+  ASSERT_TRUE(
+      ApplyBackendPolicySpec(" breaker=off, breaker_min_requests=5,breaker_window_ms=2000,"
+                             "breaker_error_percent=25,breaker_sleep_ms=700,max_in_flight=0,"
+                             "retry_attempts=1,retry_backoff_ms=10,retry_max_backoff_ms=20",
+                             p)
+          .ok());
   EXPECT_FALSE(p.breaker.enabled);
   EXPECT_EQ(p.breaker.min_requests, 5);
   EXPECT_EQ(p.breaker.window, milliseconds(2000));
@@ -61,9 +62,9 @@ TEST(BackendPolicyTest, SpecSetsEveryKey) {
 }
 
 TEST(BackendPolicyTest, BadSpecsAreRefusedNamingThePair) {
-  for (const char* spec : {"nonsense", "breaker=maybe", "breaker_error_percent=0",
-                           "breaker_error_percent=101", "retry_attempts=6", "max_in_flight=-1",
-                           "unknown_key=1", "breaker_sleep_ms=abc"}) {
+  for (const char* spec :
+       {"nonsense", "breaker=maybe", "breaker_error_percent=0", "breaker_error_percent=101",
+        "retry_attempts=6", "max_in_flight=-1", "unknown_key=1", "breaker_sleep_ms=abc"}) {
     BackendPolicy p;
     absl::Status s = ApplyBackendPolicySpec(spec, p);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << spec;
@@ -109,8 +110,7 @@ TEST(RetryPolicyTest, IdempotentReadsExistAndAreReads) {
     ASSERT_NE(service, nullptr) << backend << ": " << reads.service;
     for (const std::string& m : reads.methods) {
       EXPECT_NE(service->FindMethodByName(m), nullptr) << reads.service << "/" << m;
-      EXPECT_TRUE(m.rfind("Get", 0) == 0 || m.rfind("List", 0) == 0 ||
-                  m.rfind("BatchGet", 0) == 0)
+      EXPECT_TRUE(m.rfind("Get", 0) == 0 || m.rfind("List", 0) == 0 || m.rfind("BatchGet", 0) == 0)
           << m << " does not look like a read";
     }
   }
@@ -144,11 +144,12 @@ TEST(RetryPolicyTest, ServiceConfigRetriesOnlyReadsOnlyOnUnavailable) {
 }
 
 TEST(GatewayResilienceConfigTest, RateLimitsAndProxiesAreReadAndValidated) {
-  EnvReader env = Env({{"MERCATO_JWT_SECRET", "0123456789abcdef0123456789abcdef"},
-                       {"MERCATO_RATE_LIMIT_CLIENT", "50/s:100"},
-                       {"MERCATO_RATE_LIMIT_LOGIN", "10/m:5"},
-                       {"MERCATO_TRUSTED_PROXIES", "10.0.0.0/8, ::1"},
-                       {"MERCATO_CHECKOUT_RESILIENCE", "breaker_sleep_ms=1000"}});
+  EnvReader env = Env(testing::WithTestKeys(
+      "gateway", {{"MERCATO_CART_COOKIE_KEY", "0123456789abcdef0123456789abcdef"},
+                  {"MERCATO_RATE_LIMIT_CLIENT", "50/s:100"},
+                  {"MERCATO_RATE_LIMIT_LOGIN", "10/m:5"},
+                  {"MERCATO_TRUSTED_PROXIES", "10.0.0.0/8, ::1"},
+                  {"MERCATO_CHECKOUT_RESILIENCE", "breaker_sleep_ms=1000"}}));
   auto config = gateway::LoadGatewayConfig(env);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_DOUBLE_EQ(config->rate_limit_client.rate_per_second, 50);
@@ -161,9 +162,9 @@ TEST(GatewayResilienceConfigTest, RateLimitsAndProxiesAreReadAndValidated) {
   EXPECT_EQ(config->backends.at("checkout").breaker.sleep_window, milliseconds(1000));
   EXPECT_EQ(config->backends.at("catalog").breaker.sleep_window, milliseconds(5000));
 
-  EnvReader bad = Env({{"MERCATO_JWT_SECRET", "0123456789abcdef0123456789abcdef"},
-                       {"MERCATO_RATE_LIMIT_USER", "fast"},
-                       {"MERCATO_TRUSTED_PROXIES", "10.0.0.0/33"}});
+  EnvReader bad =
+      Env(testing::WithTestKeys("gateway", {{"MERCATO_RATE_LIMIT_USER", "fast"},
+                                            {"MERCATO_TRUSTED_PROXIES", "10.0.0.0/33"}}));
   auto refused = gateway::LoadGatewayConfig(bad);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("MERCATO_RATE_LIMIT_USER"), absl::string_view::npos);

@@ -7,13 +7,16 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "support/identity.h"
 #include "support/process.h"
 #include "user/config.h"
 
 namespace mercato::user {
 namespace {
 
-const std::string kSecret(40, 's');
+const auth::SigningKey& Key() { return testing::TestKey(testing::kAccessTokenKeyName); }
+const std::string& kKey = Key().pem();
+const std::string& kGatewayKey = testing::TestKey("gateway").verifying_key().pem();
 
 EnvReader EnvOf(std::map<std::string, std::string> vars) {
   auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
@@ -24,14 +27,20 @@ EnvReader EnvOf(std::map<std::string, std::string> vars) {
 }
 
 TEST(UserConfigTest, Defaults) {
-  EnvReader env =
-      EnvOf({{"MERCATO_DATABASE_URL", "postgresql://x/users"}, {"MERCATO_JWT_SECRET", kSecret}});
+  EnvReader env = EnvOf({{"MERCATO_DATABASE_URL", "postgresql://x/users"},
+                         {"MERCATO_ACCESS_TOKEN_KEY", kKey},
+                         {"MERCATO_GATEWAY_PUBLIC_KEY", kGatewayKey}});
   auto c = LoadUserConfig(env);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->server.grpc_port, 50053);
   EXPECT_EQ(c->server.admin_port, 9103);
   EXPECT_EQ(c->db_pool_size, 8);
-  EXPECT_EQ(c->jwt_secret, kSecret);
+  EXPECT_EQ(c->access_token_key->pem(), kKey);
+  // Its own tokens verify with the public half; only the gateway may call it.
+  EXPECT_EQ(*c->identity.access_token_key, Key().verifying_key());
+  EXPECT_FALSE(c->identity.service_key.has_value());
+  ASSERT_EQ(c->identity.callers.size(), 1u);
+  EXPECT_EQ(c->identity.callers.begin()->first, "gateway");
   EXPECT_EQ(c->access_token_ttl, std::chrono::seconds(900));
   EXPECT_EQ(c->refresh_token_ttl, std::chrono::seconds(30 * 24 * 3600));
   EXPECT_TRUE(c->admin_email.empty());
@@ -40,7 +49,8 @@ TEST(UserConfigTest, Defaults) {
 
 TEST(UserConfigTest, ReadsEverySetting) {
   EnvReader env = EnvOf({{"MERCATO_DATABASE_URL", "postgresql://x/users"},
-                         {"MERCATO_JWT_SECRET", kSecret},
+                         {"MERCATO_ACCESS_TOKEN_KEY", kKey},
+                         {"MERCATO_GATEWAY_PUBLIC_KEY", kGatewayKey},
                          {"MERCATO_DB_POOL_SIZE", "3"},
                          {"MERCATO_ACCESS_TOKEN_TTL_S", "300"},
                          {"MERCATO_REFRESH_TOKEN_TTL_S", "86400"},
@@ -56,7 +66,7 @@ TEST(UserConfigTest, ReadsEverySetting) {
 }
 
 TEST(UserConfigTest, ReportsEveryProblemWithoutEchoingSecrets) {
-  EnvReader env = EnvOf({{"MERCATO_JWT_SECRET", "too-short-secret"},
+  EnvReader env = EnvOf({{"MERCATO_ACCESS_TOKEN_KEY", "not-a-key-but-a-secret"},
                          {"MERCATO_ACCESS_TOKEN_TTL_S", "3600"},
                          {"MERCATO_ADMIN_PASSWORD", "lonely-admin-password"}});
   auto c = LoadUserConfig(env);
@@ -64,20 +74,23 @@ TEST(UserConfigTest, ReportsEveryProblemWithoutEchoingSecrets) {
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   const std::string message(c.status().message());
   EXPECT_NE(message.find("MERCATO_DATABASE_URL is required"), std::string::npos) << message;
-  EXPECT_NE(message.find("MERCATO_JWT_SECRET must be at least 32 characters"), std::string::npos)
+  EXPECT_NE(message.find("MERCATO_ACCESS_TOKEN_KEY must be an unencrypted P-256 private key"),
+            std::string::npos)
       << message;
+  EXPECT_NE(message.find("MERCATO_GATEWAY_PUBLIC_KEY is required"), std::string::npos) << message;
   EXPECT_NE(message.find("MERCATO_ACCESS_TOKEN_TTL_S must be between 1 and 900"), std::string::npos)
       << message;
   EXPECT_NE(message.find("MERCATO_ADMIN_EMAIL must be set together"), std::string::npos) << message;
-  EXPECT_EQ(message.find("too-short-secret"), std::string::npos);
+  EXPECT_EQ(message.find("not-a-key-but-a-secret"), std::string::npos);
   EXPECT_EQ(message.find("lonely-admin-password"), std::string::npos);
 }
 
-TEST(UserConfigTest, JwtSecretIsRequired) {
-  EnvReader env = EnvOf({{"MERCATO_DATABASE_URL", "postgresql://x/users"}});
+TEST(UserConfigTest, AccessTokenKeyIsRequired) {
+  EnvReader env = EnvOf({{"MERCATO_DATABASE_URL", "postgresql://x/users"},
+                         {"MERCATO_GATEWAY_PUBLIC_KEY", kGatewayKey}});
   auto c = LoadUserConfig(env);
   ASSERT_FALSE(c.ok());
-  EXPECT_NE(std::string(c.status().message()).find("MERCATO_JWT_SECRET is required"),
+  EXPECT_NE(std::string(c.status().message()).find("MERCATO_ACCESS_TOKEN_KEY is required"),
             std::string::npos);
 }
 

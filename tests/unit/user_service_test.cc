@@ -5,10 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include "auth/access_token.h"
 #include "common/call_context.h"
 #include "common/ids.h"
 #include "common/status.h"
-#include "gateway/auth.h"
+#include "support/identity.h"
 #include "user/config.h"
 #include "user/credentials.h"
 #include "user_fake_store.h"
@@ -18,13 +19,13 @@ namespace {
 
 using std::chrono::seconds;
 
-const std::string kSecret = "unit-test-secret-0123456789abcdef0123";
+const auth::SigningKey& Key() { return testing::TestKey(testing::kAccessTokenKeyName); }
 constexpr char kPassword[] = "correct horse battery staple";
 
 class UserServiceTest : public ::testing::Test {
  protected:
   UserServiceTest()
-      : issuer_(kSecret, seconds(900)),
+      : issuer_(Key(), seconds(900)),
         executor_("test", 1, 1),
         service_(store_, issuer_, executor_, {}, [this] { return now_; }) {}
 
@@ -135,7 +136,7 @@ TEST_F(UserServiceTest, LoginIssuesAVerifiableAccessTokenAndAStoredRefreshToken)
   ASSERT_TRUE(session.ok()) << session.status();
   EXPECT_EQ(session->expires_in_seconds(), 900);
   EXPECT_EQ(session->user().id(), user.id());
-  gateway::AccessTokenVerifier verifier(kSecret, seconds(30));
+  auth::AccessTokenVerifier verifier(Key().verifying_key(), seconds(30));
   auto verified = verifier.Verify(session->access_token(), now_);
   ASSERT_TRUE(verified.ok()) << verified.status();
   EXPECT_EQ(verified->user_id, user.id());
@@ -436,7 +437,7 @@ TEST_F(UserServiceTest, EnsureAdminCreatesOnceAndRepairsRoleAndPassword) {
   auto session = Login("admin@mercato.local", "mercato-admin");
   ASSERT_TRUE(session.ok()) << session.status();
   EXPECT_EQ(session->user().role(), v1::ROLE_ADMIN);
-  EXPECT_EQ(gateway::AccessTokenVerifier(kSecret, seconds(30))
+  EXPECT_EQ(auth::AccessTokenVerifier(Key().verifying_key(), seconds(30))
                 .Verify(session->access_token(), now_)
                 ->role,
             "admin");

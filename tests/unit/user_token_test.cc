@@ -1,5 +1,6 @@
-// Access tokens end to end without I/O: what the user service issues (libjwt, HS256) and
-// what the gateway accepts. Every forged or stale variant must be refused.
+// Access tokens end to end without I/O: what the user service issues (libjwt, ES256 with its
+// private key) and what the gateway and the backends accept (libs/auth/access_token.h, with the
+// public key). Every forged or stale variant must be refused.
 #include <gtest/gtest.h>
 #include <jwt.h>
 #include <sodium.h>
@@ -8,19 +9,25 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "auth/access_token.h"
 #include "common/ids.h"
 #include "common/status.h"
 #include "gateway/auth.h"
+#include "support/identity.h"
 #include "user/access_token.h"
 
 namespace mercato {
 namespace {
 
 using Clock = std::chrono::system_clock;
-using gateway::AccessTokenVerifier;
+using auth::AccessTokenVerifier;
 using std::chrono::seconds;
 
-const std::string kSecret = "unit-test-secret-0123456789abcdef0123";
+const auth::SigningKey& Key() { return testing::TestKey(testing::kAccessTokenKeyName); }
+// The private key's PEM, for signing forgeries through libjwt directly.
+const std::string& kKey = Key().pem();
+// What an attacker has: the public key (and keys of their own).
+const std::string& kPublicKey = Key().verifying_key().pem();
 const std::string kUserId = "3f1c9a2e-8d4b-4c1e-9a57-0b6e2d9f4c13";
 const Clock::time_point kNow = Clock::time_point(seconds(1'800'000'000));
 
@@ -76,13 +83,13 @@ std::string Sign(const nlohmann::json& claims, jwt_alg_t alg, const std::string&
 }
 
 std::string Issue(const std::string& role = "customer", Clock::time_point at = kNow) {
-  user::AccessTokenIssuer issuer(kSecret, seconds(900));
+  user::AccessTokenIssuer issuer(Key(), seconds(900));
   auto token = issuer.Issue(kUserId, role, at);
   EXPECT_TRUE(token.ok()) << token.status();
   return *token;
 }
 
-AccessTokenVerifier Verifier() { return AccessTokenVerifier(kSecret, seconds(30)); }
+AccessTokenVerifier Verifier() { return AccessTokenVerifier(Key().verifying_key(), seconds(30)); }
 
 void ExpectRefused(const std::string& token, const std::string& code = "invalid_token") {
   auto verified = Verifier().Verify(token, kNow);
@@ -96,7 +103,7 @@ TEST(UserTokenTest, IssuedTokenHasTheAgreedClaimsAndVerifies) {
   const auto parts = Parts(token);
   ASSERT_EQ(parts.size(), 3u);
   const auto header = nlohmann::json::parse(DecodeBase64Url(parts[0]));
-  EXPECT_EQ(header["alg"], "HS256");
+  EXPECT_EQ(header["alg"], "ES256");
   const auto claims = nlohmann::json::parse(DecodeBase64Url(parts[1]));
   EXPECT_EQ(claims["iss"], "mercato");
   EXPECT_EQ(claims["aud"], "mercato-api");
@@ -114,9 +121,12 @@ TEST(UserTokenTest, IssuedTokenHasTheAgreedClaimsAndVerifies) {
   EXPECT_EQ(verified->expires_at, kNow + seconds(900));
 }
 
-TEST(UserTokenTest, IssuerAndGatewayAgreeOnIssuerAndAudience) {
-  EXPECT_STREQ(user::kTokenIssuer, gateway::kTokenIssuer);
-  EXPECT_STREQ(user::kTokenAudience, gateway::kTokenAudience);
+TEST(UserTokenTest, OnlyThePrivateKeyCanIssue) {
+  // A token the user service signed verifies with the public key alone; anyone else's key,
+  // however the token is made, does not.
+  EXPECT_TRUE(Verifier().Verify(Issue(), kNow).ok());
+  user::AccessTokenIssuer impostor(testing::TestKey("impostor"), seconds(900));
+  ExpectRefused(*impostor.Issue(kUserId, "admin", kNow));
 }
 
 TEST(UserTokenTest, AlgNoneIsRefused) {
@@ -134,14 +144,17 @@ TEST(UserTokenTest, AlgNoneIsRefused) {
 }
 
 TEST(UserTokenTest, OtherAlgorithmsAreRefusedEvenWithTheRightKey) {
-  ExpectRefused(Sign(StandardClaims(), JWT_ALG_HS384, kSecret));
-  ExpectRefused(Sign(StandardClaims(), JWT_ALG_HS512, kSecret));
-  // Header claims RS256 over an HS256 signature: the algorithm-confusion attack.
+  // HMAC keyed with the public key's text (which anyone has): the algorithm-confusion attack,
+  // which libjwt on its own would accept.
+  ExpectRefused(Sign(StandardClaims(), JWT_ALG_HS256, kPublicKey));
+  ExpectRefused(Sign(StandardClaims(), JWT_ALG_HS384, kPublicKey));
+  ExpectRefused(Sign(StandardClaims(), JWT_ALG_HS512, kPublicKey));
   const auto real = Parts(Issue());
-  ExpectRefused(Base64Url(R"({"alg":"RS256","typ":"JWT"})") + "." + real[1] + "." + real[2]);
+  ExpectRefused(Base64Url(R"({"alg":"HS256","typ":"JWT"})") + "." + real[1] + "." + real[2]);
+  ExpectRefused(Base64Url(R"({"alg":"ES384","typ":"JWT"})") + "." + real[1] + "." + real[2]);
   ExpectRefused(Base64Url(R"({"typ":"JWT"})") + "." + real[1] + "." + real[2]);
-  ExpectRefused(Base64Url(R"({"alg":["HS256"]})") + "." + real[1] + "." + real[2]);
-  ExpectRefused(Base64Url(R"({"alg":"HS256","crit":["exp"]})") + "." + real[1] + "." + real[2]);
+  ExpectRefused(Base64Url(R"({"alg":["ES256"]})") + "." + real[1] + "." + real[2]);
+  ExpectRefused(Base64Url(R"({"alg":"ES256","crit":["exp"]})") + "." + real[1] + "." + real[2]);
 }
 
 TEST(UserTokenTest, TamperedSignatureIsRefused) {
@@ -150,7 +163,7 @@ TEST(UserTokenTest, TamperedSignatureIsRefused) {
   tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
   ExpectRefused(tampered);
   const auto parts = Parts(token);
-  ExpectRefused(parts[0] + "." + parts[1] + "." + Base64Url(std::string(32, '\0')));
+  ExpectRefused(parts[0] + "." + parts[1] + "." + Base64Url(std::string(64, '\0')));
   ExpectRefused(parts[0] + "." + parts[1] + ".");
   ExpectRefused(parts[0] + "." + parts[1]);
 }
@@ -166,8 +179,11 @@ TEST(UserTokenTest, TamperedClaimsAreRefused) {
 }
 
 TEST(UserTokenTest, WrongKeyIsRefused) {
-  ExpectRefused(Sign(StandardClaims(), JWT_ALG_HS256, "another-secret-0123456789abcdef012345"));
-  EXPECT_FALSE(AccessTokenVerifier("", seconds(30)).Verify(Issue(), kNow).ok());
+  ExpectRefused(Sign(StandardClaims(), JWT_ALG_ES256, testing::TestKey("impostor").pem()));
+  // The right token, checked with another service's public key.
+  EXPECT_FALSE(AccessTokenVerifier(testing::TestKey("gateway").verifying_key(), seconds(30))
+                   .Verify(Issue(), kNow)
+                   .ok());
 }
 
 TEST(UserTokenTest, ExpiryHonoursTheClockSkewAllowance) {
@@ -177,8 +193,15 @@ TEST(UserTokenTest, ExpiryHonoursTheClockSkewAllowance) {
   ASSERT_FALSE(expired.ok());
   EXPECT_EQ(expired.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(ErrorCodeOf(expired.status()), "token_expired");
-  EXPECT_FALSE(AccessTokenVerifier(kSecret, seconds(0)).Verify(token, kNow + seconds(900)).ok());
+  EXPECT_FALSE(AccessTokenVerifier(Key().verifying_key(), seconds(0))
+                   .Verify(token, kNow + seconds(900))
+                   .ok());
   ExpectRefused(Issue("customer", kNow - seconds(3600)), "token_expired");
+  // A verifier remembers the tokens it accepted, but not past their expiry.
+  const AccessTokenVerifier remembering = Verifier();
+  ASSERT_TRUE(remembering.Verify(token, kNow).ok());
+  EXPECT_EQ(ErrorCodeOf(remembering.Verify(token, kNow + seconds(900 + 30)).status()),
+            "token_expired");
 }
 
 // Issue 15, defect 13: exp - iat once overflowed int64, so a token signed with
@@ -210,31 +233,31 @@ TEST(UserTokenTest, ExtremeTimeClaimsAreRefusedWithoutOverflow) {
     claims["iat"] = c.iat;
     claims["exp"] = c.exp;
     if (!c.nbf.is_null()) claims["nbf"] = c.nbf;
-    ExpectRefused(Sign(claims, JWT_ALG_HS256, kSecret));
+    ExpectRefused(Sign(claims, JWT_ALG_ES256, kKey));
   }
   // The control: in-range claims with a past nbf are accepted.
   nlohmann::json claims = StandardClaims();
   claims["nbf"] = now - 60;
-  EXPECT_TRUE(Verifier().Verify(Sign(claims, JWT_ALG_HS256, kSecret), kNow).ok());
+  EXPECT_TRUE(Verifier().Verify(Sign(claims, JWT_ALG_ES256, kKey), kNow).ok());
 }
 
 TEST(UserTokenTest, WrongAudienceOrIssuerIsRefused) {
   nlohmann::json claims = StandardClaims();
   claims["aud"] = "someone-else";
-  ExpectRefused(Sign(claims, JWT_ALG_HS256, kSecret));
+  ExpectRefused(Sign(claims, JWT_ALG_ES256, kKey));
   claims["aud"] = nlohmann::json::array({"someone-else"});
-  ExpectRefused(Sign(claims, JWT_ALG_HS256, kSecret));
+  ExpectRefused(Sign(claims, JWT_ALG_ES256, kKey));
   claims.erase("aud");
-  ExpectRefused(Sign(claims, JWT_ALG_HS256, kSecret));
+  ExpectRefused(Sign(claims, JWT_ALG_ES256, kKey));
   claims = StandardClaims();
   claims["aud"] = nlohmann::json::array({"other", "mercato-api"});
-  EXPECT_TRUE(Verifier().Verify(Sign(claims, JWT_ALG_HS256, kSecret), kNow).ok());
+  EXPECT_TRUE(Verifier().Verify(Sign(claims, JWT_ALG_ES256, kKey), kNow).ok());
 
   claims = StandardClaims();
   claims["iss"] = "evil";
-  ExpectRefused(Sign(claims, JWT_ALG_HS256, kSecret));
+  ExpectRefused(Sign(claims, JWT_ALG_ES256, kKey));
   claims.erase("iss");
-  ExpectRefused(Sign(claims, JWT_ALG_HS256, kSecret));
+  ExpectRefused(Sign(claims, JWT_ALG_ES256, kKey));
 }
 
 TEST(UserTokenTest, MissingOrOddClaimsAreRefused) {
@@ -264,7 +287,7 @@ TEST(UserTokenTest, MissingOrOddClaimsAreRefused) {
     nlohmann::json claims = StandardClaims();
     c.mutate(claims, now);
     SCOPED_TRACE(c.what);
-    ExpectRefused(Sign(claims, JWT_ALG_HS256, kSecret));
+    ExpectRefused(Sign(claims, JWT_ALG_ES256, kKey));
   }
 }
 

@@ -21,9 +21,33 @@ app.kubernetes.io/part-of: mercato
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
-{{/* Secret holding jwt-secret, admin-email, admin-password, payment-fingerprint-key. */}}
+{{/* Secret holding admin-email, admin-password, payment-fingerprint-key, cart-cookie-key and
+the ES256 keys (<service>-service-key / -public-key per calling service, access-token-key /
+-public-key). */}}
 {{- define "mercato.appSecretName" -}}
 {{- .Values.secrets.existingSecret | default (printf "%s-secrets" (include "mercato.fullname" .)) -}}
+{{- end -}}
+
+{{/*
+One ES256 key pair of the app Secret's data: "<name>-key", the private key (PEM, from
+genPrivateKey "ecdsa"), and "<name>-public-key", a self-signed certificate of it (Helm has no
+function that writes a bare public key; the services take the key out of the certificate and
+ignore its names and dates). Made on the first install; an upgrade keeps the pair an earlier
+release stored (`existing`: that Secret's data, from lookup). Arguments: a dict with "name"
+(e.g. "cart-service") and "existing".
+*/}}
+{{- define "mercato.keyPair" -}}
+{{- $private := printf "%s-key" .name -}}
+{{- $public := printf "%s-public-key" .name -}}
+{{- if and (hasKey .existing $private) (hasKey .existing $public) -}}
+{{ $private }}: {{ index .existing $private | quote }}
+{{ $public }}: {{ index .existing $public | quote }}
+{{- else -}}
+{{- $key := genPrivateKey "ecdsa" -}}
+{{- $certificate := genSelfSignedCertWithKey (printf "mercato-%s" .name) nil nil 36500 $key -}}
+{{ $private }}: {{ $key | b64enc | quote }}
+{{ $public }}: {{ $certificate.Cert | b64enc | quote }}
+{{- end -}}
 {{- end -}}
 
 {{/* The chart's own Secret of datastore URLs and bundled-datastore passwords. */}}

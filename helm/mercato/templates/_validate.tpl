@@ -11,9 +11,6 @@ at once, each naming the value to fix. Included by every template that depends o
 
 {{- /* Application secrets: required, no defaults. */ -}}
 {{- if not $v.secrets.existingSecret -}}
-  {{- if lt (len $v.secrets.jwtSecret) 32 -}}
-    {{- $errors = append $errors "secrets.jwtSecret: set a random key of at least 32 characters (user signs and gateway verifies access tokens with it), or name a Secret in secrets.existingSecret" -}}
-  {{- end -}}
   {{- if not (regexMatch "^[^@\\s]+@[^@\\s]+$" $v.secrets.adminEmail) -}}
     {{- $errors = append $errors "secrets.adminEmail: set the email of the admin account, or name a Secret in secrets.existingSecret" -}}
   {{- end -}}
@@ -22,6 +19,9 @@ at once, each naming the value to fix. Included by every template that depends o
   {{- end -}}
   {{- if lt (len $v.secrets.paymentFingerprintKey) 32 -}}
     {{- $errors = append $errors "secrets.paymentFingerprintKey: set a random key of at least 32 characters and keep it across upgrades, or name a Secret in secrets.existingSecret" -}}
+  {{- end -}}
+  {{- if and $v.secrets.cartCookieKey (lt (len $v.secrets.cartCookieKey) 32) -}}
+    {{- $errors = append $errors "secrets.cartCookieKey: at least 32 random characters (the gateway signs guest cart cookies with it), or leave it empty and the chart generates one" -}}
   {{- end -}}
 {{- end -}}
 
