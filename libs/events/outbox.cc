@@ -1,5 +1,6 @@
 #include "events/outbox.h"
 
+#include <algorithm>
 #include <list>
 #include <mutex>
 #include <string>
@@ -61,6 +62,16 @@ EmbeddedFile OutboxMigration(int version) {
 
 EmbeddedFile InboxMigration(int version) {
   return Versioned(version, "inbox.sql", "events_inbox.sql");
+}
+
+std::vector<EmbeddedFile> WithEventTables(const std::vector<EmbeddedFile>& own, int outbox_version,
+                                          int inbox_version) {
+  std::vector<EmbeddedFile> all = own;
+  all.push_back(OutboxMigration(outbox_version));
+  if (inbox_version > 0) all.push_back(InboxMigration(inbox_version));
+  std::sort(all.begin(), all.end(),
+            [](const EmbeddedFile& a, const EmbeddedFile& b) { return a.name < b.name; });
+  return all;
 }
 
 absl::Status AppendToOutbox(pqxx::transaction_base& tx, v1::Envelope event) {

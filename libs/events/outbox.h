@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <pqxx/pqxx>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -34,6 +35,17 @@ namespace mercato::events {
 // and the consumers' `inbox` table as <version>_events_inbox.sql (consumer.h).
 EmbeddedFile OutboxMigration(int version);
 EmbeddedFile InboxMigration(int version);
+
+// A producing (or consuming) service's schema: its own migrations plus the outbox as version
+// `outbox_version` and, unless 0, the inbox as `inbox_version`, in version order.
+//
+//   const std::vector<EmbeddedFile>& Migrations() {   // services/checkout/migrations.cc
+//     static const auto* all = new std::vector<EmbeddedFile>(
+//         events::WithEventTables(OwnMigrations(), /*outbox_version=*/3, /*inbox_version=*/4));
+//     return *all;
+//   }
+std::vector<EmbeddedFile> WithEventTables(const std::vector<EmbeddedFile>& own, int outbox_version,
+                                          int inbox_version = 0);
 
 // Seals `event` (contracts.h: Seal) and inserts it into the outbox within `tx`. Returns the
 // seal's INVALID_ARGUMENT, or the database error as a status (the transaction is then

@@ -68,6 +68,15 @@ std::chrono::milliseconds RelayBackoff(int failures, const OutboxRelayOptions& o
   return std::min(pause, options.max_backoff);
 }
 
+absl::StatusOr<std::unique_ptr<OutboxRelay>> OutboxRelay::Create(PgPool& pool,
+                                                                 const KafkaOptions& kafka,
+                                                                 prometheus::Registry& registry,
+                                                                 OutboxRelayOptions options) {
+  auto publisher = NewKafkaPublisher(kafka);
+  if (!publisher.ok()) return publisher.status();
+  return std::make_unique<OutboxRelay>(pool, *std::move(publisher), registry, options);
+}
+
 OutboxRelay::OutboxRelay(PgPool& pool, EventPublisherPtr publisher, prometheus::Registry& registry,
                          OutboxRelayOptions options)
     : pool_(pool),

@@ -63,6 +63,13 @@ std::chrono::milliseconds RelayBackoff(int failures, const OutboxRelayOptions& o
 
 class OutboxRelay {
  public:
+  // A relay publishing through a new Kafka producer (NewKafkaPublisher(kafka)). The producer
+  // connects in the background: a broker that is down at start-up is retried like later.
+  static absl::StatusOr<std::unique_ptr<OutboxRelay>> Create(PgPool& pool,
+                                                             const KafkaOptions& kafka,
+                                                             prometheus::Registry& registry,
+                                                             OutboxRelayOptions options = {});
+
   OutboxRelay(PgPool& pool, EventPublisherPtr publisher, prometheus::Registry& registry,
               OutboxRelayOptions options = {});
   ~OutboxRelay();  // Stop()

@@ -51,7 +51,11 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
     inst.port = FreePort();
     inst.admin_port = FreePort();
   }
-  if (options.kafka) suite->kafka_brokers_ = KafkaServer::Shared()->brokers();
+  // Without options.kafka the services that need a broker get an address where none
+  // listens: they start and serve, their events wait in their outboxes.
+  const std::string brokers = options.kafka ? KafkaServer::Shared()->brokers()
+                                            : absl::StrCat("127.0.0.1:", FreePort());
+  if (options.kafka) suite->kafka_brokers_ = brokers;
   for (const auto& name : suite->order_) {
     const auto& svc = services[name];
     Instance& inst = suite->instances_[name];
@@ -70,7 +74,7 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
       inst.env["MERCATO_DATABASE_URL"] = inst.database_url;
     }
     if (svc.value("redis", false)) inst.env["MERCATO_REDIS_URL"] = RedisServer::Shared()->Url();
-    if (options.kafka) inst.env["MERCATO_KAFKA_BROKERS"] = suite->kafka_brokers_;
+    if (svc.value("kafka", false)) inst.env["MERCATO_KAFKA_BROKERS"] = brokers;
     for (const auto& callee : svc["calls"]) {
       const std::string c = callee.get<std::string>();
       inst.env[absl::StrCat("MERCATO_", absl::AsciiStrToUpper(c), "_ADDR")] =

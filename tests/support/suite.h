@@ -32,8 +32,10 @@ struct SuiteOptions {
   std::map<std::string, std::map<std::string, std::string>> env;
   // Prefix of the databases created for this suite (one per owning service).
   std::string database_prefix = "suite";
-  // Start the shared test Kafka broker (KafkaServer::Shared(), support/kafka.h) and give every
-  // service its address in MERCATO_KAFKA_BROKERS.
+  // Start the shared test Kafka broker (KafkaServer::Shared(), support/kafka.h) and give its
+  // address to the services that publish or consume events ("kafka": true in
+  // deploy/services.json). Without it they get MERCATO_KAFKA_BROKERS where no broker listens:
+  // they work, and their events wait in their outboxes.
   bool kafka = false;
 };
 
