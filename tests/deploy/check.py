@@ -993,6 +993,8 @@ def check_netpol(ctx):
                 expected.add((name, "postgresql", 5432))
             if svc["redis"] and "redis" in pods:
                 expected.add((name, "redis", 6379))
+            if svc.get("kafka") and "kafka" in pods:
+                expected.add((name, "kafka", 9092))
         actual = set()
         for a in pods.values():
             for b in pods.values():

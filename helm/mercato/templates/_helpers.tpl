@@ -107,6 +107,11 @@ Service a release named like this one would have ("<release>-kafka:9092"). */}}
 {{- .Values.kafka.bootstrapServers | default (printf "%s:9092" (include "mercato.name" (dict "ctx" . "name" "kafka"))) -}}
 {{- end -}}
 
+{{/* The bundled broker is ready once the last topic of tools/kafka/topics.txt exists. */}}
+{{- define "mercato.kafkaReady" -}}
+kcat -L -b 127.0.0.1:9092 -m 3 | grep -q 'topic "mercato.deadletter.v1"'
+{{- end -}}
+
 {{- define "mercato.configData" -}}
 {{- $ctx := .ctx -}}
 {{- $topology := include "mercato.topology" $ctx | fromYaml -}}
