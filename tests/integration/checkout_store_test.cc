@@ -473,5 +473,41 @@ TEST_F(CheckoutStoreTest, SagaMakesOneOrderForConcurrentRepeatsOfOneKey) {
   EXPECT_EQ(Sql("SELECT count(*) FROM orders WHERE user_id = 'saga-user'"), "1");
 }
 
+// The order's events in the outbox, in order (order_events.h): their types, comma-separated.
+std::string OutboxOf(const std::string& order_id) {
+  return PostgresServer::Shared()->Psql(
+      kDatabase,
+      "SELECT coalesce(string_agg(event_type, ',' ORDER BY id), '') FROM outbox "
+      "WHERE aggregate_id = '" +
+          order_id + "'");
+}
+
+TEST_F(CheckoutStoreTest, OrderEventsAreAppendedWithTheirStepsOnly) {
+  OrderRecord order = NewOrder("eve", NewUuid());
+  ASSERT_TRUE(store_->CreateOrder(order, "o", absl::Seconds(30)).ok());
+  // A repeat of the request creates nothing and publishes nothing.
+  auto again = store_->CreateOrder(NewOrder("eve", order.idempotency_key), "o2", absl::Seconds(30));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(OutboxOf(order.order.id()), "mercato.events.v1.OrderPlaced");
+  ASSERT_TRUE(store_->Advance(order, "o", {.step = OrderStep::kReserved}, absl::Seconds(30)).ok());
+  // Someone else's lease: refused, and no event.
+  EXPECT_FALSE(store_->Advance(order, "other", {.step = OrderStep::kPaid}, absl::Seconds(30)).ok());
+  ASSERT_TRUE(store_
+                  ->Advance(order, "o", {.step = OrderStep::kPaid, .payment_id = "pay-1"},
+                            absl::Seconds(30))
+                  .ok());
+  EXPECT_EQ(OutboxOf(order.order.id()),
+            "mercato.events.v1.OrderPlaced,mercato.events.v1.OrderPaid");
+}
+
+TEST_F(CheckoutStoreTest, AnOrderRefusedBeforePricingPublishesNothing) {
+  OrderRecord order = NewOrder("eve", NewUuid(), 0);
+  order.step = OrderStep::kFailed;
+  order.order.set_failure_code("cart_empty");
+  ASSERT_TRUE(store_->CreateOrder(order, "o", absl::Seconds(30)).ok());
+  EXPECT_EQ(OutboxOf(order.order.id()), "");
+}
+
 }  // namespace
 }  // namespace mercato::checkout
