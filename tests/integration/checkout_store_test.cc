@@ -12,10 +12,12 @@
 #include "../unit/checkout_world.h"
 #include "absl/strings/str_cat.h"
 #include "checkout/order_saga.h"
+#include "checkout/payment_event_recorder.h"
 #include "checkout/postgres_checkout_store.h"
 #include "common/ids.h"
 #include "common/status.h"
 #include "db/migrations.h"
+#include "events/contracts.h"
 #include "support/concurrency.h"
 #include "support/postgres.h"
 #include "support/process.h"
@@ -507,6 +509,46 @@ TEST_F(CheckoutStoreTest, AnOrderRefusedBeforePricingPublishesNothing) {
   order.order.set_failure_code("cart_empty");
   ASSERT_TRUE(store_->CreateOrder(order, "o", absl::Seconds(30)).ok());
   EXPECT_EQ(OutboxOf(order.order.id()), "");
+}
+
+events::v1::Envelope PaymentEvent(const std::string& order_id, bool captured) {
+  events::v1::Envelope e = events::NewEvent("payment");
+  auto set = [&](auto* p) {
+    p->set_payment_id("pay-" + order_id);
+    p->set_order_id(order_id);
+    p->mutable_amount()->set_amount(2599);
+    p->mutable_amount()->set_currency("USD");
+  };
+  if (captured) {
+    set(e.mutable_payment_captured());
+  } else {
+    set(e.mutable_payment_authorized());
+  }
+  return e;
+}
+
+TEST_F(CheckoutStoreTest, PaymentEventsAreRecordedAgainstTheirOrderOnly) {
+  OrderRecord order = NewOrder("eve", NewUuid());
+  ASSERT_TRUE(store_->CreateOrder(order, "o", absl::Seconds(30)).ok());
+  const auto record = [&](const events::v1::Envelope& e) {
+    return pool_->Transact([&](pqxx::work& tx) { return RecordPaymentEvent(e, tx); });
+  };
+  const events::v1::Envelope authorized = PaymentEvent(order.order.id(), false);
+  ASSERT_TRUE(record(authorized).ok());
+  ASSERT_TRUE(record(authorized).ok());  // the same event again: still one row
+  ASSERT_TRUE(record(PaymentEvent(order.order.id(), true)).ok());
+  // Skipped, not failed: an order of another database, an order id that is no UUID, an
+  // event that is not about a payment.
+  EXPECT_TRUE(record(PaymentEvent(NewUuid(), false)).ok());
+  EXPECT_TRUE(record(PaymentEvent("not-a-uuid", false)).ok());
+  events::v1::Envelope other = events::NewEvent("catalog");
+  other.mutable_stock_changed()->set_product_id(NewUuid());
+  EXPECT_TRUE(record(other).ok());
+  EXPECT_EQ(Sql("SELECT string_agg(kind || ':' || amount || ':' || payment_id, ',' ORDER BY "
+                "occurred_at, kind) FROM order_payment_events WHERE order_id = '" +
+                order.order.id() + "'"),
+            "authorized:2599:pay-" + order.order.id() + ",captured:2599:pay-" + order.order.id());
+  EXPECT_EQ(Sql("SELECT count(*) FROM order_payment_events"), "2");
 }
 
 }  // namespace
