@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafkacpp.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -113,6 +114,8 @@ class KafkaPublisher : public EventPublisher {
     return batch->results;
   }
 
+  void SetInterrupted(bool interrupted) override { interrupted_ = interrupted; }
+
  private:
   // After a fatal error (e.g. the gapless guarantee could not be kept) librdkafka refuses
   // every record: start a new producer, with a new producer id.
@@ -154,7 +157,7 @@ class KafkaPublisher : public EventPublisher {
   // request's round trip. Whatever is still out after that is purged (its report says so).
   void AwaitReports(Batch& batch) {
     const auto deadline = Clock::now() + options_.delivery_timeout + std::chrono::seconds(5);
-    while (batch.pending > 0 && Clock::now() < deadline) producer_->poll(50);
+    while (batch.pending > 0 && Clock::now() < deadline && !interrupted_) producer_->poll(50);
     if (batch.pending == 0) return;
     producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
     const auto purge_deadline = Clock::now() + std::chrono::seconds(5);
@@ -162,6 +165,7 @@ class KafkaPublisher : public EventPublisher {
   }
 
   const KafkaOptions options_;
+  std::atomic<bool> interrupted_{false};
   DeliveryReports reports_;
   std::unique_ptr<RdKafka::Producer> producer_;
 };

@@ -72,6 +72,10 @@ class EventPublisher {
   // acknowledged it, an error once the producer gave up (delivery_timeout). Returns one status
   // per record, in order. Records of one key go out in the order given.
   virtual std::vector<absl::Status> PublishAll(const std::vector<OutgoingRecord>& records) = 0;
+  // While set, a PublishAll waiting for delivery reports stops waiting: the records not
+  // acknowledged yet are reported failed (they may still have been delivered). For shutdown,
+  // so that a process stopping while the broker is away need not wait delivery_timeout.
+  virtual void SetInterrupted(bool interrupted) {}
 };
 using EventPublisherPtr = std::unique_ptr<EventPublisher>;
 

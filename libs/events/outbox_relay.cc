@@ -114,8 +114,11 @@ void OutboxRelay::Start() {
 }
 
 void OutboxRelay::Stop() {
+  // A pass waiting for the broker gives up now; its rows stay unsent for the next relay.
+  publisher_->SetInterrupted(true);
   if (publisher_task_) publisher_task_->Stop();
   if (sweeper_task_) sweeper_task_->Stop();
+  publisher_->SetInterrupted(false);
 }
 
 absl::Status OutboxRelay::Pass() {

@@ -75,6 +75,9 @@ class OutboxRelay {
   ~OutboxRelay();  // Stop()
 
   void Start();
+  // Waits for the pass in progress, which gives up waiting for the broker at once (its
+  // unacknowledged rows stay unsent, published by the next relay): a service stopping while
+  // the broker is away is not held for the delivery timeout.
   void Stop();
 
   // One publishing pass, as the background thread runs it: batch after batch until nothing is
