@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
+#include "commerce/address.h"
 #include "gateway/gateway_service.h"
 #include "gateway/openapi.h"
 #include "support/identity.h"
@@ -131,6 +132,24 @@ TEST_F(OpenApiContractTest, EveryErrorResponseHasTheErrorShape) {
       }
     }
   }
+}
+
+// The spec lists the country codes an address may have; they are exactly the ones the address
+// rule (commerce/address.h) accepts.
+TEST_F(OpenApiContractTest, CountryEnumIsTheAddressRulesList) {
+  const Json& countries =
+      spec_["components"]["schemas"]["ShippingAddress"]["properties"]["country"]["enum"];
+  std::set<std::string> in_spec;
+  for (const Json& c : countries) in_spec.insert(c.get<std::string>());
+  std::set<std::string> accepted;
+  for (char a = 'A'; a <= 'Z'; ++a) {
+    for (char b = 'A'; b <= 'Z'; ++b) {
+      const std::string code{a, b};
+      if (IsIsoCountryCode(code)) accepted.insert(code);
+    }
+  }
+  EXPECT_EQ(accepted.size(), 249u);
+  EXPECT_EQ(in_spec, accepted);
 }
 
 TEST_F(OpenApiContractTest, TheGatewayServesTheSpec) {
