@@ -14,6 +14,13 @@
 namespace mercato::checkout {
 namespace {
 
+// Payment is hung (its deadline passed) or was certainly not reached (refused by our breaker,
+// or no connection to it): asking it again at once would only add a second wait.
+bool PaymentUnreachable(const absl::Status& status) {
+  return CallNotSent(status) || (status.code() == absl::StatusCode::kDeadlineExceeded &&
+                                 ExplicitErrorCodeOf(status) == "deadline_exceeded");
+}
+
 // BatchGetProducts takes at most this many ids.
 constexpr int kCatalogBatchSize = 100;
 
@@ -259,6 +266,9 @@ absl::StatusOr<v1::Order> OrderSaga::Forward(OrderRecord order, const std::strin
                      released.status());
       }
     }
+    if (PaymentUnreachable(authorized.status())) {
+      return Postpone(order, lease_owner, authorized.status());
+    }
     return Abandon(std::move(order), lease_owner, authorized.status());
   }
   if (authorized->state() == payment::v1::PAYMENT_STATE_DECLINED) {
@@ -329,6 +339,20 @@ absl::StatusOr<v1::Order> OrderSaga::Abandon(OrderRecord order, const std::strin
   if (r.record.step == OrderStep::kPaid) return r.record.order;
   if (r.record.step == OrderStep::kFailed) return FailureOf(r.record);
   if (ExplicitErrorCodeOf(r.pending_cause) == "lease_lost") return LeaseLost(r.record, "");
+  return OrderPending();
+}
+
+absl::Status OrderSaga::Postpone(const OrderRecord& order, const std::string& lease_owner,
+                                 const absl::Status& cause) {
+  spdlog::warn("order {} at step {}: {}; recovery settles it", order.order.id(),
+               StepName(order.step), cause);
+  if (absl::Status s = store_.ReleaseLease(order.order.id(), lease_owner); !s.ok()) {
+    spdlog::warn("order {}: giving up the lease failed: {}", order.order.id(), s);
+  }
+  return OrderPending();
+}
+
+absl::Status OrderSaga::OrderPending() const {
   return ErrorWithCode(
       absl::StatusCode::kUnavailable, "order_pending",
       "the order could not be completed now; it will be completed or "

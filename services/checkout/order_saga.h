@@ -143,6 +143,13 @@ class OrderSaga {
   // Settles an order whose forward path hit something unexpected; the answer to the request.
   absl::StatusOr<v1::Order> Abandon(OrderRecord order, const std::string& lease_owner,
                                     const absl::Status& cause);
+  // Leaves the order to recovery without asking the backend that just failed to answer again
+  // (payment hung or down: a second call would only double the shopper's wait); 503
+  // order_pending.
+  absl::Status Postpone(const OrderRecord& order, const std::string& lease_owner,
+                        const absl::Status& cause);
+  // 503 order_pending with Retry-After: the outcome is settled later.
+  absl::Status OrderPending() const;
   // After Advance() said lease_lost: someone else drives the order now.
   absl::Status LeaseLost(const OrderRecord& order, const std::string& authorized_payment_id);
   // Releases the stock, then records the failure. Used on the forward path for definite
