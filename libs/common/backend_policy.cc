@@ -39,6 +39,11 @@ absl::Status ApplyBackendPolicySpec(absl::string_view spec, BackendPolicy& polic
     std::function<void(int64_t)> set;
   };
   const IntKey int_keys[] = {
+      {"deadline_ms", 0, 3600000, [&](int64_t v) { policy.deadline = milliseconds(v); }},
+      {"breaker_consecutive_failures", 0, 1000,
+       [&](int64_t v) { policy.breaker.consecutive_failures = static_cast<int>(v); }},
+      {"breaker_slow_call_ms", 0, 3600000,
+       [&](int64_t v) { policy.breaker.slow_call = milliseconds(v); }},
       {"breaker_min_requests", 1, 1000000,
        [&](int64_t v) { policy.breaker.min_requests = static_cast<int>(v); }},
       {"breaker_window_ms", 100, 3600000,
@@ -56,7 +61,8 @@ absl::Status ApplyBackendPolicySpec(absl::string_view spec, BackendPolicy& polic
   };
   for (absl::string_view raw : absl::StrSplit(spec, ',', absl::SkipWhitespace())) {
     const absl::string_view pair = absl::StripAsciiWhitespace(raw);
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(pair, absl::MaxSplits('=', 1));
     const absl::string_view key = absl::StripAsciiWhitespace(kv.first);
     const absl::string_view value = absl::StripAsciiWhitespace(kv.second);
     if (value.empty()) return Bad(pair, "expected key=value");
@@ -82,7 +88,8 @@ absl::Status ApplyBackendPolicySpec(absl::string_view spec, BackendPolicy& polic
     }
     if (!known) {
       return Bad(pair,
-                 "unknown key (known: breaker, breaker_min_requests, breaker_window_ms, "
+                 "unknown key (known: deadline_ms, breaker, breaker_consecutive_failures, "
+                 "breaker_slow_call_ms, breaker_min_requests, breaker_window_ms, "
                  "breaker_error_percent, breaker_sleep_ms, max_in_flight, retry_attempts, "
                  "retry_backoff_ms, retry_max_backoff_ms)");
     }
@@ -97,16 +104,25 @@ std::string BackendPolicyVariable(absl::string_view backend) {
   return absl::StrCat("MERCATO_", absl::AsciiStrToUpper(backend), "_RESILIENCE");
 }
 
-std::map<std::string, BackendPolicy> ReadBackendPolicies(
-    EnvReader& env, const std::vector<std::string>& backends) {
-  BackendPolicy defaults;
+BackendPolicy DefaultBackendPolicy(absl::string_view backend) {
+  BackendPolicy policy;
+  const bool whole_order = backend == "checkout";
+  policy.deadline = whole_order ? milliseconds(0) : milliseconds(2000);
+  policy.breaker.slow_call = whole_order ? milliseconds(0) : milliseconds(1500);
+  return policy;
+}
+
+std::map<std::string, BackendPolicy> ReadBackendPolicies(EnvReader& env,
+                                                         const std::vector<std::string>& backends) {
   const std::string common = env.String("MERCATO_RESILIENCE", "");
-  if (absl::Status s = ApplyBackendPolicySpec(common, defaults); !s.ok()) {
+  BackendPolicy probe;
+  if (absl::Status s = ApplyBackendPolicySpec(common, probe); !s.ok()) {
     env.AddError("MERCATO_RESILIENCE", std::string(s.message()));
   }
   std::map<std::string, BackendPolicy> out;
   for (const std::string& backend : backends) {
-    BackendPolicy policy = defaults;
+    BackendPolicy policy = DefaultBackendPolicy(backend);
+    ApplyBackendPolicySpec(common, policy).IgnoreError();  // reported above
     const std::string name = BackendPolicyVariable(backend);
     const std::string spec = env.String(name, "");
     if (absl::Status s = ApplyBackendPolicySpec(spec, policy); !s.ok()) {

@@ -24,13 +24,19 @@
 
 namespace mercato {
 
-// Hystrix semantics: once `min_requests` calls finished within the rolling `window`, the
-// breaker opens when at least `error_percent` of them failed (UNAVAILABLE, DEADLINE_EXCEEDED,
-// INTERNAL or RESOURCE_EXHAUSTED without an error code of the backend's own); while open,
-// calls fail at once without touching the network; after `sleep_window` one trial call goes
-// through, and its success closes the breaker (a failure opens it for another sleep window).
+// The breaker opens on either of two signs, whatever the traffic:
+// - `consecutive_failures` calls in a row failed (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL or
+//   RESOURCE_EXHAUSTED without an error code of the backend's own) or were slow (took at least
+//   `slow_call`): a hung backend opens it after that many deadlines even at a shopper's pace;
+// - Hystrix's rolling rate: once `min_requests` calls finished within `window`, at least
+//   `error_percent` of them failed or were slow (a backend failing every other call).
+// While open, calls fail at once without touching the network; after `sleep_window` one trial
+// call goes through, and its success closes the breaker (a failure or a slow answer opens it
+// for another sleep window).
 struct BreakerOptions {
   bool enabled = true;
+  int consecutive_failures = 3;               // 0: only the rate counts
+  std::chrono::milliseconds slow_call{1500};  // 0: no call counts as slow
   int min_requests = 20;
   std::chrono::milliseconds window{10000};
   int error_percent = 50;
@@ -52,6 +58,9 @@ struct RetryOptions {
 };
 
 struct BackendPolicy {
+  // Deadline of every call to the backend (gRPC service config "timeout"; a caller's shorter
+  // deadline wins). 0: only the caller's deadline. Defaults: DefaultBackendPolicy.
+  std::chrono::milliseconds deadline{0};
   BreakerOptions breaker;
   // Bulkhead: calls in flight to this backend at most; beyond that a call fails at once
   // (RESOURCE_EXHAUSTED). 0: no cap.
@@ -59,10 +68,16 @@ struct BackendPolicy {
   RetryOptions retry;
 };
 
-// Applies a "key=value,key=value" spec to `policy`. Keys: breaker (on|off),
-// breaker_min_requests, breaker_window_ms, breaker_error_percent, breaker_sleep_ms,
-// max_in_flight, retry_attempts, retry_backoff_ms, retry_max_backoff_ms.
-// INVALID_ARGUMENT names the first bad pair.
+// The defaults for calls to `backend`: a 2 s deadline and slow calls at 1.5 s for catalog,
+// cart, user and payment (a healthy call takes milliseconds; docs/resilience.md
+// "Deadlines and breakers"); for checkout neither, as its one call is the whole order, bounded by
+// the caller's MERCATO_RPC_TIMEOUT_MS.
+BackendPolicy DefaultBackendPolicy(absl::string_view backend);
+
+// Applies a "key=value,key=value" spec to `policy`. Keys: deadline_ms, breaker (on|off),
+// breaker_consecutive_failures, breaker_slow_call_ms, breaker_min_requests, breaker_window_ms,
+// breaker_error_percent, breaker_sleep_ms, max_in_flight, retry_attempts, retry_backoff_ms,
+// retry_max_backoff_ms. INVALID_ARGUMENT names the first bad pair.
 absl::Status ApplyBackendPolicySpec(absl::string_view spec, BackendPolicy& policy);
 
 // The env var of one backend's overrides: "payment" -> "MERCATO_PAYMENT_RESILIENCE".

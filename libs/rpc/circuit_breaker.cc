@@ -38,6 +38,7 @@ CircuitBreaker::State CircuitBreaker::TransitionLocked(State to, steady_clock::t
   state_ = to;
   if (to == State::kOpen) opened_at_ = now;
   if (to != State::kHalfOpen) trial_in_flight_ = false;
+  failures_in_a_row_ = 0;
   ResetWindowLocked();
   return to;
 }
@@ -82,28 +83,34 @@ void CircuitBreaker::Record(Admission admission, Outcome outcome) {
       if (state_ != State::kHalfOpen) return;
       if (outcome == Outcome::kSuccess) {
         changed = TransitionLocked(State::kClosed, now);
-      } else if (outcome == Outcome::kFailure) {
+      } else if (outcome != Outcome::kIgnored) {
         changed = TransitionLocked(State::kOpen, now);
       } else {
         trial_in_flight_ = false;  // the next call tries
       }
     } else if (state_ == State::kClosed && outcome != Outcome::kIgnored) {
       // Outcomes of calls admitted before the breaker last opened do not count.
-      const int64_t epoch = EpochOf(now);
-      Bucket& bucket = buckets_[static_cast<size_t>(epoch % kBuckets)];
-      if (bucket.epoch != epoch) bucket = Bucket{epoch, 0, 0};
-      ++bucket.total;
-      if (outcome == Outcome::kFailure) ++bucket.failures;
-      if (outcome == Outcome::kFailure) {
-        auto [total, failures] = CountsLocked(epoch);
-        if (total >= options_.min_requests &&
-            failures * 100 >= static_cast<int64_t>(options_.error_percent) * total) {
-          changed = TransitionLocked(State::kOpen, now);
-        }
-      }
+      if (CountLocked(outcome, now)) changed = TransitionLocked(State::kOpen, now);
     }
   }
   if (changed && listener_) listener_(*changed);
+}
+
+bool CircuitBreaker::CountLocked(Outcome outcome, steady_clock::time_point now) {
+  const bool bad = outcome == Outcome::kFailure || outcome == Outcome::kSlow;
+  failures_in_a_row_ = bad ? failures_in_a_row_ + 1 : 0;
+  const int64_t epoch = EpochOf(now);
+  Bucket& bucket = buckets_[static_cast<size_t>(epoch % kBuckets)];
+  if (bucket.epoch != epoch) bucket = Bucket{epoch, 0, 0};
+  ++bucket.total;
+  if (!bad) return false;
+  ++bucket.failures;
+  if (options_.consecutive_failures > 0 && failures_in_a_row_ >= options_.consecutive_failures) {
+    return true;
+  }
+  auto [total, failures] = CountsLocked(epoch);
+  return total >= options_.min_requests &&
+         failures * 100 >= static_cast<int64_t>(options_.error_percent) * total;
 }
 
 CircuitBreaker::State CircuitBreaker::state() const {

@@ -7,8 +7,9 @@
 //   ... make the call ...
 //   breaker.Record(admission, failed ? Outcome::kFailure : Outcome::kSuccess);
 //
-// States: closed (calls pass; outcomes go into a rolling window of 10 buckets; once the
-// window holds min_requests outcomes and error_percent of them are failures, it opens),
+// States: closed (calls pass; it opens after consecutive_failures failed or slow calls in a
+// row, or once its rolling window of 10 buckets holds min_requests outcomes of which
+// error_percent failed or were slow),
 // open (every call is rejected until sleep_window has passed), half-open (exactly one trial
 // call passes; its success closes the breaker with an empty window, its failure opens it for
 // another sleep window, an outcome that says nothing about the backend lets the next call try).
@@ -32,8 +33,9 @@ class CircuitBreaker {
   // Numbered as exported by the mercato_circuit_breaker_state metric.
   enum class State { kClosed = 0, kOpen = 1, kHalfOpen = 2 };
   enum class Admission { kAllowed, kTrial, kRejected };
+  // kSlow: answered, but took at least BreakerOptions::slow_call; counts like a failure.
   // kIgnored: the call says nothing about the backend's health (cancelled by the caller).
-  enum class Outcome { kSuccess, kFailure, kIgnored };
+  enum class Outcome { kSuccess, kFailure, kSlow, kIgnored };
 
   explicit CircuitBreaker(BreakerOptions options, Clock clock = &std::chrono::steady_clock::now);
 
@@ -70,6 +72,9 @@ class CircuitBreaker {
   // Returns the new state for the listener.
   State TransitionLocked(State to, std::chrono::steady_clock::time_point now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts the outcome of a call admitted while closed; true when the breaker must open.
+  bool CountLocked(Outcome outcome, std::chrono::steady_clock::time_point now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const BreakerOptions options_;
   const Clock clock_;
@@ -79,6 +84,7 @@ class CircuitBreaker {
   State state_ ABSL_GUARDED_BY(mu_) = State::kClosed;
   std::chrono::steady_clock::time_point opened_at_ ABSL_GUARDED_BY(mu_){};
   bool trial_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  int failures_in_a_row_ ABSL_GUARDED_BY(mu_) = 0;  // failed or slow outcomes since a success
   std::array<Bucket, kBuckets> buckets_ ABSL_GUARDED_BY(mu_){};
   std::function<void(State)> listener_;
 };

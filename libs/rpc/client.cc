@@ -30,7 +30,8 @@ std::string WithRoundRobin(const std::string& service_config) {
                               ? nlohmann::json::object()
                               : nlohmann::json::parse(service_config, nullptr, false);
   if (!config.is_object()) config = nlohmann::json::object();
-  config["loadBalancingConfig"] = nlohmann::json::array({{{"round_robin", nlohmann::json::object()}}});
+  config["loadBalancingConfig"] =
+      nlohmann::json::array({{{"round_robin", nlohmann::json::object()}}});
   config["healthCheckConfig"] = {{"serviceName", ""}};
   return config.dump();
 }
@@ -58,9 +59,9 @@ BackendChannel ConnectBackend(const std::string& target, Metrics& metrics,
   const std::string service_config =
       !options.service_config_json.empty()
           ? options.service_config_json
-          : RetryServiceConfig(options.backend.empty() ? nullptr
-                                                       : IdempotentReadsOf(options.backend),
-                               options.policy.retry);
+          : BackendServiceConfig(
+                options.backend.empty() ? nullptr : IdempotentReadsOf(options.backend),
+                options.policy);
   args.SetServiceConfigJSON(WithRoundRobin(service_config));
   auto guard = std::make_shared<BackendGuard>(backend, options.policy, &metrics);
   // Order matters: the metrics interceptor sees every call, including the ones the

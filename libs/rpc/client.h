@@ -27,7 +27,7 @@ namespace mercato {
 
 struct ChannelOptions {
   // A gRPC service config (JSON) applied as the channel's default. Empty: the retry policy
-  // for the backend's idempotent reads (RetryServiceConfig).
+  // for the backend's idempotent reads (BackendServiceConfig: deadline and retries).
   std::string service_config_json;
   // The backend's name as in deploy/services.json ("catalog"): labels its metrics and picks
   // its idempotent reads. Empty: the target, and nothing is retried.

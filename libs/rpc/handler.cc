@@ -89,8 +89,7 @@ absl::Status AuthenticateAndRun(grpc::CallbackServerContext* ctx, CallContext ca
 
 }  // namespace
 
-grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* ctx,
-                                      BoundedExecutor& executor,
+grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* ctx, BoundedExecutor& executor,
                                       std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const bool accepted = executor.TrySubmit(

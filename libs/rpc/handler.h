@@ -7,12 +7,13 @@
 //
 //   grpc::ServerUnaryReactor* CatalogService::GetProduct(grpc::CallbackServerContext* ctx,
 //       const GetProductRequest* request, Product* response) {
-//     return mercato::RunBlocking(ctx, executor_, [=] { return DoGetProduct(*request, response); });
+//     return mercato::RunBlocking(ctx, executor_, [=] { return DoGetProduct(*request, response);
+//     });
 //   }
 #pragma once
 
-#include <grpcpp/support/server_callback.h>
 #include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
 
 #include <functional>
 #include <initializer_list>
@@ -32,8 +33,7 @@ CallContext CallContextFromServer(const grpc::CallbackServerContext& ctx);
 // (rpc/call_auth.h); or returns the refusal (UNAUTHENTICATED / PERMISSION_DENIED).
 absl::Status AuthenticateCall(const grpc::CallbackServerContext& ctx, CallContext& call);
 
-grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* ctx,
-                                      BoundedExecutor& executor,
+grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* ctx, BoundedExecutor& executor,
                                       std::function<absl::Status()> work);
 
 // Runs non-blocking work (in-memory reads) directly on the gRPC thread, with the call's

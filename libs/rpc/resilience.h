@@ -4,6 +4,8 @@
 //   that hijacks a refused call, so the refusal takes no network round trip and works the
 //   same for sync, async and callback stubs. The refusal is UNAVAILABLE with error code
 //   "service_unavailable", a Retry-After hint and CallNotSent() true;
+// - the backend's deadline (BackendPolicy::deadline): a call still unanswered then is cancelled
+//   and ends DEADLINE_EXCEEDED, whatever the caller's own deadline (rpc/deadline_watch.h);
 // - gRPC's own retry policy (service config) for the backend's idempotent reads only, on
 //   UNAVAILABLE only, with exponential backoff and retryThrottling, all attempts within the
 //   call's deadline;
@@ -53,9 +55,11 @@ const std::map<std::string, IdempotentReads>& AllIdempotentReads();
 // nullptr for a backend without a list (nothing is retried).
 const IdempotentReads* IdempotentReadsOf(const std::string& backend);
 
-// The gRPC service config (JSON) with the retry policy for `reads` and retryThrottling; empty
-// when there is nothing to retry (no reads, or max_attempts 1).
-std::string RetryServiceConfig(const IdempotentReads* reads, const RetryOptions& retry);
+// The gRPC service config (JSON) of the calls to one backend: the retry policy for `reads` with
+// retryThrottling; empty when there is nothing to retry (no reads, or max_attempts 1). The
+// backend's deadline is not its "timeout": gRPC 1.51 measures that from a wrong start (a 200 ms
+// timeout expired at once, 3 s after 1.3 s), so DeadlineWatch enforces it instead.
+std::string BackendServiceConfig(const IdempotentReads* reads, const BackendPolicy& policy);
 
 // Breaker, bulkhead and metrics of the calls to one backend.
 class BackendGuard {
@@ -67,6 +71,7 @@ class BackendGuard {
   struct Ticket {
     CircuitBreaker::Admission admission = CircuitBreaker::Admission::kRejected;
     bool holds_permit = false;
+    std::chrono::steady_clock::time_point started{};
   };
   // Admits a call (ticket filled) or returns the status to fail it with at once.
   std::optional<grpc::Status> Admit(Ticket& ticket);
@@ -81,6 +86,8 @@ class BackendGuard {
   absl::Status Available() const;
 
   const std::string& backend() const { return backend_; }
+  // The longest any call to the backend may wait (0: only the caller's deadline).
+  std::chrono::milliseconds deadline() const { return deadline_; }
   CircuitBreaker& breaker() { return breaker_; }
   const Bulkhead& bulkhead() const { return bulkhead_; }
 
@@ -91,6 +98,8 @@ class BackendGuard {
   int RetryAfterSeconds() const;
 
   const std::string backend_;
+  const CircuitBreaker::Clock clock_;
+  const std::chrono::milliseconds deadline_;
   CircuitBreaker breaker_;
   Bulkhead bulkhead_;
   prometheus::Gauge* state_gauge_ = nullptr;

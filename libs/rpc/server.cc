@@ -9,9 +9,8 @@
 #include <algorithm>
 #include <thread>
 
-#include "common/logging.h"
-
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "rpc/interceptors.h"
 #include "rpc/library_logs.h"
 
@@ -68,8 +67,8 @@ void GrpcServer::Shutdown() {
   // serving while they see NOT_SERVING and send new calls to other replicas. Without it, a
   // call picked just before the shutdown is refused or cancelled (seen in rolling restarts on
   // a real cluster).
-  std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
-      std::chrono::milliseconds(2000), options_.shutdown_grace / 4));
+  std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(std::chrono::milliseconds(2000),
+                                                                  options_.shutdown_grace / 4));
   server_->Shutdown(deadline);
   server_->Wait();
   spdlog::info("gRPC server stopped");

@@ -31,8 +31,8 @@
 
 namespace mercato {
 
-// InitProcess() (SIGTERM/SIGINT blocked for every thread to come, ...), reads the configuration with `load`
-// (exit 2 naming each bad variable), and starts JSON logging at the configured level.
+// InitProcess() (SIGTERM/SIGINT blocked for every thread to come, ...), reads the configuration
+// with `load` (exit 2 naming each bad variable), and starts JSON logging at the configured level.
 // `load` is e.g. cart::LoadCartConfig; its config has a `server` (ServerConfig) member.
 template <typename Loader>
 auto LoadConfigOrExit(const char* service, Loader load) {

@@ -53,8 +53,7 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   for (const auto& any : details.details()) {
     common::v1::ErrorInfo info;
     if (any.UnpackTo(&info)) {
-      out = WithRetryAfter(WithErrorCode(std::move(out), info.code()),
-                           info.retry_after_seconds());
+      out = WithRetryAfter(WithErrorCode(std::move(out), info.code()), info.retry_after_seconds());
       if (info.metadata().count(kNotSentKey)) out.SetPayload(kNotSentKey, absl::Cord("1"));
       break;
     }

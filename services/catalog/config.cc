@@ -22,6 +22,8 @@ absl::StatusOr<CatalogConfig> LoadCatalogConfig(EnvReader& env) {
                  std::chrono::milliseconds(10), std::chrono::milliseconds(3600000));
   c.reservation_sweep_batch =
       static_cast<int>(env.Int("MERCATO_RESERVATION_SWEEP_BATCH", 100, 1, 10000));
+  c.low_stock_threshold = env.Int("MERCATO_LOW_STOCK_THRESHOLD", 5, 0, 1000000000);
+  c.events = events::ReadEventsConfig(env, "catalog");
   c.identity = auth::ReadIdentityConfig(
       env, {.callers = {"gateway", "cart", "checkout"}, .verifies_access_tokens = true});
   if (absl::Status s = env.Finish(); !s.ok()) return s;

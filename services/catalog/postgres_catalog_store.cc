@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "catalog/product_events.h"
 #include "common/ids.h"
 #include "common/status.h"
+#include "events/outbox.h"
 
 namespace mercato::catalog {
 namespace {
@@ -34,6 +37,32 @@ v1::Product ProductFromRow(const pqxx::row& row) {
   p.set_on_hand(row[8].as<int64_t>());
   p.set_reserved(row[9].as<int64_t>());
   return p;
+}
+
+// Event appends (product_events.h), each after the statement that changed (and so locked) the
+// product's row, so that one product's events keep the order of its changes.
+absl::Status AppendStockChanged(pqxx::work& tx, const std::string& product_id, int64_t sellable,
+                                int64_t low_stock_threshold) {
+  return events::AppendToOutbox(tx, StockChangedEvent(product_id, sellable, low_stock_threshold));
+}
+
+// The events of a product going from `before` (nullopt: new) to `after`.
+absl::Status AppendProductEvents(pqxx::work& tx, const std::optional<v1::Product>& before,
+                                 const v1::Product& after, int64_t low_stock_threshold) {
+  if (!before || ProductFactsChanged(*before, after)) {
+    absl::Status s = events::AppendToOutbox(tx, ProductChangedEvent(after));
+    if (!s.ok()) return s;
+  }
+  if (before && before->stock() == after.stock()) return absl::OkStatus();
+  return AppendStockChanged(tx, after.id(), after.stock(), low_stock_threshold);
+}
+
+// The product's row, locked until the transaction ends (nullopt: none).
+std::optional<v1::Product> LockProduct(pqxx::work& tx, const std::string& id) {
+  auto rows = tx.exec_params(
+      absl::StrCat("SELECT ", kColumns, " FROM products WHERE id = $1::uuid FOR UPDATE"), id);
+  if (rows.empty()) return std::nullopt;
+  return ProductFromRow(rows[0]);
 }
 
 std::string JsonArray(const google::protobuf::RepeatedPtrField<std::string>& values) {
@@ -122,15 +151,24 @@ bool SameItems(const google::protobuf::RepeatedPtrField<v1::ReservationItem>& st
 }
 
 // Ends a hold: the units stop being reserved; `sold` also takes them off the shelf (commit),
-// else they are sellable again (release). Locks product rows in id order (items are sorted).
-void EndHold(pqxx::work& tx, const google::protobuf::RepeatedPtrField<v1::ReservationItem>& items,
-             bool sold) {
+// else they are sellable again (release: StockChanged). Locks product rows in id order (items
+// are sorted).
+absl::Status EndHold(pqxx::work& tx,
+                     const google::protobuf::RepeatedPtrField<v1::ReservationItem>& items,
+                     bool sold, int64_t low_stock_threshold) {
   for (const auto& item : items) {
-    tx.exec_params(
+    auto rows = tx.exec_params(
         "UPDATE products SET reserved = reserved - $2, "
-        "on_hand = on_hand - CASE WHEN $3::boolean THEN $2 ELSE 0 END WHERE id = $1::uuid",
+        "on_hand = on_hand - CASE WHEN $3::boolean THEN $2 ELSE 0 END WHERE id = $1::uuid "
+        "RETURNING stock",
         item.product_id(), static_cast<int64_t>(item.quantity()), sold);
+    // A sale takes the units off on hand and reserved alike: what can be bought is unchanged.
+    if (sold || rows.empty()) continue;
+    absl::Status s =
+        AppendStockChanged(tx, item.product_id(), rows[0][0].as<int64_t>(), low_stock_threshold);
+    if (!s.ok()) return s;
   }
+  return absl::OkStatus();
 }
 
 void SetState(pqxx::work& tx, const std::string& id, const char* state) {
@@ -279,6 +317,9 @@ absl::StatusOr<int> PostgresCatalogStore::SeedIfEmpty(const std::vector<v1::Cate
           "ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), $7, $8)",
           p.id(), p.name(), p.description(), p.price().amount(), p.price().currency(),
           JsonArray(p.categories()), p.image_url(), p.stock());
+      // Read models elsewhere learn the seeded catalog like any other product.
+      absl::Status s = AppendProductEvents(tx, std::nullopt, p, low_stock_threshold_);
+      if (!s.ok()) return s;
       ++inserted;
     }
     return absl::OkStatus();
@@ -324,7 +365,12 @@ absl::StatusOr<ReservationChange> PostgresCatalogStore::ReserveStock(
           "UPDATE products SET reserved = reserved + $2 "
           "WHERE id = $1::uuid AND on_hand - reserved >= $2 RETURNING stock",
           item.product_id(), quantity);
-      if (!taken.empty()) continue;
+      if (!taken.empty()) {
+        absl::Status s = AppendStockChanged(tx, item.product_id(), taken[0][0].as<int64_t>(),
+                                            low_stock_threshold_);
+        if (!s.ok()) return s;
+        continue;
+      }
       auto row =
           tx.exec_params("SELECT stock FROM products WHERE id = $1::uuid", item.product_id());
       if (row.empty()) return ProductNotFound(item.product_id());
@@ -363,7 +409,10 @@ absl::StatusOr<ReservationChange> PostgresCatalogStore::CommitReservation(
     }
     if (IsClosed(existing->state())) return ReservationClosed(reservation_id, existing->state());
     if (existing->state() == v1::RESERVATION_STATE_HELD) {
-      EndHold(tx, existing->items(), /*sold=*/true);
+      if (absl::Status s = EndHold(tx, existing->items(), /*sold=*/true, low_stock_threshold_);
+          !s.ok()) {
+        return s;
+      }
       SetState(tx, reservation_id, "committed");
       existing->set_state(v1::RESERVATION_STATE_COMMITTED);
       result.changed = true;
@@ -404,7 +453,10 @@ absl::StatusOr<ReservationChange> PostgresCatalogStore::ReleaseReservation(
             absl::StrCat("reservation '", reservation_id, "' is committed; its stock is sold"));
       }
       if (existing->state() == v1::RESERVATION_STATE_HELD) {
-        EndHold(tx, existing->items(), /*sold=*/false);
+        if (absl::Status s = EndHold(tx, existing->items(), /*sold=*/false, low_stock_threshold_);
+            !s.ok()) {
+          return s;
+        }
         SetState(tx, reservation_id, "released");
         existing->set_state(v1::RESERVATION_STATE_RELEASED);
         result.changed = true;
@@ -439,9 +491,16 @@ absl::StatusOr<ExpiredReservations> PostgresCatalogStore::ExpireReservations(int
         "GROUP BY product_id ORDER BY product_id",
         nlohmann::json(ids).dump());
     for (const auto& row : totals) {
-      tx.exec_params("UPDATE products SET reserved = reserved - $2 WHERE id = $1::uuid",
-                     row[0].as<std::string>(), row[1].as<int64_t>());
-      result.product_ids.push_back(row[0].as<std::string>());
+      const std::string product_id = row[0].as<std::string>();
+      auto returned = tx.exec_params(
+          "UPDATE products SET reserved = reserved - $2 WHERE id = $1::uuid RETURNING stock",
+          product_id, row[1].as<int64_t>());
+      if (!returned.empty()) {
+        absl::Status s =
+            AppendStockChanged(tx, product_id, returned[0][0].as<int64_t>(), low_stock_threshold_);
+        if (!s.ok()) return s;
+      }
+      result.product_ids.push_back(product_id);
     }
     result.reservations = static_cast<int>(ids.size());
     return absl::OkStatus();
@@ -461,7 +520,7 @@ absl::StatusOr<VersionedProduct> PostgresCatalogStore::CreateProduct(const v1::P
         p.id(), p.name(), p.description(), p.price().amount(), p.price().currency(),
         JsonArray(p.categories()), p.image_url(), p.stock());
     result = {ProductFromRow(rows[0]), rows[0][kColumnCount].as<int64_t>()};
-    return absl::OkStatus();
+    return AppendProductEvents(tx, std::nullopt, result.product, low_stock_threshold_);
   });
   if (!status.ok()) return status;
   return result;
@@ -472,6 +531,9 @@ absl::StatusOr<VersionedProduct> PostgresCatalogStore::UpdateProduct(const v1::P
   if (!IsUuid(p.id())) return ProductNotFound(p.id());
   VersionedProduct result;
   absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    // The state before, for the events: what changed.
+    const std::optional<v1::Product> before = LockProduct(tx, p.id());
+    if (!before) return ProductNotFound(p.id());
     // One statement for every combination of fields: each column keeps its value unless
     // its flag is set.
     auto rows = tx.exec_params(
@@ -494,7 +556,7 @@ absl::StatusOr<VersionedProduct> PostgresCatalogStore::UpdateProduct(const v1::P
       return f.stock ? OnHandRefused(tx, p.id(), p.stock()) : ProductNotFound(p.id());
     }
     result = {ProductFromRow(rows[0]), rows[0][kColumnCount].as<int64_t>()};
-    return absl::OkStatus();
+    return AppendProductEvents(tx, before, result.product, low_stock_threshold_);
   });
   if (!status.ok()) return status;
   return result;
@@ -505,6 +567,8 @@ absl::StatusOr<VersionedProduct> PostgresCatalogStore::SetStock(const std::strin
   if (!IsUuid(product_id)) return ProductNotFound(product_id);
   VersionedProduct result;
   absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    const std::optional<v1::Product> before = LockProduct(tx, product_id);
+    if (!before) return ProductNotFound(product_id);
     // On hand, held units included; refused below what reservations hold, so that sellable
     // (on_hand - reserved) never goes negative.
     auto rows = tx.exec_params(absl::StrCat("UPDATE products SET on_hand = $2 "
@@ -513,7 +577,7 @@ absl::StatusOr<VersionedProduct> PostgresCatalogStore::SetStock(const std::strin
                                product_id, stock);
     if (rows.empty()) return OnHandRefused(tx, product_id, stock);
     result = {ProductFromRow(rows[0]), rows[0][kColumnCount].as<int64_t>()};
-    return absl::OkStatus();
+    return AppendProductEvents(tx, before, result.product, low_stock_threshold_);
   });
   if (!status.ok()) return status;
   return result;

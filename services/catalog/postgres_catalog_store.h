@@ -6,14 +6,24 @@
 // deadlocking, and products.stock's CHECK (stock >= 0) backs that up.
 #pragma once
 
+#include <cstdint>
+
 #include "catalog/catalog_store.h"
 #include "db/pg_pool.h"
 
 namespace mercato::catalog {
 
+// What StockChanged calls low by default (MERCATO_LOW_STOCK_THRESHOLD).
+inline constexpr int64_t kDefaultLowStockThreshold = 5;
+
+// Every change of a product's facts or sellable stock also appends its event
+// (product_events.h) to the outbox (libs/events) in the same transaction; StockChanged's
+// low_stock flag is sellable <= low_stock_threshold.
 class PostgresCatalogStore final : public CatalogStore {
  public:
-  explicit PostgresCatalogStore(PgPool& pool) : pool_(pool) {}
+  explicit PostgresCatalogStore(PgPool& pool,
+                                int64_t low_stock_threshold = kDefaultLowStockThreshold)
+      : pool_(pool), low_stock_threshold_(low_stock_threshold) {}
 
   absl::StatusOr<ProductPage> SearchProducts(const ProductQuery& query) override;
   absl::StatusOr<std::vector<VersionedProduct>> LoadProducts(
@@ -37,6 +47,7 @@ class PostgresCatalogStore final : public CatalogStore {
 
  private:
   PgPool& pool_;
+  const int64_t low_stock_threshold_;
 };
 
 }  // namespace mercato::catalog

@@ -14,6 +14,9 @@
 //     drive one order at once.
 //   - Steps only move forward and terminal orders never change (enforced by the database).
 //   - Every step change is recorded in the order's history in the same transaction.
+//   - The order's events (order_events.h: OrderPlaced, OrderPaid, OrderFailed) are appended to
+//     the outbox (libs/events) in the transaction of the change they announce, so that an
+//     order is published if and only if its change committed.
 //
 // Nothing here ever sees a card number or CVC: only the brand and last four digits.
 #pragma once

@@ -28,6 +28,7 @@ absl::StatusOr<CheckoutConfig> LoadCheckoutConfig(EnvReader& env) {
     env.AddError("MERCATO_CHECKOUT_RESERVATION_TTL_S",
                  "must be longer than MERCATO_CHECKOUT_LEASE_MS");
   }
+  c.events = events::ReadEventsConfig(env, "checkout");
   c.identity = auth::ReadIdentityConfig(
       env, {.callers = {"gateway"}, .calls_others = true, .verifies_access_tokens = true});
   if (absl::Status s = env.Finish(); !s.ok()) return s;

@@ -9,6 +9,7 @@
 #include "auth/identity_config.h"
 #include "common/backend_policy.h"
 #include "common/config.h"
+#include "events/config.h"
 
 namespace mercato::checkout {
 
@@ -37,6 +38,8 @@ struct CheckoutConfig {
   // How long after an Authorize could have been sent a "no such payment" answer is believed:
   // until then the call may still be running inside the payment service.
   std::chrono::milliseconds payment_grace{10000};
+  // The broker, the outbox relay of its order events and the consumer of payment events.
+  events::EventsConfig events;
 };
 
 // Reads MERCATO_DATABASE_URL, MERCATO_SERVICE_KEY, MERCATO_GATEWAY_PUBLIC_KEY,
@@ -44,8 +47,9 @@ struct CheckoutConfig {
 // MERCATO_CART_ADDR, MERCATO_PAYMENT_ADDR, MERCATO_CHECKOUT_RESERVATION_TTL_S,
 // MERCATO_CHECKOUT_LEASE_MS, MERCATO_CHECKOUT_RECOVERY_INTERVAL_MS,
 // MERCATO_CHECKOUT_PAYMENT_GRACE_MS, MERCATO_RESILIENCE, MERCATO_CATALOG_RESILIENCE,
-// MERCATO_CART_RESILIENCE, MERCATO_PAYMENT_RESILIENCE, MERCATO_BIND_ADDRESS and the shared
-// server settings (config.h in libs/common). deploy/services.json describes each.
+// MERCATO_CART_RESILIENCE, MERCATO_PAYMENT_RESILIENCE, MERCATO_BIND_ADDRESS, the event
+// settings (MERCATO_KAFKA_BROKERS required; events/config.h) and the shared server settings
+// (config.h in libs/common). deploy/services.json describes each.
 absl::StatusOr<CheckoutConfig> LoadCheckoutConfig(EnvReader& env);
 
 }  // namespace mercato::checkout

@@ -12,6 +12,12 @@
 namespace mercato::checkout {
 namespace {
 
+// Payment is hung (its deadline passed) or was certainly not reached (refused by our breaker,
+// or no connection to it): asking it again at once would only add a second wait.
+bool PaymentUnreachable(const absl::Status& status) {
+  return CallNotSent(status) || (status.code() == absl::StatusCode::kDeadlineExceeded &&
+                                 ExplicitErrorCodeOf(status) == "deadline_exceeded");
+}
 // A context for the calls of a recovery pass: the order's owner (the cart is theirs), fresh
 // request and trace ids, no deadline beyond each call's own.
 CallContext RecoveryContext(const OrderRecord& order) {
@@ -149,6 +155,9 @@ OrderSaga::Answer OrderSaga::AuthorizePayment(ForwardRun& run, const common::v1:
                      released.status());
       }
     }
+    if (PaymentUnreachable(authorized.status())) {
+      return Postpone(run.order, run.lease_owner, authorized.status());
+    }
     return Abandon(std::move(run.order), run.lease_owner, authorized.status());
   }
   if (authorized->state() == payment::v1::PAYMENT_STATE_DECLINED) {
@@ -217,6 +226,16 @@ absl::StatusOr<v1::Order> OrderSaga::Abandon(OrderRecord order, const std::strin
   if (r.record.step == OrderStep::kPaid) return r.record.order;
   if (r.record.step == OrderStep::kFailed) return FailureOf(r.record);
   if (r.lease_lost) return LeaseLost(r.record, "");
+  return OrderPending(options_.payment_grace);
+}
+
+absl::Status OrderSaga::Postpone(const OrderRecord& order, const std::string& lease_owner,
+                                 const absl::Status& cause) {
+  spdlog::warn("order {} at step {}: {}; recovery settles it", order.order.id(),
+               StepName(order.step), cause);
+  if (absl::Status s = store_.ReleaseLease(order.order.id(), lease_owner); !s.ok()) {
+    spdlog::warn("order {}: giving up the lease failed: {}", order.order.id(), s);
+  }
   return OrderPending(options_.payment_grace);
 }
 

@@ -156,6 +156,11 @@ class OrderSaga {
   // Settles an order whose forward path hit something unexpected; the answer to the request.
   absl::StatusOr<v1::Order> Abandon(OrderRecord order, const std::string& lease_owner,
                                     const absl::Status& cause);
+  // Leaves the order to recovery without asking the backend that just failed to answer again
+  // (payment hung or down: a second call would only double the shopper's wait); 503
+  // order_pending.
+  absl::Status Postpone(const OrderRecord& order, const std::string& lease_owner,
+                        const absl::Status& cause);
   // After a lost lease: someone else drives the order now. `authorized_payment_id`: the
   // authorization this request was recording, voided if the order failed meanwhile.
   absl::Status LeaseLost(const OrderRecord& order, const std::string& authorized_payment_id);

@@ -4,8 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "checkout/order_events.h"
 #include "common/ids.h"
 #include "common/status.h"
+#include "events/outbox.h"
 
 namespace mercato::checkout {
 namespace {
@@ -227,6 +229,11 @@ absl::StatusOr<CreateOrderResult> PostgresCheckoutStore::CreateOrder(const Order
     }
     auto inserted = InsertOrder(tx, order, lease_owner, lease);
     if (!inserted.ok()) return inserted.status();
+    // A priced order starts its saga: OrderPlaced, in this transaction (order_events.h).
+    if (order.step == OrderStep::kPriced) {
+      absl::Status appended = events::AppendToOutbox(tx, OrderPlacedEvent(*inserted));
+      if (!appended.ok()) return appended;
+    }
     result.record = *std::move(inserted);
     result.created = true;
     return absl::OkStatus();
@@ -283,7 +290,9 @@ absl::Status PostgresCheckoutStore::Advance(OrderRecord& order, const std::strin
         update.detail);
     if (moved.empty()) return LeaseLost();
     updated_at_us = moved[0][0].as<int64_t>();
-    return absl::OkStatus();
+    // After the UPDATE that locked the order: its events stay in commit order.
+    std::optional<events::v1::Envelope> event = OrderStepEvent(order, update);
+    return event ? events::AppendToOutbox(tx, *std::move(event)) : absl::OkStatus();
   });
   if (!status.ok()) return status;
   order.step = update.step;

@@ -8,6 +8,7 @@
 #include "common/ids.h"
 #include "common/logging.h"
 #include "gateway/json_codec.h"
+#include "gateway/openapi.h"
 #include "gateway/routes.h"
 
 namespace mercato::gateway {
@@ -103,6 +104,7 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
   RegisterCartRoutes(router_, backends_, config_);
   RegisterCheckoutRoutes(router_, backends_, config_);
   RegisterAdminRoutes(router_, backends_, config_);
+  RegisterOpenApiRoute(router_);
 }
 
 HttpResponse GatewayService::Healthz(const HttpRequest&) {

@@ -27,5 +27,6 @@ void MergeGuestCartAfterSignIn(Backends& backends, const GatewayConfig& config,
 void RegisterCheckoutRoutes(Router& router, Backends& backends, const GatewayConfig& config);
 // /api/v1/admin/*                                                        (admin_routes.cc)
 void RegisterAdminRoutes(Router& router, Backends& backends, const GatewayConfig& config);
+// GET /api/v1/openapi.json: RegisterOpenApiRoute in openapi.h              (openapi_routes.cc)
 
 }  // namespace mercato::gateway

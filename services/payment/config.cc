@@ -13,6 +13,7 @@ absl::StatusOr<PaymentConfig> LoadPaymentConfig(EnvReader& env) {
   c.max_amount = env.Int("MERCATO_PAYMENT_MAX_AMOUNT", kDefaultMaxAmount, 1, 1'000'000'000'000'000);
   c.authorization_max_age = absl::Seconds(env.Int("MERCATO_PAYMENT_AUTHORIZATION_MAX_AGE_S",
                                                   kDefaultAuthorizationMaxAgeSeconds, 1, 86400));
+  c.events = events::ReadEventsConfig(env, "payment");
   c.identity = auth::ReadIdentityConfig(env, {.callers = {"checkout"}});
   if (absl::Status s = env.Finish(); !s.ok()) return s;
   return c;

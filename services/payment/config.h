@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "auth/identity_config.h"
 #include "common/config.h"
+#include "events/config.h"
 
 namespace mercato::payment {
 
@@ -34,12 +35,15 @@ struct PaymentConfig {
   int64_t max_amount = kDefaultMaxAmount;
   // Payments pending or authorized for longer than this are voided.
   absl::Duration authorization_max_age = absl::Seconds(kDefaultAuthorizationMaxAgeSeconds);
+  // The broker and the outbox relay of its payment events.
+  events::EventsConfig events;
 };
 
 // Reads MERCATO_DATABASE_URL and MERCATO_CHECKOUT_PUBLIC_KEY (required), MERCATO_DB_POOL_SIZE,
 // MERCATO_PAYMENT_FINGERPRINT_KEY (required), MERCATO_PAYMENT_MAX_AMOUNT,
-// MERCATO_PAYMENT_AUTHORIZATION_MAX_AGE_S, MERCATO_BIND_ADDRESS and the shared server
-// settings (config.h in libs/common). The keys are never echoed in an error.
+// MERCATO_PAYMENT_AUTHORIZATION_MAX_AGE_S, MERCATO_BIND_ADDRESS, the event settings
+// (MERCATO_KAFKA_BROKERS required; events/config.h) and the shared server settings (config.h
+// in libs/common). The keys are never echoed in an error.
 absl::StatusOr<PaymentConfig> LoadPaymentConfig(EnvReader& env);
 
 }  // namespace mercato::payment

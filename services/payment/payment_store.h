@@ -11,7 +11,9 @@
 //   - Transition: a conditional move (only from the given source state), so of several
 //     concurrent calls exactly one makes the move; the processor call (`act`) runs inside
 //     the same transaction, after the row is claimed.
-// Every state change is recorded in the payment's history (ListEvents).
+// Every state change is recorded in the payment's history (ListEvents), and the moves that
+// other services hear about (payment_events.h: authorized, captured, voided) are appended to
+// the outbox (libs/events) in the transaction that makes them.
 //
 // Nothing here ever sees a card number or CVC: only brand, last four digits and the keyed
 // fingerprint (card.h).

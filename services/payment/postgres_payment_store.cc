@@ -3,6 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/status.h"
+#include "events/outbox.h"
+#include "payment/payment_events.h"
 #include "payment/payment_state.h"
 
 namespace mercato::payment {
@@ -55,6 +57,14 @@ absl::StatusOr<std::optional<PaymentRecord>> SelectOne(Txn& tx, const char* cond
   return std::optional<PaymentRecord>(*std::move(record));
 }
 
+// Appends the event of `record` having moved from `from` (payment_events.h), if the move has
+// one, to the outbox within `tx`: after the UPDATE that locked the payment, so that one
+// payment's events keep their order.
+absl::Status AppendMoveEvent(pqxx::work& tx, const PaymentRecord& record, v1::PaymentState from) {
+  std::optional<events::v1::Envelope> event = PaymentMovedEvent(record, from);
+  return event ? events::AppendToOutbox(tx, *std::move(event)) : absl::OkStatus();
+}
+
 // Moves pending payment `id` to the processor's answer, unless it was moved meanwhile (a void
 // while the processor was asked): then it is returned as it is.
 absl::StatusOr<TransitionResult> RecordAnswer(pqxx::work& tx, const std::string& id,
@@ -75,6 +85,7 @@ absl::StatusOr<TransitionResult> RecordAnswer(pqxx::work& tx, const std::string&
   }
   auto record = RecordFromRow(moved[0]);
   if (!record.ok()) return record.status();
+  if (absl::Status s = AppendMoveEvent(tx, *record, v1::PAYMENT_STATE_PENDING); !s.ok()) return s;
   result.record = *std::move(record);
   result.changed = true;
   return result;
@@ -190,6 +201,7 @@ absl::StatusOr<TransitionResult> PostgresPaymentStore::Transition(const std::str
     auto record = RecordFromRow(moved[0]);
     if (!record.ok()) return record.status();
     if (absl::Status s = act(*record); !s.ok()) return s;
+    if (absl::Status s = AppendMoveEvent(tx, *record, from); !s.ok()) return s;
     result.record = *std::move(record);
     result.changed = true;
     return absl::OkStatus();

@@ -739,8 +739,8 @@ def check_drift(ctx):
         if not t:
             continue
         for ours, theirs in (("kind", "kind"), ("port", "port"), ("adminPort", "admin_port"),
-                             ("redis", "redis"), ("calls", "calls")):
-            if t[ours] != svc[theirs]:
+                             ("redis", "redis"), ("kafka", "kafka"), ("calls", "calls")):
+            if t.get(ours, False) != svc.get(theirs, False):
                 ctx.error(f"_topology.tpl {name}.{ours} = {t[ours]!r}, services.json says "
                           f"{svc[theirs]!r}")
         if (t["database"] or None) != svc["database"]:
@@ -993,6 +993,8 @@ def check_netpol(ctx):
                 expected.add((name, "postgresql", 5432))
             if svc["redis"] and "redis" in pods:
                 expected.add((name, "redis", 6379))
+            if svc.get("kafka") and "kafka" in pods:
+                expected.add((name, "kafka", 9092))
         actual = set()
         for a in pods.values():
             for b in pods.values():

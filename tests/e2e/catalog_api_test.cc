@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -270,7 +271,15 @@ TEST_F(CatalogApiTest, ZzCatalogDownMakesReadinessFailAndSigtermExitsCleanly) {
   EXPECT_EQ(list.json["error"]["code"], "service_unavailable");
   EXPECT_EQ(list.Header("retry-after"), "1");
   ASSERT_TRUE(suite_->StartService("catalog").ok());
-  EXPECT_EQ(http().Get("/api/v1/products").status, 200);
+  // The gateway's channel reconnects on gRPC's backoff (about 1 s after the failure, then
+  // longer): the catalog is served again within it, not necessarily on the very next call.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int served = http().Get("/api/v1/products").status;
+  while (served != 200 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    served = http().Get("/api/v1/products").status;
+  }
+  EXPECT_EQ(served, 200);
   const int catalog_status = suite_->Terminate("catalog");
   EXPECT_TRUE(WIFEXITED(catalog_status) && WEXITSTATUS(catalog_status) == 0) << catalog_status;
   const int gateway_status = suite_->Terminate("gateway");

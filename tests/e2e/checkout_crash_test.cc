@@ -413,6 +413,11 @@ TEST_F(CheckoutExpiryTest, ExpiredReservationOfAStuckOrderReturnsItsStock) {
   const int port = suite_->port("gateway");
   Shopper s;
   ASSERT_EQ(AddToCart(port, s, product, 2).status, 200);
+  // One order first, so that checkout is connected to payment: a call on a connection that
+  // was never made is certainly not sent, and its stock would go back at once.
+  Shopper warm_up;
+  ASSERT_EQ(AddToCart(port, warm_up, admin.CreateProduct("Warm-up", 100, 1), 1).status, 200);
+  ASSERT_EQ(Checkout(port, warm_up, NewUuid(), CheckoutBody()).status, 201);
 
   // The payment service hangs: the order is stuck after reserving its stock.
   suite_->process("payment").Signal(SIGSTOP);

@@ -325,10 +325,14 @@ TEST(GatewayHttpTimeoutTest, IncompleteRequestTimesOutAndIsCounted) {
   EXPECT_TRUE(slow.closed());
   EXPECT_EQ(idle.ReadUntilClosed(seconds(20)), "");
   EXPECT_TRUE(idle.closed());
-  const std::string metrics = HttpClient((*suite)->admin_port("gateway")).Get("/metrics").body;
-  EXPECT_TRUE(absl::StrContains(metrics,
-                                "mercato_gateway_http_protocol_errors_total{reason=\"timeout\"} 1"))
-      << metrics;
+  // The count follows the close on the gateway's side: wait for it (a bounded poll).
+  const std::string expected = "mercato_gateway_http_protocol_errors_total{reason=\"timeout\"} 1";
+  std::string metrics;
+  for (int i = 0; i < 100 && !absl::StrContains(metrics, expected); ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    metrics = HttpClient((*suite)->admin_port("gateway")).Get("/metrics").body;
+  }
+  EXPECT_TRUE(absl::StrContains(metrics, expected)) << metrics;
 }
 
 // Health checks the gateway has started towards its backends (its own client metrics).

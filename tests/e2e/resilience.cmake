@@ -18,3 +18,6 @@ mercato_resilience_test(resilience_rate_limit_e2e_test SOURCES resilience_rate_l
 mercato_resilience_test(observability_trace_e2e_test SOURCES observability_trace_test.cc)
 # Catalog down: order history and accounts keep working, browse and cart fail fast.
 mercato_resilience_test(resilience_degradation_e2e_test SOURCES resilience_degradation_test.cc)
+# Issue 19: payment hung (SIGSTOP) at a shopper's pace and dead (killed), default settings:
+# the deadline, the breaker on consecutive failures, stock given back, recovery afterwards.
+mercato_resilience_test(resilience_dependency_e2e_test SOURCES resilience_dependency_test.cc)

@@ -12,10 +12,12 @@
 #include "../unit/checkout_world.h"
 #include "absl/strings/str_cat.h"
 #include "checkout/order_saga.h"
+#include "checkout/payment_event_recorder.h"
 #include "checkout/postgres_checkout_store.h"
 #include "common/ids.h"
 #include "common/status.h"
 #include "db/migrations.h"
+#include "events/contracts.h"
 #include "support/concurrency.h"
 #include "support/postgres.h"
 #include "support/process.h"
@@ -471,6 +473,82 @@ TEST_F(CheckoutStoreTest, SagaMakesOneOrderForConcurrentRepeatsOfOneKey) {
   EXPECT_EQ(world.Count("Authorize"), 1);
   EXPECT_EQ(world.Count("ReserveStock"), 1);
   EXPECT_EQ(Sql("SELECT count(*) FROM orders WHERE user_id = 'saga-user'"), "1");
+}
+
+// The order's events in the outbox, in order (order_events.h): their types, comma-separated.
+std::string OutboxOf(const std::string& order_id) {
+  return PostgresServer::Shared()->Psql(
+      kDatabase,
+      "SELECT coalesce(string_agg(event_type, ',' ORDER BY id), '') FROM outbox "
+      "WHERE aggregate_id = '" +
+          order_id + "'");
+}
+
+TEST_F(CheckoutStoreTest, OrderEventsAreAppendedWithTheirStepsOnly) {
+  OrderRecord order = NewOrder("eve", NewUuid());
+  ASSERT_TRUE(store_->CreateOrder(order, "o", absl::Seconds(30)).ok());
+  // A repeat of the request creates nothing and publishes nothing.
+  auto again = store_->CreateOrder(NewOrder("eve", order.idempotency_key), "o2", absl::Seconds(30));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(OutboxOf(order.order.id()), "mercato.events.v1.OrderPlaced");
+  ASSERT_TRUE(store_->Advance(order, "o", {.step = OrderStep::kReserved}, absl::Seconds(30)).ok());
+  // Someone else's lease: refused, and no event.
+  EXPECT_FALSE(store_->Advance(order, "other", {.step = OrderStep::kPaid}, absl::Seconds(30)).ok());
+  ASSERT_TRUE(store_
+                  ->Advance(order, "o", {.step = OrderStep::kPaid, .payment_id = "pay-1"},
+                            absl::Seconds(30))
+                  .ok());
+  EXPECT_EQ(OutboxOf(order.order.id()),
+            "mercato.events.v1.OrderPlaced,mercato.events.v1.OrderPaid");
+}
+
+TEST_F(CheckoutStoreTest, AnOrderRefusedBeforePricingPublishesNothing) {
+  OrderRecord order = NewOrder("eve", NewUuid(), 0);
+  order.step = OrderStep::kFailed;
+  order.order.set_failure_code("cart_empty");
+  ASSERT_TRUE(store_->CreateOrder(order, "o", absl::Seconds(30)).ok());
+  EXPECT_EQ(OutboxOf(order.order.id()), "");
+}
+
+events::v1::Envelope PaymentEvent(const std::string& order_id, bool captured) {
+  events::v1::Envelope e = events::NewEvent("payment");
+  auto set = [&](auto* p) {
+    p->set_payment_id("pay-" + order_id);
+    p->set_order_id(order_id);
+    p->mutable_amount()->set_amount(2599);
+    p->mutable_amount()->set_currency("USD");
+  };
+  if (captured) {
+    set(e.mutable_payment_captured());
+  } else {
+    set(e.mutable_payment_authorized());
+  }
+  return e;
+}
+
+TEST_F(CheckoutStoreTest, PaymentEventsAreRecordedAgainstTheirOrderOnly) {
+  OrderRecord order = NewOrder("eve", NewUuid());
+  ASSERT_TRUE(store_->CreateOrder(order, "o", absl::Seconds(30)).ok());
+  const auto record = [&](const events::v1::Envelope& e) {
+    return pool_->Transact([&](pqxx::work& tx) { return RecordPaymentEvent(e, tx); });
+  };
+  const events::v1::Envelope authorized = PaymentEvent(order.order.id(), false);
+  ASSERT_TRUE(record(authorized).ok());
+  ASSERT_TRUE(record(authorized).ok());  // the same event again: still one row
+  ASSERT_TRUE(record(PaymentEvent(order.order.id(), true)).ok());
+  // Skipped, not failed: an order of another database, an order id that is no UUID, an
+  // event that is not about a payment.
+  EXPECT_TRUE(record(PaymentEvent(NewUuid(), false)).ok());
+  EXPECT_TRUE(record(PaymentEvent("not-a-uuid", false)).ok());
+  events::v1::Envelope other = events::NewEvent("catalog");
+  other.mutable_stock_changed()->set_product_id(NewUuid());
+  EXPECT_TRUE(record(other).ok());
+  EXPECT_EQ(Sql("SELECT string_agg(kind || ':' || amount || ':' || payment_id, ',' ORDER BY "
+                "occurred_at, kind) FROM order_payment_events WHERE order_id = '" +
+                order.order.id() + "'"),
+            "authorized:2599:pay-" + order.order.id() + ",captured:2599:pay-" + order.order.id());
+  EXPECT_EQ(Sql("SELECT count(*) FROM order_payment_events"), "2");
 }
 
 }  // namespace

@@ -665,5 +665,49 @@ TEST_F(PaymentLedgerTest, AnAnswerArrivingAfterAVoidIsVoidedAtTheProcessorToo) {
   EXPECT_EQ(Ledger("late-answer"), "voided");
 }
 
+TEST_F(PaymentStoreTest, MovesAppendTheirEventsAndAFailedActAppendsNone) {
+  const auto events_of = [&](const std::string& id) {
+    return Sql(
+        "SELECT coalesce(string_agg(event_type, ',' ORDER BY id), '') FROM outbox "
+        "WHERE aggregate_id = '" +
+        id + "'");
+  };
+  const auto ok = [](const PaymentRecord&) { return absl::OkStatus(); };
+  auto begun = store_.BeginAuthorization(MakeNew("events-captured"));
+  ASSERT_TRUE(begun.ok()) << begun.status();
+  const std::string id = begun->record.payment.id();
+  EXPECT_EQ(events_of(id), "");  // pending: nothing yet
+  ASSERT_TRUE(
+      store_.RecordOutcome(id, [] { return absl::StatusOr<ChargeOutcome>(Approved()); })->changed);
+  // The capture fails at the processor: the move and its event roll back together.
+  EXPECT_FALSE(store_
+                   .Transition(id, v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_CAPTURED,
+                               [](const PaymentRecord&) { return absl::UnavailableError("down"); })
+                   .ok());
+  ASSERT_TRUE(
+      store_.Transition(id, v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_CAPTURED, ok)->changed);
+  // Not in the source state any more: no move, no event.
+  EXPECT_FALSE(
+      store_.Transition(id, v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_CAPTURED, ok)->changed);
+  EXPECT_EQ(events_of(id), "mercato.events.v1.PaymentAuthorized,mercato.events.v1.PaymentCaptured");
+
+  auto declined = store_.BeginAuthorization(MakeNew("events-declined"));
+  ASSERT_TRUE(store_
+                  .RecordOutcome(declined->record.payment.id(),
+                                 [] {
+                                   return absl::StatusOr<ChargeOutcome>(
+                                       ChargeOutcome{.state = v1::PAYMENT_STATE_DECLINED,
+                                                     .decline_code = "card_declined"});
+                                 })
+                  ->changed);
+  EXPECT_EQ(events_of(declined->record.payment.id()), "");
+
+  auto voided = store_.BeginAuthorization(MakeNew("events-voided"));
+  const std::string voided_id = voided->record.payment.id();
+  ASSERT_TRUE(store_.Transition(voided_id, v1::PAYMENT_STATE_PENDING, v1::PAYMENT_STATE_VOIDED, ok)
+                  ->changed);
+  EXPECT_EQ(events_of(voided_id), "mercato.events.v1.PaymentVoided");
+}
+
 }  // namespace
 }  // namespace mercato::payment

@@ -35,6 +35,7 @@ class ScriptedCatalog final : public CatalogService::Service {
   std::atomic<int> fail_next{0};
   grpc::Status failure{grpc::StatusCode::UNAVAILABLE, "scripted outage"};
   std::atomic<bool> hold{false};
+  std::atomic<int> delay_ms{0};  // ReserveStock answers this late
 
   grpc::Status GetProduct(grpc::ServerContext*, const catalog::v1::GetProductRequest* request,
                           catalog::v1::Product* response) override {
@@ -51,6 +52,7 @@ class ScriptedCatalog final : public CatalogService::Service {
   grpc::Status ReserveStock(grpc::ServerContext*, const catalog::v1::ReserveStockRequest*,
                             catalog::v1::Reservation* response) override {
     ++reserve_calls;
+    if (const int ms = delay_ms; ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     if (fail_next.fetch_sub(1) > 0) return failure;
     return grpc::Status::OK;
   }
@@ -78,12 +80,17 @@ class ResilienceGrpcTest : public ::testing::Test {
   }
   void TearDown() override { server_->Shutdown(); }
 
-  // A stub through CreateChannel with the given resilience spec (common/backend_policy.h).
-  std::unique_ptr<CatalogService::Stub> Connect(const std::string& spec) {
+  // A stub through CreateChannel with the given resilience spec (common/backend_policy.h),
+  // applied on top of Hystrix's rolling rate alone (no consecutive-failure or slow-call
+  // trigger, no deadline of the backend's own) unless the spec sets them.
+  std::unique_ptr<CatalogService::Stub> Connect(const std::string& spec, int port = 0) {
     BackendPolicy policy;
-    EXPECT_TRUE(ApplyBackendPolicySpec(spec, policy).ok());
-    BackendChannel backend = ConnectBackend(absl::StrCat("127.0.0.1:", port_), metrics_,
-                                            {.backend = "catalog", .policy = policy});
+    EXPECT_TRUE(
+        ApplyBackendPolicySpec(
+            "breaker_consecutive_failures=0,breaker_slow_call_ms=0,deadline_ms=0," + spec, policy)
+            .ok());
+    BackendChannel backend = ConnectBackend(absl::StrCat("127.0.0.1:", port ? port : port_),
+                                            metrics_, {.backend = "catalog", .policy = policy});
     guard_ = backend.guard;
     channel_ = backend.channel;
     return CatalogService::NewStub(backend.channel);
@@ -129,8 +136,7 @@ class ResilienceGrpcTest : public ::testing::Test {
           for (const auto& l : m.label) found = found || (l.name == k && l.value == v);
           match = match && found;
         }
-        if (match) return f.type == prometheus::MetricType::Gauge ? m.gauge.value
-                                                                  : m.counter.value;
+        if (match) return f.type == prometheus::MetricType::Gauge ? m.gauge.value : m.counter.value;
       }
     }
     return -1;
@@ -208,14 +214,79 @@ void ExpectFailFast(ResilienceGrpcTest* t, ScriptedCatalog& catalog,
   EXPECT_EQ(catalog.reserve_calls, 20);  // none reached the backend
 }
 
+// Issue 19: a few failures in a row open the breaker whatever the volume.
+TEST_F(ResilienceGrpcTest, ConsecutiveFailuresOpenTheBreakerAtAnyVolume) {
+  auto stub = Connect("breaker_consecutive_failures=3");
+  catalog_.fail_next = 1000;
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(CallNotSent(Reserve(*stub)));
+  absl::Status s = Reserve(*stub);
+  EXPECT_TRUE(CallNotSent(s)) << s;
+  EXPECT_EQ(catalog_.reserve_calls, 3);
+}
+
+TEST_F(ResilienceGrpcTest, SlowAnswersOpenTheBreakerToo) {
+  auto stub = Connect("breaker_consecutive_failures=2,breaker_slow_call_ms=100");
+  catalog_.delay_ms = 150;
+  EXPECT_TRUE(Reserve(*stub).ok());  // answered, late
+  EXPECT_TRUE(Reserve(*stub).ok());
+  absl::Status s = Reserve(*stub);
+  EXPECT_TRUE(CallNotSent(s)) << s;
+  EXPECT_EQ(catalog_.reserve_calls, 2);
+}
+
+TEST_F(ResilienceGrpcTest, TheBackendsDeadlineBoundsACallWhateverTheCallersDeadline) {
+  auto stub = Connect("deadline_ms=200");
+  catalog_.delay_ms = 1500;
+  const auto start = Clock::now();
+  catalog::v1::ReserveStockRequest request;
+  catalog::v1::Reservation reply;
+  auto ctx = Context(5000);
+  absl::Status s = FromGrpcStatus(stub->ReserveStock(ctx.get(), request, &reply));
+  const auto elapsed = Clock::now() - start;
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+  EXPECT_NE(s.message().find("catalog did not answer within 200 ms"), std::string::npos) << s;
+  EXPECT_GE(elapsed, std::chrono::milliseconds(200));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(1000));
+  // It counts against the backend like any deadline.
+  EXPECT_EQ(guard_->breaker().WindowCounts(), (std::pair<int64_t, int64_t>(1, 1)));
+  // A caller's own shorter deadline is left to gRPC.
+  catalog_.delay_ms = 0;
+  EXPECT_TRUE(Reserve(*stub).ok());
+}
+
+// A call refused at connection (nothing listens) certainly reached no backend: it is marked
+// not sent, so that the caller may undo at once what it did for it.
+TEST_F(ResilienceGrpcTest, ACallNoBackendCouldTakeIsMarkedNotSent) {
+  int closed_port = 0;
+  {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &closed_port);
+    builder.RegisterService(&catalog_);
+    auto server = builder.BuildAndStart();
+    ASSERT_NE(server, nullptr);
+    server->Shutdown();
+  }
+  auto stub = Connect("", closed_port);
+  absl::Status s = Reserve(*stub);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_TRUE(CallNotSent(s)) << s;
+  EXPECT_EQ(ErrorCodeOf(s), "service_unavailable");
+  // One that reached the backend and failed there is not.
+  auto reachable = Connect("");
+  catalog_.fail_next = 1;
+  absl::Status failed = Reserve(*reachable);
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable) << failed;
+  EXPECT_FALSE(CallNotSent(failed));
+}
+
 TEST_F(ResilienceGrpcTest, OpenBreakerFailsFastWithoutANetworkCallSyncStub) {
   auto stub = Connect("");
   ExpectFailFast(this, catalog_, [&] { return Reserve(*stub); });
   EXPECT_EQ(Metric("mercato_circuit_breaker_state", {{"backend", "catalog"}}), 1);
   EXPECT_EQ(Metric("mercato_circuit_breaker_opened_total", {{"backend", "catalog"}}), 1);
-  EXPECT_EQ(Metric("mercato_client_rejected_total",
-                   {{"backend", "catalog"}, {"reason", "circuit_open"}}),
-            200);
+  EXPECT_EQ(
+      Metric("mercato_client_rejected_total", {{"backend", "catalog"}, {"reason", "circuit_open"}}),
+      200);
   // The refused calls are still counted by the client metrics, as UNAVAILABLE.
   EXPECT_EQ(Metric("grpc_client_handled_total",
                    {{"grpc_method", "ReserveStock"}, {"grpc_code", "UNAVAILABLE"}}),
@@ -257,8 +328,8 @@ TEST_F(ResilienceGrpcTest, AFailedTrialReopens) {
 TEST_F(ResilienceGrpcTest, AnswersWithAnErrorCodeDoNotTripTheBreaker) {
   // The backend is up and says that something behind it is not: not its own failure.
   auto stub = Connect("");
-  catalog_.failure = ToGrpcStatus(ErrorWithCode(absl::StatusCode::kUnavailable,
-                                                "payment_unavailable", "payment is down"));
+  catalog_.failure = ToGrpcStatus(
+      ErrorWithCode(absl::StatusCode::kUnavailable, "payment_unavailable", "payment is down"));
   catalog_.fail_next = 100;
   for (int i = 0; i < 50; ++i) {
     absl::Status s = Reserve(*stub);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "support/http_client.h"
 #include "support/identity.h"
+#include "support/kafka.h"
 #include "support/postgres.h"
 #include "support/redis.h"
 
@@ -50,6 +51,11 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
     inst.port = FreePort();
     inst.admin_port = FreePort();
   }
+  // Without options.kafka the services that need a broker get an address where none
+  // listens: they start and serve, their events wait in their outboxes.
+  const std::string brokers = options.kafka ? KafkaServer::Shared()->brokers()
+                                            : absl::StrCat("127.0.0.1:", FreePort());
+  if (options.kafka) suite->kafka_brokers_ = brokers;
   for (const auto& name : suite->order_) {
     const auto& svc = services[name];
     Instance& inst = suite->instances_[name];
@@ -68,6 +74,7 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
       inst.env["MERCATO_DATABASE_URL"] = inst.database_url;
     }
     if (svc.value("redis", false)) inst.env["MERCATO_REDIS_URL"] = RedisServer::Shared()->Url();
+    if (svc.value("kafka", false)) inst.env["MERCATO_KAFKA_BROKERS"] = brokers;
     for (const auto& callee : svc["calls"]) {
       const std::string c = callee.get<std::string>();
       inst.env[absl::StrCat("MERCATO_", absl::AsciiStrToUpper(c), "_ADDR")] =

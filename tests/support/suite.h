@@ -1,6 +1,6 @@
 // Test support: starts real Mercato service binaries, wired together as deploy/services.json
-// describes, against the shared test PostgreSQL and Redis, each on free ports, each with the
-// key variables it reads made from the test keys (support/identity.h).
+// describes, against the shared test PostgreSQL and Redis (and Kafka, when asked), each on free
+// ports, each with the key variables it reads made from the test keys (support/identity.h).
 //
 //   auto suite = Suite::Start({.services = {"gateway"}});  // + everything the gateway calls
 //   HttpClient http(suite->port("gateway"));
@@ -32,6 +32,11 @@ struct SuiteOptions {
   std::map<std::string, std::map<std::string, std::string>> env;
   // Prefix of the databases created for this suite (one per owning service).
   std::string database_prefix = "suite";
+  // Start the shared test Kafka broker (KafkaServer::Shared(), support/kafka.h) and give its
+  // address to the services that publish or consume events ("kafka": true in
+  // deploy/services.json). Without it they get MERCATO_KAFKA_BROKERS where no broker listens:
+  // they work, and their events wait in their outboxes.
+  bool kafka = false;
 };
 
 class Suite {
@@ -45,6 +50,8 @@ class Suite {
   std::string address(const std::string& service) const;  // 127.0.0.1:<port>
   // The service's database URL (for assertions through psql).
   std::string database(const std::string& service) const;
+  // The Kafka bootstrap address the services were given ("" without options.kafka).
+  std::string kafka_brokers() const { return kafka_brokers_; }
   ChildProcess& process(const std::string& service);
 
   // Starts (again) one service on its same ports and waits until it is healthy.
@@ -69,6 +76,7 @@ class Suite {
   Suite() = default;
 
   SuiteOptions options_;
+  std::string kafka_brokers_;
   std::vector<std::string> order_;  // start order: callees first
   std::map<std::string, Instance> instances_;
 };

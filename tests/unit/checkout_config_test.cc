@@ -17,6 +17,7 @@ namespace {
 
 absl::StatusOr<CheckoutConfig> Load(std::map<std::string, std::string> vars,
                                     std::vector<std::string>* names = nullptr) {
+  vars.emplace("MERCATO_KAFKA_BROKERS", "127.0.0.1:59092");
   vars = testing::WithTestKeys("checkout", std::move(vars));
   EnvReader env([&](const char* name) -> const char* {
     auto it = vars.find(name);
@@ -25,6 +26,13 @@ absl::StatusOr<CheckoutConfig> Load(std::map<std::string, std::string> vars,
   auto config = LoadCheckoutConfig(env);
   if (names) *names = env.names_read();
   return config;
+}
+
+TEST(CheckoutConfigTest, RefusesToStartWithoutTheBroker) {
+  auto c =
+      Load({{"MERCATO_DATABASE_URL", "postgresql://db/checkout"}, {"MERCATO_KAFKA_BROKERS", ""}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("MERCATO_KAFKA_BROKERS"), absl::string_view::npos);
 }
 
 TEST(CheckoutConfigTest, Defaults) {

@@ -432,6 +432,7 @@ TEST_F(InventoryServiceTest, SetStockValidatesAndRefreshesTheCache) {
 
 absl::StatusOr<CatalogConfig> ConfigFrom(std::map<std::string, std::string> vars) {
   vars.emplace("MERCATO_DATABASE_URL", "postgresql://x@127.0.0.1/catalog");
+  vars.emplace("MERCATO_KAFKA_BROKERS", "127.0.0.1:59092");
   vars = testing::WithTestKeys("catalog", std::move(vars));
   EnvReader env([vars](const char* name) -> const char* {
     auto it = vars.find(name);
@@ -447,6 +448,18 @@ TEST(InventoryConfigTest, Defaults) {
   EXPECT_EQ(config->reservation_max_ttl, std::chrono::seconds(3600));
   EXPECT_EQ(config->reservation_sweep_interval, std::chrono::milliseconds(1000));
   EXPECT_EQ(config->reservation_sweep_batch, 100);
+  EXPECT_EQ(config->low_stock_threshold, 5);
+  EXPECT_EQ(config->events.kafka.brokers, "127.0.0.1:59092");
+  EXPECT_EQ(config->events.kafka.client_id, "catalog");
+}
+
+TEST(InventoryConfigTest, LowStockThresholdIsReadAndChecked) {
+  auto config = ConfigFrom({{"MERCATO_LOW_STOCK_THRESHOLD", "12"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->low_stock_threshold, 12);
+  auto bad = ConfigFrom({{"MERCATO_LOW_STOCK_THRESHOLD", "-1"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("MERCATO_LOW_STOCK_THRESHOLD"), absl::string_view::npos);
 }
 
 TEST(InventoryConfigTest, ValuesAreReadAndChecked) {

@@ -14,6 +14,7 @@ namespace mercato::payment {
 namespace {
 
 EnvReader EnvOf(std::map<std::string, std::string> vars) {
+  vars.emplace("MERCATO_KAFKA_BROKERS", "127.0.0.1:59092");
   auto shared = std::make_shared<std::map<std::string, std::string>>(
       testing::WithTestKeys("payment", std::move(vars)));
   return EnvReader([shared](const char* name) -> const char* {

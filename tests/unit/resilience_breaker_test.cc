@@ -1,4 +1,5 @@
-// The circuit breaker's state machine (Hystrix semantics) and the bulkhead, on a fake clock.
+// The circuit breaker's state machine (consecutive failures, slow calls, Hystrix's rolling
+// rate) and the bulkhead, on a fake clock.
 #include <gtest/gtest.h>
 
 #include "rpc/circuit_breaker.h"
@@ -13,9 +14,16 @@ using std::chrono::milliseconds;
 
 class BreakerTest : public ::testing::Test {
  protected:
-  std::chrono::steady_clock::time_point now_ = std::chrono::steady_clock::time_point() +
-                                               std::chrono::hours(1);
+  std::chrono::steady_clock::time_point now_ =
+      std::chrono::steady_clock::time_point() + std::chrono::hours(1);
   CircuitBreaker::Clock clock_ = [this] { return now_; };
+
+  // The rolling rate alone (no consecutive-failure trigger), as in Hystrix.
+  static BreakerOptions RateOnly() {
+    BreakerOptions o;
+    o.consecutive_failures = 0;
+    return o;
+  }
 
   // n calls, each admitted and finished with `outcome`.
   static void Run(CircuitBreaker& b, int n, Outcome outcome) {
@@ -28,14 +36,14 @@ class BreakerTest : public ::testing::Test {
 };
 
 TEST_F(BreakerTest, StaysClosedBelowTheVolumeThresholdWhateverTheErrorRate) {
-  CircuitBreaker b(BreakerOptions{}, clock_);
+  CircuitBreaker b(RateOnly(), clock_);
   Run(b, 19, Outcome::kFailure);
   EXPECT_EQ(b.state(), State::kClosed);
   EXPECT_EQ(b.WindowCounts(), (std::pair<int64_t, int64_t>(19, 19)));
 }
 
 TEST_F(BreakerTest, OpensAtTheErrorThresholdOnceTheVolumeIsReached) {
-  CircuitBreaker b(BreakerOptions{}, clock_);
+  CircuitBreaker b(RateOnly(), clock_);
   Run(b, 10, Outcome::kSuccess);
   Run(b, 9, Outcome::kFailure);
   EXPECT_EQ(b.state(), State::kClosed);  // 19 calls
@@ -49,14 +57,14 @@ TEST_F(BreakerTest, OpensAtTheErrorThresholdOnceTheVolumeIsReached) {
 }
 
 TEST_F(BreakerTest, IgnoredOutcomesDoNotCount) {
-  CircuitBreaker b(BreakerOptions{}, clock_);
+  CircuitBreaker b(RateOnly(), clock_);
   Run(b, 30, Outcome::kIgnored);
   Run(b, 19, Outcome::kFailure);
   EXPECT_EQ(b.state(), State::kClosed);
 }
 
 TEST_F(BreakerTest, OldOutcomesLeaveTheRollingWindow) {
-  CircuitBreaker b(BreakerOptions{}, clock_);
+  CircuitBreaker b(RateOnly(), clock_);
   Run(b, 15, Outcome::kFailure);
   now_ += milliseconds(10500);  // all 15 are older than the 10 s window now
   Run(b, 10, Outcome::kFailure);
@@ -68,7 +76,7 @@ TEST_F(BreakerTest, OldOutcomesLeaveTheRollingWindow) {
 }
 
 TEST_F(BreakerTest, OpenRejectsUntilTheSleepWindowThenLetsOneTrialThrough) {
-  CircuitBreaker b(BreakerOptions{}, clock_);
+  CircuitBreaker b(RateOnly(), clock_);
   Run(b, 20, Outcome::kFailure);
   ASSERT_EQ(b.state(), State::kOpen);
   EXPECT_EQ(b.Admit(), Admission::kRejected);
@@ -92,7 +100,7 @@ TEST_F(BreakerTest, OpenRejectsUntilTheSleepWindowThenLetsOneTrialThrough) {
 }
 
 TEST_F(BreakerTest, AFailedTrialOpensForAnotherSleepWindow) {
-  CircuitBreaker b(BreakerOptions{}, clock_);
+  CircuitBreaker b(RateOnly(), clock_);
   Run(b, 20, Outcome::kFailure);
   now_ += milliseconds(5000);
   Admission trial = b.Admit();
@@ -106,7 +114,7 @@ TEST_F(BreakerTest, AFailedTrialOpensForAnotherSleepWindow) {
 }
 
 TEST_F(BreakerTest, AnIgnoredTrialLetsTheNextCallTry) {
-  CircuitBreaker b(BreakerOptions{}, clock_);
+  CircuitBreaker b(RateOnly(), clock_);
   Run(b, 20, Outcome::kFailure);
   now_ += milliseconds(5000);
   Admission trial = b.Admit();
@@ -116,7 +124,7 @@ TEST_F(BreakerTest, AnIgnoredTrialLetsTheNextCallTry) {
 }
 
 TEST_F(BreakerTest, OutcomesOfCallsAdmittedBeforeItOpenedAreIgnored) {
-  CircuitBreaker b(BreakerOptions{}, clock_);
+  CircuitBreaker b(RateOnly(), clock_);
   Admission late = b.Admit();
   Run(b, 20, Outcome::kFailure);
   now_ += milliseconds(5000);
@@ -128,7 +136,7 @@ TEST_F(BreakerTest, OutcomesOfCallsAdmittedBeforeItOpenedAreIgnored) {
 }
 
 TEST_F(BreakerTest, OptionsApply) {
-  BreakerOptions o;
+  BreakerOptions o = RateOnly();
   o.min_requests = 4;
   o.error_percent = 75;
   o.sleep_window = milliseconds(100);
@@ -152,7 +160,7 @@ TEST_F(BreakerTest, DisabledAlwaysAdmits) {
 }
 
 TEST_F(BreakerTest, ReportsEveryStateChange) {
-  CircuitBreaker b(BreakerOptions{}, clock_);
+  CircuitBreaker b(RateOnly(), clock_);
   std::vector<State> seen;
   b.OnStateChange([&](State s) { seen.push_back(s); });
   Run(b, 20, Outcome::kFailure);
@@ -160,6 +168,40 @@ TEST_F(BreakerTest, ReportsEveryStateChange) {
   Admission trial = b.Admit();
   b.Record(trial, Outcome::kSuccess);
   EXPECT_EQ(seen, (std::vector<State>{State::kOpen, State::kHalfOpen, State::kClosed}));
+}
+
+// Issue 19: at a shopper's pace the rolling window never fills; a few failures in a row open
+// the breaker whatever the volume.
+TEST_F(BreakerTest, OpensAfterConsecutiveFailuresWhateverTheVolume) {
+  CircuitBreaker b(BreakerOptions{}, clock_);
+  Run(b, 2, Outcome::kFailure);
+  Run(b, 1, Outcome::kSuccess);  // a success starts the count again
+  Run(b, 2, Outcome::kFailure);
+  EXPECT_EQ(b.state(), State::kClosed);
+  now_ += milliseconds(4000);  // slowly: one call every few seconds
+  Run(b, 1, Outcome::kFailure);
+  EXPECT_EQ(b.state(), State::kOpen);
+  EXPECT_EQ(b.Admit(), Admission::kRejected);
+}
+
+TEST_F(BreakerTest, SlowAnswersCountLikeFailures) {
+  CircuitBreaker b(BreakerOptions{}, clock_);
+  Run(b, 1, Outcome::kSlow);
+  Run(b, 1, Outcome::kFailure);
+  EXPECT_EQ(b.state(), State::kClosed);
+  Run(b, 1, Outcome::kSlow);
+  EXPECT_EQ(b.state(), State::kOpen);
+  // A slow trial answer opens it again.
+  now_ += milliseconds(5000);
+  Admission trial = b.Admit();
+  ASSERT_EQ(trial, Admission::kTrial);
+  b.Record(trial, Outcome::kSlow);
+  EXPECT_EQ(b.state(), State::kOpen);
+  // ... and slow answers count towards the rolling rate too.
+  CircuitBreaker rate(RateOnly(), clock_);
+  Run(rate, 10, Outcome::kSuccess);
+  Run(rate, 10, Outcome::kSlow);
+  EXPECT_EQ(rate.state(), State::kOpen);
 }
 
 TEST(BulkheadTest, CapsConcurrentCalls) {

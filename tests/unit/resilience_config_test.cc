@@ -123,8 +123,8 @@ TEST(RetryPolicyTest, IdempotentReadsExistAndAreReads) {
 }
 
 TEST(RetryPolicyTest, ServiceConfigRetriesOnlyReadsOnlyOnUnavailable) {
-  RetryOptions retry;
-  const std::string text = RetryServiceConfig(IdempotentReadsOf("catalog"), retry);
+  BackendPolicy policy;
+  const std::string text = BackendServiceConfig(IdempotentReadsOf("catalog"), policy);
   nlohmann::json config = nlohmann::json::parse(text);
   ASSERT_EQ(config["methodConfig"].size(), 1u);
   const auto& mc = config["methodConfig"][0];
@@ -138,9 +138,29 @@ TEST(RetryPolicyTest, ServiceConfigRetriesOnlyReadsOnlyOnUnavailable) {
   EXPECT_EQ(mc["retryPolicy"]["retryableStatusCodes"], nlohmann::json::array({"UNAVAILABLE"}));
   EXPECT_EQ(config["retryThrottling"]["maxTokens"], 10);
   // Nothing to retry: no config at all.
-  retry.max_attempts = 1;
-  EXPECT_EQ(RetryServiceConfig(IdempotentReadsOf("catalog"), retry), "");
-  EXPECT_EQ(RetryServiceConfig(nullptr, RetryOptions{}), "");
+  policy.retry.max_attempts = 1;
+  EXPECT_EQ(BackendServiceConfig(IdempotentReadsOf("catalog"), policy), "");
+  EXPECT_EQ(BackendServiceConfig(nullptr, BackendPolicy{}), "");
+}
+
+TEST(BackendPolicyTest, DeadlinesAndSlowCallsDefaultPerBackendAndAreConfigurable) {
+  for (const char* backend : {"catalog", "cart", "user", "payment"}) {
+    EXPECT_EQ(DefaultBackendPolicy(backend).deadline, milliseconds(2000)) << backend;
+    EXPECT_EQ(DefaultBackendPolicy(backend).breaker.slow_call, milliseconds(1500)) << backend;
+    EXPECT_EQ(DefaultBackendPolicy(backend).breaker.consecutive_failures, 3) << backend;
+  }
+  // The whole order: bounded by the caller's deadline only, never "slow".
+  EXPECT_EQ(DefaultBackendPolicy("checkout").deadline, milliseconds(0));
+  EXPECT_EQ(DefaultBackendPolicy("checkout").breaker.slow_call, milliseconds(0));
+  EnvReader env = Env({{"MERCATO_RESILIENCE", "breaker_consecutive_failures=5"},
+                       {"MERCATO_PAYMENT_RESILIENCE", "deadline_ms=800,breaker_slow_call_ms=400"}});
+  auto policies = ReadBackendPolicies(env, {"catalog", "payment"});
+  ASSERT_TRUE(env.Finish().ok());
+  EXPECT_EQ(policies["catalog"].deadline, milliseconds(2000));
+  EXPECT_EQ(policies["catalog"].breaker.consecutive_failures, 5);
+  EXPECT_EQ(policies["payment"].deadline, milliseconds(800));
+  EXPECT_EQ(policies["payment"].breaker.slow_call, milliseconds(400));
+  EXPECT_EQ(policies["payment"].breaker.consecutive_failures, 5);
 }
 
 TEST(GatewayResilienceConfigTest, RateLimitsAndProxiesAreReadAndValidated) {

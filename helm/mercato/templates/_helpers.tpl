@@ -101,6 +101,17 @@ The non-secret settings of one service, as its ConfigMap's data. Ports and addre
 the topology; <service>.config adds the rest (validated in _validate.tpl).
 Call with (dict "ctx" $ "svc" "catalog").
 */}}
+{{/* The Kafka bootstrap servers the services get: kafka.bootstrapServers, or the broker
+Service a release named like this one would have ("<release>-kafka:9092"). */}}
+{{- define "mercato.kafkaBootstrapServers" -}}
+{{- .Values.kafka.bootstrapServers | default (printf "%s:9092" (include "mercato.name" (dict "ctx" . "name" "kafka"))) -}}
+{{- end -}}
+
+{{/* The bundled broker is ready once the last topic of tools/kafka/topics.txt exists. */}}
+{{- define "mercato.kafkaReady" -}}
+kcat -L -b 127.0.0.1:9092 -m 3 | grep -q 'topic "mercato.deadletter.v1"'
+{{- end -}}
+
 {{- define "mercato.configData" -}}
 {{- $ctx := .ctx -}}
 {{- $topology := include "mercato.topology" $ctx | fromYaml -}}
@@ -117,6 +128,9 @@ Call with (dict "ctx" $ "svc" "catalog").
 {{- range $t.calls -}}
 {{- $callee := get $topology . -}}
 {{- $_ := set $data (printf "MERCATO_%s_ADDR" (upper .)) (printf "%s:%v" (include "mercato.name" (dict "ctx" $ctx "name" .)) $callee.port) -}}
+{{- end -}}
+{{- if $t.kafka -}}
+{{- $_ := set $data "MERCATO_KAFKA_BROKERS" (include "mercato.kafkaBootstrapServers" $ctx) -}}
 {{- end -}}
 {{- if and (eq .svc "gateway") $ctx.Values.gateway.trustedProxies -}}
 {{- $_ := set $data "MERCATO_TRUSTED_PROXIES" (join "," $ctx.Values.gateway.trustedProxies) -}}
