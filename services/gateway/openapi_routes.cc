@@ -5,14 +5,13 @@
 namespace mercato::gateway {
 
 void RegisterOpenApiRoute(Router& router) {
-  router.Add(Route{http::verb::get, "/api/v1/openapi.json",
-                   [](const HttpRequest&) {
-                     HttpResponse response;
-                     response.body = std::string(OpenApiJson());
-                     response.Header("Cache-Control", "public, max-age=300");
-                     return response;
-                   },
-                   AuthPolicy::kNone, /*run_inline=*/true});
+  Handler serve = [](const HttpRequest&) {
+    HttpResponse response;
+    response.body = std::string(OpenApiJson());
+    response.Header("Cache-Control", "public, max-age=300");
+    return response;
+  };
+  router.Add(http::verb::get, "/api/v1/openapi.json", std::move(serve), {.run_inline = true});
 }
 
 }  // namespace mercato::gateway
