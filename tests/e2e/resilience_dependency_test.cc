@@ -95,12 +95,18 @@ TEST_F(DependencyE2eTest, HungPaymentCostsAtMostThreeShoppersTheDeadline) {
   ASSERT_EQ(Try(product).result.status, 201);  // connected to payment, healthy
 
   suite_->process("payment").Signal(SIGSTOP);
+  // Resumed whatever happens, so that a failure here does not fail the next test.
+  struct Resume {
+    ~Resume() { suite_->process("payment").Signal(SIGCONT); }
+  } resume_at_exit;
   std::vector<Attempt> waited;
   std::vector<double> fast_ms;
-  // At a shopper's pace (one a second) until the breaker opens; then, for 4 s of its 5 s sleep
-  // window, as many as come, to measure the fast path.
+  // At a shopper's pace (one a second) until the breaker opens; then, for 2.5 s of its 5 s
+  // sleep window, as many as come, to measure the fast path. (Recovery's own calls to payment
+  // may have opened it up to one deadline before the first fast answer shows it; after the
+  // window one trial checkout waits again, by design.)
   std::optional<SteadyClock::time_point> opened;
-  while (!opened || SteadyClock::now() - *opened < seconds(4)) {
+  while (!opened || SteadyClock::now() - *opened < milliseconds(2500)) {
     Attempt a = Try(product);
     ASSERT_EQ(a.result.status, 503) << a.result.body;
     const std::string code = ErrorCode(a.result);
