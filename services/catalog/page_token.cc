@@ -42,8 +42,7 @@ std::string EncodePageToken(const ProductCursor& cursor, const std::string& cate
   return out;
 }
 
-absl::StatusOr<ProductCursor> DecodePageToken(const std::string& token,
-                                              const std::string& category,
+absl::StatusOr<ProductCursor> DecodePageToken(const std::string& token, const std::string& category,
                                               const std::string& text) {
   if (token.size() > 2048) return Invalid();
   std::string raw(token.size(), '\0');

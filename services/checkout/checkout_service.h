@@ -21,7 +21,6 @@
 
 namespace mercato::checkout {
 
-
 // page_token <-> the seq of the last order of the previous page.
 std::string EncodePageToken(int64_t seq);
 std::optional<int64_t> DecodePageToken(const std::string& token);

@@ -10,24 +10,24 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env) {
   c.bind_address = env.String("MERCATO_BIND_ADDRESS", "0.0.0.0");
   c.http_port = env.Port("MERCATO_HTTP_PORT", 8080);
   c.admin_port = env.Port("MERCATO_ADMIN_PORT", 9100);
-  c.log_level = env.OneOf("MERCATO_LOG_LEVEL", "info",
-                          {"trace", "debug", "info", "warn", "error", "off"});
+  c.log_level =
+      env.OneOf("MERCATO_LOG_LEVEL", "info", {"trace", "debug", "info", "warn", "error", "off"});
   const int cores = std::max(1u, std::thread::hardware_concurrency());
   c.io_threads = static_cast<int>(env.Int("MERCATO_IO_THREADS", cores, 1, 256));
   c.handler_threads = static_cast<int>(env.Int("MERCATO_HANDLER_THREADS", 64, 1, 4096));
   c.max_in_flight = static_cast<int>(env.Int("MERCATO_MAX_IN_FLIGHT", 1024, 1, 1000000));
   c.max_header_bytes =
       static_cast<size_t>(env.Int("MERCATO_MAX_HEADER_BYTES", 8 * 1024, 1024, 1024 * 1024));
-  c.max_body_bytes = static_cast<size_t>(
-      env.Int("MERCATO_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024));
+  c.max_body_bytes =
+      static_cast<size_t>(env.Int("MERCATO_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024));
   c.request_timeout = env.Millis("MERCATO_REQUEST_TIMEOUT_MS", milliseconds(10000),
                                  milliseconds(100), milliseconds(600000));
   c.rpc_timeout = env.Millis("MERCATO_RPC_TIMEOUT_MS", milliseconds(3000), milliseconds(10),
                              milliseconds(120000));
-  c.idle_timeout = env.Millis("MERCATO_IDLE_TIMEOUT_MS", milliseconds(30000),
-                              milliseconds(1000), milliseconds(3600000));
-  c.shutdown_grace = env.Millis("MERCATO_SHUTDOWN_GRACE_MS", milliseconds(10000),
-                                milliseconds(0), milliseconds(600000));
+  c.idle_timeout = env.Millis("MERCATO_IDLE_TIMEOUT_MS", milliseconds(30000), milliseconds(1000),
+                              milliseconds(3600000));
+  c.shutdown_grace = env.Millis("MERCATO_SHUTDOWN_GRACE_MS", milliseconds(10000), milliseconds(0),
+                                milliseconds(600000));
   c.readyz_cache = env.Millis("MERCATO_READYZ_CACHE_MS", milliseconds(1000), milliseconds(0),
                               milliseconds(60000));
   c.access_log = env.Bool("MERCATO_ACCESS_LOG", true);

@@ -16,10 +16,10 @@ int main() {
   using namespace mercato;
   auto config = LoadConfigOrExit("user", user::LoadUserConfig);
   ServiceHost host("user", config.server, config.bind_address, config.identity);
-  auto pool = host.Require(
-      OpenDatabase({.conninfo = config.database_url, .size = config.db_pool_size},
-                   user::Migrations()),
-      "database");
+  auto pool =
+      host.Require(OpenDatabase({.conninfo = config.database_url, .size = config.db_pool_size},
+                                user::Migrations()),
+                   "database");
   user::PostgresUserStore store(*pool);
   user::AccessTokenIssuer issuer(*config.access_token_key, config.access_token_ttl);
   user::UserService service(store, issuer, host.executor(),

@@ -34,8 +34,8 @@ class CatalogApiTest : public ::testing::Test {
   }
   HttpClient http() const { return HttpClient(suite_->port("gateway")); }
   static int ProductCount() {
-    return std::stoi(PostgresServer::Shared()->Psql("catalog_e2e_catalog",
-                                                    "SELECT count(*) FROM products"));
+    return std::stoi(
+        PostgresServer::Shared()->Psql("catalog_e2e_catalog", "SELECT count(*) FROM products"));
   }
 
   static Suite* suite_;
@@ -92,9 +92,10 @@ TEST_F(CatalogApiTest, SearchAndCategoryFilter) {
 
   HttpResult books = http().Get("/api/v1/products?category=books&page_size=100");
   ASSERT_EQ(books.status, 200);
-  EXPECT_EQ(static_cast<int>(books.json["products"].size()),
-            std::stoi(PostgresServer::Shared()->Psql(
-                "catalog_e2e_catalog", "SELECT count(*) FROM products WHERE 'books' = ANY(categories)")));
+  EXPECT_EQ(
+      static_cast<int>(books.json["products"].size()),
+      std::stoi(PostgresServer::Shared()->Psql(
+          "catalog_e2e_catalog", "SELECT count(*) FROM products WHERE 'books' = ANY(categories)")));
   for (const auto& p : books.json["products"]) {
     const auto& cats = p["categories"];
     EXPECT_NE(std::find(cats.begin(), cats.end(), "books"), cats.end());
@@ -132,7 +133,8 @@ TEST_F(CatalogApiTest, ProductByIdAndCategories) {
   HttpResult cats = http().Get("/api/v1/categories");
   ASSERT_EQ(cats.status, 200);
   ASSERT_GE(cats.json["categories"].size(), 8u);
-  EXPECT_EQ(cats.json["categories"][0], nlohmann::json::parse(R"({"id":"kitchen","name":"Kitchen & Dining"})"));
+  EXPECT_EQ(cats.json["categories"][0],
+            nlohmann::json::parse(R"({"id":"kitchen","name":"Kitchen & Dining"})"));
 }
 
 TEST_F(CatalogApiTest, UnknownProductIs404WithJsonError) {
@@ -145,9 +147,9 @@ TEST_F(CatalogApiTest, UnknownProductIs404WithJsonError) {
 }
 
 TEST_F(CatalogApiTest, BadQueryParametersAre400) {
-  for (const char* q : {"page_size=abc", "page_size=0", "page_size=101", "page_size=-1",
-                        "page_size=1e3", "page_size=20abc", "page_token=garbage",
-                        "page_token=%ff%fe"}) {
+  for (const char* q :
+       {"page_size=abc", "page_size=0", "page_size=101", "page_size=-1", "page_size=1e3",
+        "page_size=20abc", "page_token=garbage", "page_token=%ff%fe"}) {
     HttpResult r = http().Get(std::string("/api/v1/products?") + q);
     EXPECT_EQ(r.status, 400) << q << " " << r.body;
     EXPECT_TRUE(r.json["error"]["message"].is_string());
@@ -177,7 +179,8 @@ TEST_F(CatalogApiTest, OversizeBodyIs413AndOversizeHeadersAre431) {
   // sends only the start of the body instead of racing a 2 MiB write against the close.
   std::string big = http().SendRaw(
       "POST /api/v1/products HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-      "Content-Length: 2097152\r\n\r\n" + std::string(1000, 'x'));
+      "Content-Length: 2097152\r\n\r\n" +
+      std::string(1000, 'x'));
   EXPECT_EQ(big.rfind("HTTP/1.1 413", 0), 0u) << big;
   EXPECT_NE(big.find("\"code\":\"body_too_large\""), std::string::npos);
   HttpResult headers = http().Get("/api/v1/products", {{"X-Big", std::string(16 * 1024, 'h')}});
@@ -216,8 +219,8 @@ TEST_F(CatalogApiTest, RequestIdIsEchoedOrGeneratedAndReachesTheCatalogLog) {
 // catalog down. It is a 400 like any other bad token, and the catalog keeps serving.
 TEST_F(CatalogApiTest, PageTokenOfTheWrongShapeIs400AndTheCatalogSurvives) {
   // URL-safe base64 of {"v":"x"}, {"v":[1]}, {"v":1.5,...}, {"v":null}.
-  for (const char* token : {"eyJ2IjoieCJ9", "eyJ2IjpbMV19", "eyJ2IjoxLjUsImYiOiJ4IiwiaSI6IngifQ",
-                            "eyJ2IjpudWxsfQ"}) {
+  for (const char* token :
+       {"eyJ2IjoieCJ9", "eyJ2IjpbMV19", "eyJ2IjoxLjUsImYiOiJ4IiwiaSI6IngifQ", "eyJ2IjpudWxsfQ"}) {
     HttpResult r = http().Get(std::string("/api/v1/products?page_token=") + token);
     EXPECT_EQ(r.status, 400) << token << " " << r.body;
     EXPECT_EQ(r.json["error"]["message"], "invalid page_token") << r.body;
@@ -249,8 +252,10 @@ TEST_F(CatalogApiTest, StorefrontIsServedWithDeepLinkFallback) {
   HttpResult deep = http().Get("/products/some-id");
   EXPECT_EQ(deep.status, 200);
   EXPECT_EQ(deep.body, index.body);
-  HttpResult image = http().Get(http().Get("/api/v1/products?page_size=1")
-                                    .json["products"][0]["image_url"].get<std::string>());
+  HttpResult image = http().Get(http()
+                                    .Get("/api/v1/products?page_size=1")
+                                    .json["products"][0]["image_url"]
+                                    .get<std::string>());
   EXPECT_EQ(image.status, 200);
   EXPECT_EQ(image.Header("content-type"), "image/svg+xml");
   EXPECT_EQ(http().Get("/missing.js").status, 404);

@@ -273,9 +273,9 @@ TEST_F(CheckoutPaymentCrashTest, AnOrderWhosePaymentDiedAtEachStepFailsWithNothi
               "released")
         << step.crash_point;
     // Every order of the step settled (also those that never reached payment): all stock back.
-    EXPECT_EQ(AwaitSql(db(), "checkout", "SELECT count(*) FROM orders WHERE status = 'pending'",
-                       "0"),
-              "0")
+    EXPECT_EQ(
+        AwaitSql(db(), "checkout", "SELECT count(*) FROM orders WHERE status = 'pending'", "0"),
+        "0")
         << step.crash_point;
     EXPECT_EQ(db().Stock(product), 100) << step.crash_point;
   }

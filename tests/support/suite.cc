@@ -53,8 +53,8 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
   }
   // Without options.kafka the services that need a broker get an address where none
   // listens: they start and serve, their events wait in their outboxes.
-  const std::string brokers = options.kafka ? KafkaServer::Shared()->brokers()
-                                            : absl::StrCat("127.0.0.1:", FreePort());
+  const std::string brokers =
+      options.kafka ? KafkaServer::Shared()->brokers() : absl::StrCat("127.0.0.1:", FreePort());
   if (options.kafka) suite->kafka_brokers_ = brokers;
   for (const auto& name : suite->order_) {
     const auto& svc = services[name];
@@ -123,9 +123,7 @@ std::string Suite::database(const std::string& service) const {
   return instances_.at(service).database_url;
 }
 
-ChildProcess& Suite::process(const std::string& service) {
-  return *instances_.at(service).process;
-}
+ChildProcess& Suite::process(const std::string& service) { return *instances_.at(service).process; }
 
 absl::Status Suite::StartService(const std::string& service) {
   Instance& inst = instances_.at(service);

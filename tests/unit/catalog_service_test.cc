@@ -81,8 +81,8 @@ TEST_F(CatalogServiceTest, TextQueriesGoToTheStoreWithTheDecodedCursor) {
   EXPECT_FALSE(store_.searches[0].after.has_value());
   // A token for the same filters carries the cursor to the store.
   const std::string id = "00000000-0000-4000-8000-000000000010";
-  request.set_page_token(EncodePageToken({.name = "", .rank = "0.25", .id = id}, "kitchen",
-                                         "knife"));
+  request.set_page_token(
+      EncodePageToken({.name = "", .rank = "0.25", .id = id}, "kitchen", "knife"));
   ASSERT_TRUE(service_->DoListProducts(request, &response).ok());
   ASSERT_TRUE(store_.searches[1].after.has_value());
   EXPECT_EQ(store_.searches[1].after->rank, "0.25");

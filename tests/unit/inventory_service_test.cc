@@ -13,10 +13,10 @@
 #include "catalog/config.h"
 #include "catalog/inventory_metrics.h"
 #include "catalog/reservation_expiry_sweeper.h"
+#include "catalog_fake_store.h"
 #include "common/call_context.h"
 #include "common/ids.h"
 #include "common/status.h"
-#include "catalog_fake_store.h"
 #include "support/identity.h"
 
 namespace mercato::catalog {

@@ -46,8 +46,12 @@ TEST(PageTokenTest, GarbageIsInvalidArgument) {
 
 // Found by tests/fuzz/page_token_fuzzer: a "v" of another type threw instead of refusing.
 TEST(PageTokenTest, VersionOfAnotherTypeIsInvalidArgument) {
-  const char* docs[] = {R"({"v":"x"})", R"({"v":[1]})", R"({"v":null})", R"({"v":{}})",
-                        R"({"v":1.5,"f":"x","i":"x","n":"a"})", R"({"v":true})"};
+  const char* docs[] = {R"({"v":"x"})",
+                        R"({"v":[1]})",
+                        R"({"v":null})",
+                        R"({"v":{}})",
+                        R"({"v":1.5,"f":"x","i":"x","n":"a"})",
+                        R"({"v":true})"};
   for (const char* doc : docs) {
     auto s = DecodePageToken(absl::WebSafeBase64Escape(doc), "", "");
     EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << doc;
