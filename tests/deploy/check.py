@@ -266,7 +266,7 @@ def check_notes(ctx):
                           f"\n{notes}")
             if "<no value>" in notes:
                 ctx.error(f"{s.name}: NOTES.txt prints <no value>")
-            bundled = s.flag("postgresql.enabled") or s.flag("redis.enabled")
+            bundled = any(s.flag(f"{d}.enabled") for d in ("postgresql", "redis", "kafka"))
             if bundled != ("WARNING: the bundled" in notes):
                 ctx.error(f"{s.name}: NOTES.txt must warn exactly when datastores are bundled")
 

@@ -2,9 +2,11 @@
 """The shop on the real local cluster (scripts/k8s-local), run by tests/k8s/run:
 
   kustomize     deploy/k8s/overlays/dev applied (tests/k8s/kustomize), every workload
-                available, the API journey through the gateway Service, then deleted
+                available, the API journey through the gateway Service, the order's events on
+                the overlay's Kafka broker, then deleted
   install       helm install into a namespace that enforces Pod Security "restricted"; a
-                privileged pod is refused there; every Deployment available; the API journey
+                privileged pod is refused there; every Deployment available; the API journey;
+                the order's events on the chart's bundled Kafka broker (OrderPlaced, OrderPaid)
   rollout       kubectl rollout restart of every service (two replicas each) under browsing and
                 checkout load: 0 failed requests, orders, stock and payments reconcile
   checkout-kill a checkout pod force-deleted in the middle of checkouts: every order ends paid
@@ -96,8 +98,9 @@ def wait_until(what: str, fn, timeout: float, interval=1.0):
 
 
 # --- the API journey -----------------------------------------------------------------------------
-def journey(shop: Shop) -> str:
-    """Browse, sign up, cart, checkout, order history: the shop works end to end."""
+def journey(shop: Shop, orders=None) -> str:
+    """Browse, sign up, cart, checkout, order history: the shop works end to end. The paid
+    order's id is appended to `orders` when given."""
     wait_until("gateway /readyz 200", lambda: ready(shop), 120)
     r = shop.call("GET", "/")
     check(r.status == 200 and b"<html" in r.body.lower(), f"storefront: {r}")
@@ -112,7 +115,33 @@ def journey(shop: Shop) -> str:
     check(r.status == 201 and r.json["status"] == "paid", f"checkout: {r}")
     history = [o["id"] for o in shopper.orders()]
     check(history == [r.json["id"]], f"order history {history}, want [{r.json['id']}]")
+    if orders is not None:
+        orders.append(r.json["id"])
     return f"order {r.json['id']} paid, total {r.json['total']['amount']}"
+
+
+def order_events(ns: str, order_id: str) -> str:
+    """The order's events on the bundled broker, read inside its pod with kcat: exactly one
+    OrderPlaced and one OrderPaid, in that order, each with its own event id; and no row of
+    checkout's outbox still waiting for the broker."""
+    def types():
+        out = kubectl("-n", ns, "exec", "mercato-kafka-0", "--", "kcat", "-C", "-q", "-e",
+                      "-b", "127.0.0.1:9092", "-t", "mercato.orders.v1", "-o", "beginning",
+                      "-f", "%k %h\n", timeout=60)
+        found = []
+        for line in out.splitlines():
+            key, _, headers = line.partition(" ")
+            if key == order_id:
+                h = dict(kv.split("=", 1) for kv in headers.split(",") if "=" in kv)
+                found.append((h.get("type", ""), h.get("event_id", "")))
+        return found if len(found) >= 2 else None
+    found = wait_until(f"OrderPlaced and OrderPaid of {order_id} on mercato.orders.v1", types, 60)
+    want = ["mercato.events.v1.OrderPlaced", "mercato.events.v1.OrderPaid"]
+    check([t for t, _ in found] == want, f"events of {order_id}: {found}, want {want}")
+    check(len({e for _, e in found}) == 2, f"event ids not distinct: {found}")
+    wait_until("checkout's outbox drained", lambda: psql(
+        ns, "checkout", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == "0", 60)
+    return f"{' then '.join(t.rsplit('.', 1)[1] for t, _ in found)}; checkout's outbox empty"
 
 
 def ready(shop: Shop) -> bool:
@@ -328,9 +357,12 @@ class Suite:
         s = self.steps
         rendered = kubectl("kustomize", os.path.join(ROOT, "tests/k8s/kustomize"))
         s.step("apply the dev overlay", lambda: kubectl("apply", "-f", "-", stdin=rendered) and "")
-        if s.step("every workload available", lambda: wait_available(KNS)):
-            s.step("API journey through the gateway Service",
-                   lambda: journey(Shop(service_url(KNS))))
+        orders = []
+        if s.step("every workload available", lambda: wait_available(KNS)) and s.step(
+                "API journey through the gateway Service",
+                lambda: journey(Shop(service_url(KNS)), orders)):
+            s.step("the order's events on the bundled Kafka broker",
+                   lambda: order_events(KNS, orders[0]))
         s.step("delete the overlay's namespace", lambda: kubectl(
             "delete", "namespace", KNS, "--timeout=180s", timeout=240) and recycle_volumes())
 
@@ -347,7 +379,10 @@ class Suite:
         s.step("every Deployment available", lambda: wait_available(NS))
         self.timings["install to available"] = f"{time.time() - t0:.0f} s"
         self.shop = Shop(service_url(NS))
-        s.step("API journey through the gateway Service", lambda: journey(self.shop))
+        orders = []
+        if s.step("API journey through the gateway Service", lambda: journey(self.shop, orders)):
+            s.step("the order's events on the bundled Kafka broker",
+                   lambda: order_events(NS, orders[0]))
         self.products = in_stock_products(self.shop, 20, min_stock=1)
         s.step("restock the products of the load", lambda: restock(self.shop, self.products))
 

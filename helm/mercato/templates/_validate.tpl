@@ -70,6 +70,17 @@ at once, each naming the value to fix. Included by every template that depends o
   {{- end -}}
 {{- end -}}
 
+{{- /* Kafka: bundled, or external brokers. With neither, the services' outboxes would grow
+without bound (every event kept until a broker acknowledges it). */ -}}
+{{- if not $v.kafka.enabled -}}
+  {{- if not (regexMatch "^[A-Za-z0-9.-]+:[0-9]+(,[A-Za-z0-9.-]+:[0-9]+)*$" $v.kafka.bootstrapServers) -}}
+    {{- $errors = append $errors "kafka.bootstrapServers: kafka.enabled is false, so give your Kafka cluster's bootstrap servers as host:port[,host:port] (Strimzi: <cluster>-kafka-bootstrap.<namespace>:9092); without a broker catalog, checkout and payment keep every event in their outboxes" -}}
+  {{- end -}}
+  {{- if and $v.networkPolicies.enabled (not $v.kafka.cidrs) -}}
+    {{- $errors = append $errors "kafka.cidrs: networkPolicies.enabled with an external Kafka needs the brokers' address range(s) for the egress policy" -}}
+  {{- end -}}
+{{- end -}}
+
 {{- /* Per service: config keys the service reads, replica bounds. */ -}}
 {{- range $name, $t := $topology -}}
   {{- $svc := get $v $name -}}
