@@ -1,5 +1,6 @@
 #include "gateway/http_request_reader.h"
 
+#include <algorithm>
 #include <boost/asio/error.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/url/parse.hpp>
@@ -67,9 +68,16 @@ size_t ConnectionBufferLimit(const RequestLimits& limits) {
   return limits.max_header_bytes + kBufferSlack;
 }
 
-RequestReader::RequestReader(const RequestLimits& limits) {
+RequestReader::RequestReader(const RequestLimits& limits)
+    : connection_limit_(ConnectionBufferLimit(limits)) {
   parser_.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
   parser_.body_limit(limits.max_body_bytes);
+}
+
+size_t RequestReader::BufferLimit(size_t buffered) const {
+  if (!parser_.is_header_done() || !parser_.chunked()) return connection_limit_;
+  // At least what is buffered: Beast's read_size assumes max_size() >= size().
+  return std::min(connection_limit_, std::max(buffered, kMaxChunkLineBytes));
 }
 
 RequestReader::State RequestReader::OnRead(beast::error_code ec, size_t bytes) {

@@ -43,6 +43,12 @@ inline constexpr size_t kMaxChunkFramingBytes = 64 * 1024;
 // oversized header fails as such (431). Chunk size lines and trailers must fit in it too.
 size_t ConnectionBufferLimit(const RequestLimits& limits);
 
+// The longest unfinished chunk size line (with its extensions) or last-chunk-and-trailer
+// section a chunked request may leave unparsed, else 413. Beast scans the unfinished part
+// again whenever bytes arrive (the last chunk's line until the trailer section ends), so this
+// bounds what a client trickling it byte by byte costs: kMaxChunkLineBytes squared.
+inline constexpr size_t kMaxChunkLineBytes = 1024;
+
 // Why a request could not be read. `reason` is a small fixed set, used as the error code of
 // the response, the log line and the metric label: bad_request, bad_transfer_encoding,
 // unsupported_transfer_encoding, headers_too_large, body_too_large, request_too_large,
@@ -68,6 +74,10 @@ class RequestReader {
   explicit RequestReader(const RequestLimits& limits);
 
   Parser& parser() { return parser_; }
+  // The connection buffer's max_size for the next read, given what it holds: the connection
+  // limit, but in a chunked body no more than kMaxChunkLineBytes beyond what the parser will
+  // take first (a longer unfinished line fails the read with buffer_overflow: 413).
+  size_t BufferLimit(size_t buffered) const;
   // Accounts for one read_some that made the parser take `bytes` and ended with `ec`.
   State OnRead(boost::beast::error_code ec, size_t bytes);
   const ProtocolFailure& failure() const { return failure_; }
@@ -78,6 +88,7 @@ class RequestReader {
   State Fail(unsigned status, std::string_view reason, std::string message);
 
   Parser parser_;
+  size_t connection_limit_;
   size_t bytes_ = 0;  // taken by the parser so far
   size_t header_bytes_ = 0;
   bool framing_checked_ = false;
@@ -93,6 +104,7 @@ RequestReader::State ReadRequest(SyncReadStream& stream, DynamicBuffer& buffer,
   RequestReader::State state;
   do {
     boost::beast::error_code ec;
+    buffer.max_size(reader.BufferLimit(buffer.size()));
     const size_t bytes = http::read_some(stream, buffer, reader.parser(), ec);
     state = reader.OnRead(ec, bytes);
   } while (state == RequestReader::State::kMore);

@@ -53,6 +53,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadSome() {
+    buffer_.max_size(reader_->BufferLimit(buffer_.size()));
     http::async_read_some(stream_, buffer_, reader_->parser(),
                           beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
