@@ -74,8 +74,8 @@ ProductPage ProductCache::List(const ProductQuery& query) const {
     const auto& keys = cat->second;
     auto begin =
         query.after ? keys.upper_bound({query.after->name, query.after->id}) : keys.begin();
-    const auto& by_id = by_id_;  // read under the lock taken above
-    emit(begin, keys.end(), [&by_id](auto it) { return by_id.at(it->second); });
+    const auto* by_id = &by_id_;  // read under the lock taken above
+    emit(begin, keys.end(), [by_id](auto it) { return by_id->at(it->second); });
   }
   return page;
 }
