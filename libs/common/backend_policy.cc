@@ -1,6 +1,7 @@
 #include "common/backend_policy.h"
 
 #include <functional>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -29,69 +30,84 @@ absl::Status ParseInt(absl::string_view pair, absl::string_view value, int64_t m
   return absl::OkStatus();
 }
 
+// An integer key of a spec: its range and the field it sets.
+struct IntKey {
+  const char* name;
+  int64_t min;
+  int64_t max;
+  std::function<void(int64_t)> set;
+};
+
+std::vector<IntKey> IntKeysOf(BackendPolicy& policy) {
+  return {
+      {"deadline_ms", 0, 3600000, [p = &policy](int64_t v) { p->deadline = milliseconds(v); }},
+      {"breaker_consecutive_failures", 0, 1000,
+       [p = &policy](int64_t v) { p->breaker.consecutive_failures = static_cast<int>(v); }},
+      {"breaker_slow_call_ms", 0, 3600000,
+       [p = &policy](int64_t v) { p->breaker.slow_call = milliseconds(v); }},
+      {"breaker_min_requests", 1, 1000000,
+       [p = &policy](int64_t v) { p->breaker.min_requests = static_cast<int>(v); }},
+      {"breaker_window_ms", 100, 3600000,
+       [p = &policy](int64_t v) { p->breaker.window = milliseconds(v); }},
+      {"breaker_error_percent", 1, 100,
+       [p = &policy](int64_t v) { p->breaker.error_percent = static_cast<int>(v); }},
+      {"breaker_sleep_ms", 10, 3600000,
+       [p = &policy](int64_t v) { p->breaker.sleep_window = milliseconds(v); }},
+      {"max_in_flight", 0, 1000000,
+       [p = &policy](int64_t v) { p->max_in_flight = static_cast<int>(v); }},
+      {"retry_attempts", 1, 5,
+       [p = &policy](int64_t v) { p->retry.max_attempts = static_cast<int>(v); }},
+      {"retry_backoff_ms", 1, 60000,
+       [p = &policy](int64_t v) { p->retry.initial_backoff = milliseconds(v); }},
+      {"retry_max_backoff_ms", 1, 60000,
+       [p = &policy](int64_t v) { p->retry.max_backoff = milliseconds(v); }},
+  };
+}
+
+// breaker=on|off (or true|false).
+absl::Status ApplyBreakerSwitch(absl::string_view pair, absl::string_view value,
+                                BackendPolicy& policy) {
+  const std::string v = absl::AsciiStrToLower(value);
+  if (v == "on" || v == "true") {
+    policy.breaker.enabled = true;
+  } else if (v == "off" || v == "false") {
+    policy.breaker.enabled = false;
+  } else {
+    return Bad(pair, "the value must be on or off");
+  }
+  return absl::OkStatus();
+}
+
+// Applies one "key=value" of a spec.
+absl::Status ApplyPair(absl::string_view pair, const std::vector<IntKey>& int_keys,
+                       BackendPolicy& policy) {
+  std::pair<absl::string_view, absl::string_view> kv =
+      absl::StrSplit(pair, absl::MaxSplits('=', 1));
+  const absl::string_view key = absl::StripAsciiWhitespace(kv.first);
+  const absl::string_view value = absl::StripAsciiWhitespace(kv.second);
+  if (value.empty()) return Bad(pair, "expected key=value");
+  if (key == "breaker") return ApplyBreakerSwitch(pair, value, policy);
+  for (const IntKey& k : int_keys) {
+    if (key != k.name) continue;
+    int64_t v = 0;
+    if (absl::Status s = ParseInt(pair, value, k.min, k.max, v); !s.ok()) return s;
+    k.set(v);
+    return absl::OkStatus();
+  }
+  return Bad(pair,
+             "unknown key (known: deadline_ms, breaker, breaker_consecutive_failures, "
+             "breaker_slow_call_ms, breaker_min_requests, breaker_window_ms, "
+             "breaker_error_percent, breaker_sleep_ms, max_in_flight, retry_attempts, "
+             "retry_backoff_ms, retry_max_backoff_ms)");
+}
+
 }  // namespace
 
 absl::Status ApplyBackendPolicySpec(absl::string_view spec, BackendPolicy& policy) {
-  struct IntKey {
-    const char* name;
-    int64_t min;
-    int64_t max;
-    std::function<void(int64_t)> set;
-  };
-  const IntKey int_keys[] = {
-      {"deadline_ms", 0, 3600000, [&](int64_t v) { policy.deadline = milliseconds(v); }},
-      {"breaker_consecutive_failures", 0, 1000,
-       [&](int64_t v) { policy.breaker.consecutive_failures = static_cast<int>(v); }},
-      {"breaker_slow_call_ms", 0, 3600000,
-       [&](int64_t v) { policy.breaker.slow_call = milliseconds(v); }},
-      {"breaker_min_requests", 1, 1000000,
-       [&](int64_t v) { policy.breaker.min_requests = static_cast<int>(v); }},
-      {"breaker_window_ms", 100, 3600000,
-       [&](int64_t v) { policy.breaker.window = milliseconds(v); }},
-      {"breaker_error_percent", 1, 100,
-       [&](int64_t v) { policy.breaker.error_percent = static_cast<int>(v); }},
-      {"breaker_sleep_ms", 10, 3600000,
-       [&](int64_t v) { policy.breaker.sleep_window = milliseconds(v); }},
-      {"max_in_flight", 0, 1000000, [&](int64_t v) { policy.max_in_flight = static_cast<int>(v); }},
-      {"retry_attempts", 1, 5, [&](int64_t v) { policy.retry.max_attempts = static_cast<int>(v); }},
-      {"retry_backoff_ms", 1, 60000,
-       [&](int64_t v) { policy.retry.initial_backoff = milliseconds(v); }},
-      {"retry_max_backoff_ms", 1, 60000,
-       [&](int64_t v) { policy.retry.max_backoff = milliseconds(v); }},
-  };
+  const std::vector<IntKey> int_keys = IntKeysOf(policy);
   for (absl::string_view raw : absl::StrSplit(spec, ',', absl::SkipWhitespace())) {
-    const absl::string_view pair = absl::StripAsciiWhitespace(raw);
-    std::pair<absl::string_view, absl::string_view> kv =
-        absl::StrSplit(pair, absl::MaxSplits('=', 1));
-    const absl::string_view key = absl::StripAsciiWhitespace(kv.first);
-    const absl::string_view value = absl::StripAsciiWhitespace(kv.second);
-    if (value.empty()) return Bad(pair, "expected key=value");
-    if (key == "breaker") {
-      const std::string v = absl::AsciiStrToLower(value);
-      if (v == "on" || v == "true") {
-        policy.breaker.enabled = true;
-      } else if (v == "off" || v == "false") {
-        policy.breaker.enabled = false;
-      } else {
-        return Bad(pair, "the value must be on or off");
-      }
-      continue;
-    }
-    bool known = false;
-    for (const IntKey& k : int_keys) {
-      if (key != k.name) continue;
-      int64_t v = 0;
-      if (absl::Status s = ParseInt(pair, value, k.min, k.max, v); !s.ok()) return s;
-      k.set(v);
-      known = true;
-      break;
-    }
-    if (!known) {
-      return Bad(pair,
-                 "unknown key (known: deadline_ms, breaker, breaker_consecutive_failures, "
-                 "breaker_slow_call_ms, breaker_min_requests, breaker_window_ms, "
-                 "breaker_error_percent, breaker_sleep_ms, max_in_flight, retry_attempts, "
-                 "retry_backoff_ms, retry_max_backoff_ms)");
+    if (absl::Status s = ApplyPair(absl::StripAsciiWhitespace(raw), int_keys, policy); !s.ok()) {
+      return s;
     }
   }
   if (policy.retry.max_backoff < policy.retry.initial_backoff) {

@@ -6,13 +6,14 @@
 //   if (!pool.TrySubmit([] { ... })) { /* answer RESOURCE_EXHAUSTED */ }
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace mercato {
 
@@ -37,11 +38,14 @@ class BoundedExecutor {
 
   const std::string name_;
   const int max_pending_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
-  int pending_ = 0;
-  bool stopping_ = false;
+  mutable absl::Mutex mu_;
+  // Signalled when a task is queued or the pool stops.
+  absl::CondVar cv_;
+  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  int pending_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Started by the constructor, joined by Shutdown (whose caller is the only one to touch it
+  // then): not guarded.
   std::vector<std::thread> threads_;
 };
 

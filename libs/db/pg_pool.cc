@@ -4,6 +4,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/logging.h"
 
 namespace mercato {
@@ -27,7 +29,7 @@ absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Create(Options options) {
   auto conn = pool->Connect();
   if (!conn.ok()) return conn.status();
   {
-    std::lock_guard<std::mutex> lock(pool->mu_);
+    absl::MutexLock lock(&pool->mu_);
     pool->open_ = 1;
     pool->idle_.push_back(std::move(*conn));
   }
@@ -45,51 +47,51 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Connect() {
     return conn;
   } catch (...) {
     absl::Status status = StatusFromCurrentException();
-    return absl::UnavailableError(
-        absl::StrCat("cannot connect to PostgreSQL: ", status.message()));
+    return absl::UnavailableError(absl::StrCat("cannot connect to PostgreSQL: ", status.message()));
   }
 }
 
 absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
-  std::unique_lock<std::mutex> lock(mu_);
-  const auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
+  const absl::Time deadline = absl::Now() + absl::FromChrono(options_.acquire_timeout);
+  absl::MutexLock lock(&mu_);
   for (;;) {
     if (!idle_.empty()) {
       auto conn = std::move(idle_.back());
       idle_.pop_back();
       return Lease(this, std::move(conn));
     }
-    if (open_ < options_.size) {
-      ++open_;
-      lock.unlock();
-      auto conn = Connect();
-      if (!conn.ok()) {
-        std::lock_guard<std::mutex> relock(mu_);
-        --open_;
-        cv_.notify_one();
-        return conn.status();
-      }
-      return Lease(this, std::move(*conn));
-    }
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-        open_ >= options_.size) {
+    if (open_ < options_.size) return OpenAnother();
+    if (cv_.WaitWithDeadline(&mu_, deadline) && idle_.empty() && open_ >= options_.size) {
       return absl::UnavailableError("database connection pool exhausted");
     }
   }
 }
 
+absl::StatusOr<PgPool::Lease> PgPool::OpenAnother() {
+  ++open_;
+  mu_.Unlock();  // connecting takes a round trip or more: not under the lock
+  auto conn = Connect();
+  mu_.Lock();
+  if (!conn.ok()) {
+    --open_;
+    cv_.Signal();
+    return conn.status();
+  }
+  return Lease(this, std::move(*conn));
+}
+
 void PgPool::Return(std::unique_ptr<pqxx::connection> conn) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (conn && conn->is_open()) {
     idle_.push_back(std::move(conn));
   } else {
     --open_;  // broken: dropped, a new one is opened on demand
   }
-  cv_.notify_one();
+  cv_.Signal();
 }
 
 int PgPool::open_connections() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return open_;
 }
 

@@ -15,16 +15,16 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "db/pg_errors.h"
 
 namespace mercato {
@@ -93,13 +93,16 @@ class PgPool {
  private:
   explicit PgPool(Options options);
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect();
+  // Opens one more connection (there is room for it), unlocking mu_ meanwhile.
+  absl::StatusOr<Lease> OpenAnother() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Return(std::unique_ptr<pqxx::connection> conn);
 
   Options options_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<pqxx::connection>> idle_;
-  int open_ = 0;
+  mutable absl::Mutex mu_;
+  // Signalled when a connection is returned or a slot frees up.
+  absl::CondVar cv_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace mercato

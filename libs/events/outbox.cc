@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <list>
-#include <mutex>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "events/contracts.h"
 
 namespace mercato::events {
@@ -24,9 +24,9 @@ std::string_view FileContent(std::string_view name) {
 
 // EmbeddedFile holds views: keep each generated name alive for the process's lifetime.
 std::string_view StableName(std::string name) {
-  static std::mutex mu;
-  static std::list<std::string> names;
-  std::lock_guard<std::mutex> lock(mu);
+  static absl::Mutex mu(absl::kConstInit);
+  static std::list<std::string> names;  // only touched under mu
+  absl::MutexLock lock(&mu);
   for (const std::string& n : names) {
     if (n == name) return n;
   }

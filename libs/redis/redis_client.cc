@@ -11,6 +11,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/call_context.h"
 
 namespace mercato {
@@ -198,12 +200,12 @@ absl::StatusOr<RedisEndpoint> ParseRedisUrl(absl::string_view url) {
 }
 
 std::string RedisScript::sha() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return sha_;
 }
 
 void RedisScript::set_sha(std::string sha) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   sha_ = std::move(sha);
 }
 
@@ -350,44 +352,52 @@ RedisClient::RedisClient(Options options) : options_(std::move(options)) {}
 RedisClient::~RedisClient() = default;
 
 int RedisClient::open_connections() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return open_;
 }
 
 absl::StatusOr<RedisClient::Lease> RedisClient::Acquire(SteadyTime deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
+  const absl::Time wait_until =
+      absl::Now() + absl::FromChrono(deadline - std::chrono::steady_clock::now());
+  absl::MutexLock lock(&mu_);
   for (;;) {
-    while (!idle_.empty()) {
-      ConnectionPtr conn = std::move(idle_.back());
-      idle_.pop_back();
-      if (conn->LooksAlive()) return Lease(this, std::move(conn));
-      --open_;  // closed by the peer; dropped here, reopened below if needed
-    }
-    if (open_ < options_.pool_size) {
-      const auto now = std::chrono::steady_clock::now();
-      if (!last_connect_error_.ok() && now - last_connect_failure_ < options_.reconnect_backoff) {
-        return last_connect_error_;
-      }
-      ++open_;
-      lock.unlock();
-      auto conn = Connect();
-      lock.lock();
-      if (!conn.ok()) {
-        --open_;
-        last_connect_failure_ = std::chrono::steady_clock::now();
-        last_connect_error_ = conn.status();
-        cv_.notify_one();
-        return conn.status();
-      }
-      last_connect_error_ = absl::OkStatus();
-      return Lease(this, *std::move(conn));
-    }
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-        open_ >= options_.pool_size) {
+    if (ConnectionPtr conn = TakeIdle()) return Lease(this, std::move(conn));
+    if (open_ < options_.pool_size) return OpenAnother();
+    if (cv_.WaitWithDeadline(&mu_, wait_until) && idle_.empty() && open_ >= options_.pool_size) {
       return absl::UnavailableError(
           absl::StrCat("all ", options_.pool_size, " Redis connections stayed busy"));
     }
   }
+}
+
+RedisClient::ConnectionPtr RedisClient::TakeIdle() {
+  while (!idle_.empty()) {
+    ConnectionPtr conn = std::move(idle_.back());
+    idle_.pop_back();
+    if (conn->LooksAlive()) return conn;
+    --open_;  // closed by the peer; dropped here, reopened by the caller if needed
+  }
+  return nullptr;
+}
+
+absl::StatusOr<RedisClient::Lease> RedisClient::OpenAnother() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!last_connect_error_.ok() && now - last_connect_failure_ < options_.reconnect_backoff) {
+    return last_connect_error_;
+  }
+  ++open_;
+  mu_.Unlock();  // connecting takes a round trip or more: not under the lock
+  auto conn = Connect();
+  mu_.Lock();
+  if (!conn.ok()) {
+    --open_;
+    last_connect_failure_ = std::chrono::steady_clock::now();
+    last_connect_error_ = conn.status();
+    cv_.Signal();
+    return conn.status();
+  }
+  last_connect_error_ = absl::OkStatus();
+  return Lease(this, *std::move(conn));
 }
 
 absl::StatusOr<RedisClient::ConnectionPtr> RedisClient::Connect() {
@@ -399,14 +409,14 @@ absl::StatusOr<RedisClient::ConnectionPtr> RedisClient::Connect() {
 void RedisClient::Return(ConnectionPtr conn) {
   const bool broken = conn->broken();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (broken) {
       --open_;
     } else {
       idle_.push_back(std::move(conn));
     }
   }
-  cv_.notify_one();
+  cv_.Signal();
   // A broken connection is closed here, outside the lock.
 }
 

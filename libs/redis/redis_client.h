@@ -23,16 +23,16 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 
 namespace mercato {
 
@@ -77,8 +77,8 @@ class RedisScript {
   void set_sha(std::string sha) const;
 
   const std::string source_;
-  mutable std::mutex mu_;
-  mutable std::string sha_;
+  mutable absl::Mutex mu_;
+  mutable std::string sha_ ABSL_GUARDED_BY(mu_);
 };
 
 class RedisClient {
@@ -135,16 +135,21 @@ class RedisClient {
   };
 
   absl::StatusOr<Lease> Acquire(std::chrono::steady_clock::time_point deadline);
+  // An idle connection that still looks alive, or null.
+  ConnectionPtr TakeIdle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Opens one more connection (there is room for it), unlocking mu_ meanwhile.
+  absl::StatusOr<Lease> OpenAnother() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ConnectionPtr> Connect();
   void Return(ConnectionPtr conn);
 
   const Options options_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<ConnectionPtr> idle_;
-  int open_ = 0;
-  std::chrono::steady_clock::time_point last_connect_failure_{};
-  absl::Status last_connect_error_;
+  mutable absl::Mutex mu_;
+  // Signalled when a connection is returned or a slot frees up.
+  absl::CondVar cv_;
+  std::vector<ConnectionPtr> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
+  std::chrono::steady_clock::time_point last_connect_failure_ ABSL_GUARDED_BY(mu_) = {};
+  absl::Status last_connect_error_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mercato

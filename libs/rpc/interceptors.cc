@@ -7,11 +7,12 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/call_context.h"
 #include "common/logging.h"
 
@@ -59,7 +60,7 @@ class RpcMetrics {
                      .Register(metrics.registry())) {}
 
   const Method* Lookup(const char* full_method) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     std::string key = full_method ? full_method : "";
     auto it = methods_.find(key);
     if (it != methods_.end()) return &it->second;
@@ -92,8 +93,9 @@ class RpcMetrics {
   prometheus::Family<prometheus::Counter>& started_;
   prometheus::Family<prometheus::Counter>& handled_;
   prometheus::Family<prometheus::Histogram>& latency_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Method> methods_;
+  absl::Mutex mu_;
+  // Node-based: the Method pointers Lookup hands out stay valid.
+  std::unordered_map<std::string, Method> methods_ ABSL_GUARDED_BY(mu_);
 };
 
 class ServerInterceptor final : public grpc::experimental::Interceptor {

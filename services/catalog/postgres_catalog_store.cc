@@ -204,6 +204,50 @@ absl::Status OnHandRefused(pqxx::work& tx, const std::string& id, int64_t on_han
                                     " or retry when they are sold or released"));
 }
 
+// A ReserveStock whose id is taken already (a retry): the reservation as it stands, unchanged,
+// when it is still held with the same items.
+absl::Status ExistingReservation(pqxx::work& tx, const std::string& reservation_id,
+                                 const std::vector<v1::ReservationItem>& items,
+                                 ReservationChange& result) {
+  auto existing = LoadReservation(tx, reservation_id, /*for_update=*/false);
+  if (!existing) return absl::AbortedError("reservation vanished while being read");
+  if (IsClosed(existing->state())) return ReservationClosed(reservation_id, existing->state());
+  if (!SameItems(existing->items(), items)) {
+    return ErrorWithCode(
+        absl::StatusCode::kFailedPrecondition, "reservation_mismatch",
+        absl::StrCat("reservation '", reservation_id, "' exists with other items"));
+  }
+  result.reservation = *std::move(existing);
+  return absl::OkStatus();
+}
+
+// Takes each item's quantity from its product's free stock. Row locks in product id order
+// (`items` is sorted): two reservations never wait for each other in a cycle. An error
+// (unknown product, out_of_stock) rolls back every item taken so far.
+absl::Status TakeStock(pqxx::work& tx, const std::vector<v1::ReservationItem>& items,
+                       int64_t low_stock_threshold) {
+  for (const auto& item : items) {
+    const int64_t quantity = item.quantity();
+    auto taken = tx.exec_params(
+        "UPDATE products SET reserved = reserved + $2 "
+        "WHERE id = $1::uuid AND on_hand - reserved >= $2 RETURNING stock",
+        item.product_id(), quantity);
+    if (!taken.empty()) {
+      absl::Status s =
+          AppendStockChanged(tx, item.product_id(), taken[0][0].as<int64_t>(), low_stock_threshold);
+      if (!s.ok()) return s;
+      continue;
+    }
+    auto row = tx.exec_params("SELECT stock FROM products WHERE id = $1::uuid", item.product_id());
+    if (row.empty()) return ProductNotFound(item.product_id());
+    return ErrorWithCode(
+        absl::StatusCode::kFailedPrecondition, "out_of_stock",
+        absl::StrCat("not enough stock for product ", item.product_id(), ": ", quantity,
+                     " requested, ", row[0][0].as<int64_t>(), " available"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<ProductPage> PostgresCatalogStore::SearchProducts(const ProductQuery& q) {
@@ -346,40 +390,8 @@ absl::StatusOr<ReservationChange> PostgresCatalogStore::ReserveStock(
                                     "ON CONFLICT (id) DO NOTHING RETURNING ",
                                     kExpiresAtMs),
                        reservation_id, static_cast<int>(ttl.count()));
-    if (inserted.empty()) {
-      auto existing = LoadReservation(tx, reservation_id, /*for_update=*/false);
-      if (!existing) return absl::AbortedError("reservation vanished while being read");
-      if (IsClosed(existing->state())) return ReservationClosed(reservation_id, existing->state());
-      if (!SameItems(existing->items(), items)) {
-        return ErrorWithCode(
-            absl::StatusCode::kFailedPrecondition, "reservation_mismatch",
-            absl::StrCat("reservation '", reservation_id, "' exists with other items"));
-      }
-      result.reservation = *std::move(existing);
-      return absl::OkStatus();
-    }
-    // Row locks in product id order: two reservations never wait for each other in a cycle.
-    for (const auto& item : items) {
-      const int64_t quantity = item.quantity();
-      auto taken = tx.exec_params(
-          "UPDATE products SET reserved = reserved + $2 "
-          "WHERE id = $1::uuid AND on_hand - reserved >= $2 RETURNING stock",
-          item.product_id(), quantity);
-      if (!taken.empty()) {
-        absl::Status s = AppendStockChanged(tx, item.product_id(), taken[0][0].as<int64_t>(),
-                                            low_stock_threshold_);
-        if (!s.ok()) return s;
-        continue;
-      }
-      auto row =
-          tx.exec_params("SELECT stock FROM products WHERE id = $1::uuid", item.product_id());
-      if (row.empty()) return ProductNotFound(item.product_id());
-      // Returning an error rolls back every item taken so far.
-      return ErrorWithCode(
-          absl::StatusCode::kFailedPrecondition, "out_of_stock",
-          absl::StrCat("not enough stock for product ", item.product_id(), ": ", quantity,
-                       " requested, ", row[0][0].as<int64_t>(), " available"));
-    }
+    if (inserted.empty()) return ExistingReservation(tx, reservation_id, items, result);
+    if (absl::Status s = TakeStock(tx, items, low_stock_threshold_); !s.ok()) return s;
     tx.exec_params(
         "INSERT INTO reservation_items (reservation_id, product_id, quantity) "
         "SELECT $1, (e->>'product_id')::uuid, (e->>'quantity')::int "

@@ -1,12 +1,10 @@
 #include "catalog/product_cache.h"
 
-#include <mutex>
-
 namespace mercato::catalog {
 
 void ProductCache::Reset(std::vector<VersionedProduct> products,
                          std::vector<v1::Category> categories) {
-  std::unique_lock lock(mu_);
+  absl::MutexLock lock(&mu_);
   by_id_.clear();
   versions_.clear();
   ordered_.clear();
@@ -19,7 +17,7 @@ void ProductCache::Reset(std::vector<VersionedProduct> products,
 
 void ProductCache::Apply(const std::vector<VersionedProduct>& upserts,
                          const std::vector<std::string>& removed) {
-  std::unique_lock lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (const auto& id : removed) EraseLocked(id);
   for (const auto& p : upserts) {
     auto it = versions_.find(p.product.id());
@@ -51,7 +49,7 @@ void ProductCache::EraseLocked(const std::string& id) {
 }
 
 ProductPage ProductCache::List(const ProductQuery& query) const {
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   ProductPage page;
   auto emit = [&](auto begin, auto end, auto product_of) {
     for (auto it = begin; it != end; ++it) {
@@ -62,14 +60,13 @@ ProductPage ProductCache::List(const ProductQuery& query) const {
       page.products.push_back(*product_of(it));
     }
     if (!page.products.empty()) {
-      page.last = ProductCursor{.name = page.products.back().name(),
-                                .rank = "",
-                                .id = page.products.back().id()};
+      page.last = ProductCursor{
+          .name = page.products.back().name(), .rank = "", .id = page.products.back().id()};
     }
   };
   if (query.category.empty()) {
-    auto begin = query.after ? ordered_.upper_bound({query.after->name, query.after->id})
-                             : ordered_.begin();
+    auto begin =
+        query.after ? ordered_.upper_bound({query.after->name, query.after->id}) : ordered_.begin();
     emit(begin, ordered_.end(), [](auto it) { return it->second; });
   } else {
     auto cat = by_category_.find(query.category);
@@ -77,20 +74,21 @@ ProductPage ProductCache::List(const ProductQuery& query) const {
     const auto& keys = cat->second;
     auto begin =
         query.after ? keys.upper_bound({query.after->name, query.after->id}) : keys.begin();
-    emit(begin, keys.end(), [this](auto it) { return by_id_.at(it->second); });
+    const auto* by_id = &by_id_;  // read under the lock taken above
+    emit(begin, keys.end(), [by_id](auto it) { return by_id->at(it->second); });
   }
   return page;
 }
 
 std::optional<v1::Product> ProductCache::Get(const std::string& id) const {
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return std::nullopt;
   return *it->second;
 }
 
 std::vector<v1::Product> ProductCache::GetMany(const std::vector<std::string>& ids) const {
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   std::vector<v1::Product> out;
   for (const auto& id : ids) {
     auto it = by_id_.find(id);
@@ -100,12 +98,12 @@ std::vector<v1::Product> ProductCache::GetMany(const std::vector<std::string>& i
 }
 
 std::vector<v1::Category> ProductCache::Categories() const {
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return categories_;
 }
 
 bool ProductCache::HasCategory(const std::string& id) const {
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   for (const auto& c : categories_) {
     if (c.id() == id) return true;
   }
@@ -113,7 +111,7 @@ bool ProductCache::HasCategory(const std::string& id) const {
 }
 
 size_t ProductCache::size() const {
-  std::shared_lock lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return by_id_.size();
 }
 

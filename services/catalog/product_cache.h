@@ -13,11 +13,12 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "catalog/catalog_store.h"
 #include "mercato/catalog/v1/catalog.pb.h"
 
@@ -29,8 +30,7 @@ class ProductCache {
   void Reset(std::vector<VersionedProduct> products, std::vector<v1::Category> categories);
   // Inserts products, or replaces them when the given version is newer than the cached one;
   // removes the ids in `removed`.
-  void Apply(const std::vector<VersionedProduct>& upserts,
-             const std::vector<std::string>& removed);
+  void Apply(const std::vector<VersionedProduct>& upserts, const std::vector<std::string>& removed);
 
   // Browse order, filtered by category (empty = all); ignores query.text.
   ProductPage List(const ProductQuery& query) const;
@@ -40,7 +40,7 @@ class ProductCache {
   // Whether every one of `ids` is cached.
   template <typename Ids>
   bool HasAll(const Ids& ids) const {
-    std::shared_lock lock(mu_);
+    absl::ReaderMutexLock lock(&mu_);
     for (const auto& id : ids) {
       if (!by_id_.count(id)) return false;
     }
@@ -54,15 +54,16 @@ class ProductCache {
   using Key = std::pair<std::string, std::string>;  // (name, id)
   using ProductPtr = std::shared_ptr<const v1::Product>;
 
-  void InsertLocked(ProductPtr product, int64_t version);
-  void EraseLocked(const std::string& id);
+  void InsertLocked(ProductPtr product, int64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EraseLocked(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, ProductPtr> by_id_;
-  std::unordered_map<std::string, int64_t> versions_;
-  std::map<Key, ProductPtr> ordered_;
-  std::unordered_map<std::string, std::set<Key>> by_category_;
-  std::vector<v1::Category> categories_;
+  // Readers share it (ReaderMutexLock); Reset and Apply hold it exclusively.
+  mutable absl::Mutex mu_;
+  std::unordered_map<std::string, ProductPtr> by_id_ ABSL_GUARDED_BY(mu_);
+  std::unordered_map<std::string, int64_t> versions_ ABSL_GUARDED_BY(mu_);
+  std::map<Key, ProductPtr> ordered_ ABSL_GUARDED_BY(mu_);
+  std::unordered_map<std::string, std::set<Key>> by_category_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::Category> categories_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mercato::catalog

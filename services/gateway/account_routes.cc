@@ -4,12 +4,14 @@
 #include <spdlog/spdlog.h>
 
 #include <initializer_list>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/call_context.h"
 #include "common/logging.h"
 #include "common/status.h"
+#include "gateway/backend_call.h"
 #include "gateway/json_codec.h"
 #include "gateway/json_fields.h"
 #include "gateway/routes.h"
@@ -18,13 +20,20 @@
 namespace mercato::gateway {
 namespace {
 
-using UserStub = user::v1::UserService::StubInterface;
+using UserAsync = user::v1::UserService::StubInterface::async_interface;
 
-// One blocking call to the user service with the ordinary deadline.
-template <typename Method, typename Request>
-auto CallUser(Backends& backends, const GatewayConfig& config, Method method,
-              const Request& request) {
-  return CallUnary(*backends.user, method, request, config.rpc_timeout);
+// One asynchronous call to the user service with the ordinary deadline: answers with
+// ok(reply), or with the HTTP form of its error.
+template <typename Request, typename Response, typename Ok>
+void CallUser(Backends& backends, const GatewayConfig& config,
+              AsyncUnaryMethod<UserAsync, Request, Response> method,
+              std::type_identity_t<Request> request, Ok ok, Respond respond) {
+  CallBackend(
+      backends.user->async(), method, std::move(request), config.rpc_timeout,
+      [ok = std::move(ok)](const absl::StatusOr<Response>& reply) {
+        return reply.ok() ? ok(*reply) : ErrorResponse(reply.status());
+      },
+      std::move(respond));
 }
 
 const char* RoleName(user::v1::Role role) {
@@ -69,58 +78,80 @@ absl::StatusOr<common::v1::Address> ParseAddress(const HttpRequest& request) {
   return AddressFromJson(*body, "", Presence::kRequired, /*allow_id=*/true);
 }
 
-HttpResponse Register(Backends& backends, const GatewayConfig& config, const HttpRequest& request) {
+HttpResponse UserResponse(const user::v1::User& u) { return JsonResponse(200, UserJson(u)); }
+
+HttpResponse AddressResponse(const common::v1::Address& a) {
+  return JsonResponse(200, AddressJson(a));
+}
+
+void Register(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
+              Respond respond) {
   auto body = ParseJsonObject(request);
-  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body.ok()) return respond(ErrorResponse(body.status()));
   if (absl::Status s = OnlyFields(*body, "", {"email", "password", "name"}); !s.ok()) {
-    return ErrorResponse(s);
+    return respond(ErrorResponse(s));
   }
   auto email = StringField(*body, "email", "email", Presence::kRequired);
-  if (!email.ok()) return ErrorResponse(email.status());
+  if (!email.ok()) return respond(ErrorResponse(email.status()));
   auto password = StringField(*body, "password", "password", Presence::kRequired);
-  if (!password.ok()) return ErrorResponse(password.status());
+  if (!password.ok()) return respond(ErrorResponse(password.status()));
   auto name = StringField(*body, "name", "name", Presence::kRequired);
-  if (!name.ok()) return ErrorResponse(name.status());
+  if (!name.ok()) return respond(ErrorResponse(name.status()));
   user::v1::RegisterRequest rpc;
   rpc.set_email(*std::move(email));
   rpc.set_password(*std::move(password));
   rpc.set_name(*std::move(name));
-  auto created = CallUser(backends, config, &UserStub::Register, rpc);
-  if (!created.ok()) return ErrorResponse(created.status());
-  HttpResponse response = JsonResponse(201, UserJson(*created));
-  response.Header("Location", "/api/v1/me");
-  return response;
+  CallUser(
+      backends, config, &UserAsync::Register, std::move(rpc),
+      [](const user::v1::User& created) {
+        HttpResponse response = JsonResponse(201, UserJson(created));
+        response.Header("Location", "/api/v1/me");
+        return response;
+      },
+      std::move(respond));
 }
 
-HttpResponse Login(Backends& backends, const GatewayConfig& config, const HttpRequest& request) {
+// Answers a successful sign-in with its session, once the guest cart (if any) has been merged
+// into the user's: the hook calls the cart service with the access token just issued.
+void AnswerSignIn(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
+                  const user::v1::Session& session, Respond respond) {
+  HttpResponse response = SessionResponse(session);
+  const Identity signed_in{.user_id = session.user().id(),
+                           .role = RoleName(session.user().role()),
+                           .access_token = session.access_token()};
+  try {
+    MergeGuestCartAfterSignIn(backends, config, request, signed_in, response, respond);
+    return;
+  } catch (const std::exception& e) {
+    // Best effort: the sign-in stands even if the guest cart could not be merged.
+    spdlog::error("merging the guest cart failed: {}", e.what());
+  }
+  respond(std::move(response));
+}
+
+void Login(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
+           Respond respond) {
   auto body = ParseJsonObject(request);
-  if (!body.ok()) return ErrorResponse(body.status());
-  if (absl::Status s = OnlyFields(*body, "", {"email", "password"}); !s.ok())
-    return ErrorResponse(s);
+  if (!body.ok()) return respond(ErrorResponse(body.status()));
+  if (absl::Status s = OnlyFields(*body, "", {"email", "password"}); !s.ok()) {
+    return respond(ErrorResponse(s));
+  }
   auto email = StringField(*body, "email", "email", Presence::kRequired);
-  if (!email.ok()) return ErrorResponse(email.status());
+  if (!email.ok()) return respond(ErrorResponse(email.status()));
   auto password = StringField(*body, "password", "password", Presence::kRequired);
-  if (!password.ok()) return ErrorResponse(password.status());
+  if (!password.ok()) return respond(ErrorResponse(password.status()));
   user::v1::LoginRequest rpc;
   rpc.set_email(*std::move(email));
   rpc.set_password(*std::move(password));
   // The peer address, for the user service's per-address brute-force limit.
   rpc.set_client_address(request.client_address);
-  auto session = CallUser(backends, config, &UserStub::Login, rpc);
-  if (!session.ok()) return ErrorResponse(session.status());
-
-  HttpResponse response = SessionResponse(*session);
-  // The hook calls the cart service with the access token just issued.
-  const Identity signed_in{.user_id = session->user().id(),
-                           .role = RoleName(session->user().role()),
-                           .access_token = session->access_token()};
-  try {
-    MergeGuestCartAfterSignIn(backends, config, request, signed_in, response);
-  } catch (const std::exception& e) {
-    // Best effort: the sign-in stands even if the guest cart could not be merged.
-    spdlog::error("merging the guest cart failed: {}", e.what());
-  }
-  return response;
+  // `request` outlives the call: it stays valid until `respond` has been called.
+  CallUnaryAsync(backends.user->async(), &UserAsync::Login, std::move(rpc), config.rpc_timeout,
+                 [&backends, &config, &request,
+                  respond = std::move(respond)](absl::StatusOr<user::v1::Session> session) mutable {
+                   if (!session.ok()) return respond(ErrorResponse(session.status()));
+                   AnswerSignIn(backends, config, request, *session, std::move(respond));
+                 });
 }
 
 // The refresh token of a sessions/refresh or DELETE sessions body.
@@ -131,113 +162,120 @@ absl::StatusOr<std::string> RefreshTokenOf(const HttpRequest& request) {
   return StringField(*body, "refresh_token", "refresh_token", Presence::kRequired);
 }
 
-HttpResponse Refresh(Backends& backends, const GatewayConfig& config, const HttpRequest& request) {
+void Refresh(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
+             Respond respond) {
   auto token = RefreshTokenOf(request);
-  if (!token.ok()) return ErrorResponse(token.status());
+  if (!token.ok()) return respond(ErrorResponse(token.status()));
   user::v1::RefreshSessionRequest rpc;
   rpc.set_refresh_token(*std::move(token));
-  auto session = CallUser(backends, config, &UserStub::RefreshSession, rpc);
-  if (!session.ok()) return ErrorResponse(session.status());
-  return SessionResponse(*session);
+  CallUser(backends, config, &UserAsync::RefreshSession, std::move(rpc), &SessionResponse,
+           std::move(respond));
 }
 
-HttpResponse Logout(Backends& backends, const GatewayConfig& config, const HttpRequest& request) {
+void Logout(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
+            Respond respond) {
   auto token = RefreshTokenOf(request);
-  if (!token.ok()) return ErrorResponse(token.status());
+  if (!token.ok()) return respond(ErrorResponse(token.status()));
   user::v1::LogoutRequest rpc;
   rpc.set_refresh_token(*std::move(token));
-  auto reply = CallUser(backends, config, &UserStub::Logout, rpc);
-  if (!reply.ok()) return ErrorResponse(reply.status());
-  return NoContent();
+  CallUser(
+      backends, config, &UserAsync::Logout, std::move(rpc),
+      [](const user::v1::LogoutResponse&) { return NoContent(); }, std::move(respond));
 }
 
-HttpResponse GetMe(Backends& backends, const GatewayConfig& config, const HttpRequest&) {
-  user::v1::GetMeRequest rpc;
-  auto me = CallUser(backends, config, &UserStub::GetMe, rpc);
-  if (!me.ok()) return ErrorResponse(me.status());
-  return JsonResponse(200, UserJson(*me));
+void GetMe(Backends& backends, const GatewayConfig& config, const HttpRequest&, Respond respond) {
+  CallUser(backends, config, &UserAsync::GetMe, user::v1::GetMeRequest(), &UserResponse,
+           std::move(respond));
 }
 
-HttpResponse UpdateMe(Backends& backends, const GatewayConfig& config, const HttpRequest& request) {
+void UpdateMe(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
+              Respond respond) {
   auto body = ParseJsonObject(request);
-  if (!body.ok()) return ErrorResponse(body.status());
-  if (absl::Status s = OnlyFields(*body, "", {"name"}); !s.ok()) return ErrorResponse(s);
+  if (!body.ok()) return respond(ErrorResponse(body.status()));
+  if (absl::Status s = OnlyFields(*body, "", {"name"}); !s.ok()) {
+    return respond(ErrorResponse(s));
+  }
   auto name = StringField(*body, "name", "name", Presence::kRequired);
-  if (!name.ok()) return ErrorResponse(name.status());
+  if (!name.ok()) return respond(ErrorResponse(name.status()));
   user::v1::UpdateMeRequest rpc;
   rpc.set_name(*std::move(name));
-  auto me = CallUser(backends, config, &UserStub::UpdateMe, rpc);
-  if (!me.ok()) return ErrorResponse(me.status());
-  return JsonResponse(200, UserJson(*me));
+  CallUser(backends, config, &UserAsync::UpdateMe, std::move(rpc), &UserResponse,
+           std::move(respond));
 }
 
-HttpResponse ListAddresses(Backends& backends, const GatewayConfig& config, const HttpRequest&) {
-  user::v1::ListAddressesRequest rpc;
-  auto reply = CallUser(backends, config, &UserStub::ListAddresses, rpc);
-  if (!reply.ok()) return ErrorResponse(reply.status());
-  Json out = Json::object();
-  Json& addresses = out["addresses"] = Json::array();
-  for (const auto& a : reply->addresses()) addresses.push_back(AddressJson(a));
-  return JsonResponse(200, out);
+void ListAddresses(Backends& backends, const GatewayConfig& config, const HttpRequest&,
+                   Respond respond) {
+  CallUser(
+      backends, config, &UserAsync::ListAddresses, user::v1::ListAddressesRequest(),
+      [](const user::v1::ListAddressesResponse& reply) {
+        Json out = Json::object();
+        Json& addresses = out["addresses"] = Json::array();
+        for (const auto& a : reply.addresses()) addresses.push_back(AddressJson(a));
+        return JsonResponse(200, out);
+      },
+      std::move(respond));
 }
 
-HttpResponse CreateAddress(Backends& backends, const GatewayConfig& config,
-                           const HttpRequest& request) {
+void CreateAddress(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
+                   Respond respond) {
   auto address = ParseAddress(request);
-  if (!address.ok()) return ErrorResponse(address.status());
+  if (!address.ok()) return respond(ErrorResponse(address.status()));
   user::v1::CreateAddressRequest rpc;
   *rpc.mutable_address() = *std::move(address);
   rpc.mutable_address()->clear_id();  // the service assigns it
-  auto created = CallUser(backends, config, &UserStub::CreateAddress, rpc);
-  if (!created.ok()) return ErrorResponse(created.status());
-  HttpResponse response = JsonResponse(201, AddressJson(*created));
-  response.Header("Location", absl::StrCat("/api/v1/me/addresses/", created->id()));
-  return response;
+  CallUser(
+      backends, config, &UserAsync::CreateAddress, std::move(rpc),
+      [](const common::v1::Address& created) {
+        HttpResponse response = JsonResponse(201, AddressJson(created));
+        response.Header("Location", absl::StrCat("/api/v1/me/addresses/", created.id()));
+        return response;
+      },
+      std::move(respond));
 }
 
-HttpResponse GetAddress(Backends& backends, const GatewayConfig& config,
-                        const HttpRequest& request) {
+void GetAddress(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
+                Respond respond) {
   user::v1::GetAddressRequest rpc;
   rpc.set_id(request.Param("id"));
-  auto address = CallUser(backends, config, &UserStub::GetAddress, rpc);
-  if (!address.ok()) return ErrorResponse(address.status());
-  return JsonResponse(200, AddressJson(*address));
+  CallUser(backends, config, &UserAsync::GetAddress, std::move(rpc), &AddressResponse,
+           std::move(respond));
 }
 
-HttpResponse UpdateAddress(Backends& backends, const GatewayConfig& config,
-                           const HttpRequest& request) {
+void UpdateAddress(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
+                   Respond respond) {
   auto address = ParseAddress(request);
-  if (!address.ok()) return ErrorResponse(address.status());
+  if (!address.ok()) return respond(ErrorResponse(address.status()));
   const std::string& id = request.Param("id");
   if (!address->id().empty() && address->id() != id) {
-    return ErrorResponse(ErrorWithCode(absl::StatusCode::kInvalidArgument, "invalid_field",
-                                       "'id' does not match the address in the path"));
+    return respond(ErrorResponse(ErrorWithCode(absl::StatusCode::kInvalidArgument, "invalid_field",
+                                               "'id' does not match the address in the path")));
   }
   user::v1::UpdateAddressRequest rpc;
   *rpc.mutable_address() = *std::move(address);
   rpc.mutable_address()->set_id(id);
-  auto updated = CallUser(backends, config, &UserStub::UpdateAddress, rpc);
-  if (!updated.ok()) return ErrorResponse(updated.status());
-  return JsonResponse(200, AddressJson(*updated));
+  CallUser(backends, config, &UserAsync::UpdateAddress, std::move(rpc), &AddressResponse,
+           std::move(respond));
 }
 
-HttpResponse DeleteAddress(Backends& backends, const GatewayConfig& config,
-                           const HttpRequest& request) {
+void DeleteAddress(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
+                   Respond respond) {
   user::v1::DeleteAddressRequest rpc;
   rpc.set_id(request.Param("id"));
-  auto reply = CallUser(backends, config, &UserStub::DeleteAddress, rpc);
-  if (!reply.ok()) return ErrorResponse(reply.status());
-  return NoContent();
+  CallUser(
+      backends, config, &UserAsync::DeleteAddress, std::move(rpc),
+      [](const user::v1::DeleteAddressResponse&) { return NoContent(); }, std::move(respond));
 }
 
 }  // namespace
 
 void RegisterAccountRoutes(Router& router, Backends& backends, const GatewayConfig& config) {
-  using Fn = HttpResponse (*)(Backends&, const GatewayConfig&, const HttpRequest&);
+  using Fn = void (*)(Backends&, const GatewayConfig&, const HttpRequest&, Respond);
   auto add = [&](http::verb method, const char* pattern, Fn fn, RouteOptions options) {
     router.Add(
         method, pattern,
-        [&backends, &config, fn](const HttpRequest& r) { return fn(backends, config, r); },
+        [&backends, &config, fn](const HttpRequest& r, Respond respond) {
+          fn(backends, config, r, std::move(respond));
+        },
         std::move(options));
   };
   const RouteOptions anonymous{.auth = AuthPolicy::kNone};

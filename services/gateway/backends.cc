@@ -2,6 +2,10 @@
 
 #include <grpcpp/client_context.h>
 
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "rpc/client.h"
 
@@ -31,25 +35,64 @@ Backends ConnectBackends(const GatewayConfig& config, Metrics& metrics) {
   return b;
 }
 
-std::map<std::string, std::string> CheckBackends(const Backends& backends,
-                                                 std::chrono::milliseconds timeout) {
-  std::map<std::string, std::string> result;
-  for (const auto& [name, channel] : backends.channels) {
-    auto stub = grpc::health::v1::Health::NewStub(channel);
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + timeout);
-    grpc::health::v1::HealthCheckRequest request;
-    grpc::health::v1::HealthCheckResponse response;
-    grpc::Status status = stub->Check(&ctx, request, &response);
-    if (!status.ok()) {
-      result[name] = "UNAVAILABLE";
-    } else {
-      result[name] = response.status() == grpc::health::v1::HealthCheckResponse::SERVING
-                         ? "SERVING"
-                         : "NOT_SERVING";
+namespace {
+
+using HealthResponse = grpc::health::v1::HealthCheckResponse;
+
+// One round of health checks: the states so far and how many backends have yet to answer.
+class HealthRound {
+ public:
+  using Done = std::function<void(std::map<std::string, std::string>)>;
+  HealthRound(int backends, Done done) : remaining_(backends), done_(std::move(done)) {}
+
+  // Records one backend's state; the last one calls `done`.
+  void Record(const std::string& name, std::string state) {
+    std::map<std::string, std::string> states;
+    {
+      absl::MutexLock lock(&mu_);
+      states_[name] = std::move(state);
+      if (--remaining_ > 0) return;
+      states.swap(states_);
     }
+    done_(std::move(states));
   }
-  return result;
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, std::string> states_ ABSL_GUARDED_BY(mu_);
+  int remaining_ ABSL_GUARDED_BY(mu_);
+  const Done done_;
+};
+
+// The call to one backend's health service, kept alive until its callback has run.
+struct HealthCall {
+  std::unique_ptr<grpc::health::v1::Health::Stub> stub;
+  grpc::ClientContext ctx;
+  grpc::health::v1::HealthCheckRequest request;
+  HealthResponse response;
+};
+
+std::string StateOf(const grpc::Status& status, const HealthResponse& response) {
+  if (!status.ok()) return "UNAVAILABLE";
+  return response.status() == HealthResponse::SERVING ? "SERVING" : "NOT_SERVING";
+}
+
+}  // namespace
+
+void CheckBackends(const Backends& backends, std::chrono::milliseconds timeout,
+                   std::function<void(std::map<std::string, std::string>)> done) {
+  if (backends.channels.empty()) return done({});
+  auto round =
+      std::make_shared<HealthRound>(static_cast<int>(backends.channels.size()), std::move(done));
+  for (const auto& [name, channel] : backends.channels) {
+    auto call = std::make_shared<HealthCall>();
+    call->stub = grpc::health::v1::Health::NewStub(channel);
+    call->ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+    call->stub->async()->Check(&call->ctx, &call->request, &call->response,
+                               [round, call, name = name](grpc::Status status) {
+                                 round->Record(name, StateOf(status, call->response));
+                               });
+  }
 }
 
 }  // namespace mercato::gateway

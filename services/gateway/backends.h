@@ -4,6 +4,8 @@
 
 #include <grpcpp/channel.h>
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,9 +35,10 @@ struct Backends {
 // Every call carries the gateway's service token (config.identity.service_key).
 Backends ConnectBackends(const GatewayConfig& config, Metrics& metrics);
 
-// Asks each backend's grpc.health.v1 service; returns name -> "SERVING", "NOT_SERVING" or
-// "UNAVAILABLE".
-std::map<std::string, std::string> CheckBackends(const Backends& backends,
-                                                 std::chrono::milliseconds timeout);
+// Asks every backend's grpc.health.v1 service at once, asynchronously; when all have answered
+// (or timed out) calls `done` with name -> "SERVING", "NOT_SERVING" or "UNAVAILABLE", on a
+// gRPC thread (at once when there are no backends).
+void CheckBackends(const Backends& backends, std::chrono::milliseconds timeout,
+                   std::function<void(std::map<std::string, std::string>)> done);
 
 }  // namespace mercato::gateway

@@ -211,15 +211,15 @@ void RegisterCartRoutes(Router& router, Backends& backends, const GatewayConfig&
 
 void MergeGuestCartAfterSignIn(Backends& backends, const GatewayConfig& config,
                                const HttpRequest& request, const Identity& signed_in,
-                               HttpResponse& response) {
+                               HttpResponse response, Respond respond) {
   auto cookie = FindCookie(request, kCartCookie);
-  if (!cookie) return;
+  if (!cookie) return respond(std::move(response));
   const bool secure = IsHttps(request);
   // Only a cart the gateway issued is merged: never one whose id someone else chose.
   auto guest_id = VerifyGuestCartCookie(config.cart_cookie_key, *cookie);
   if (!guest_id) {
     response.Header("Set-Cookie", ClearedCartCookie(secure));
-    return;
+    return respond(std::move(response));
   }
   // The call is made as the user who just signed in (the request itself is anonymous).
   CallContext as_user = CurrentCall();
@@ -229,14 +229,18 @@ void MergeGuestCartAfterSignIn(Backends& backends, const GatewayConfig& config,
   ScopedCallContext scope(std::move(as_user));
   cart::v1::MergeGuestCartRequest rpc;
   rpc.set_guest_cart_id(*guest_id);
-  auto merged = CallUnary(*backends.cart, &cart::v1::CartService::StubInterface::MergeGuestCart,
-                          rpc, config.rpc_timeout);
-  if (!merged.ok()) {
-    // The cookie stays, so that the next sign-in tries again.
-    spdlog::warn("merging the guest cart after sign-in failed: {}", merged.status());
-    return;
-  }
-  response.Header("Set-Cookie", ClearedCartCookie(secure));
+  CallUnaryAsync(
+      backends.cart->async(), &CartAsync::MergeGuestCart, std::move(rpc), config.rpc_timeout,
+      [secure, response = std::move(response),
+       respond = std::move(respond)](absl::StatusOr<cart::v1::Cart> merged) mutable {
+        if (merged.ok()) {
+          response.Header("Set-Cookie", ClearedCartCookie(secure));
+        } else {
+          // The cookie stays, so that the next sign-in tries again.
+          spdlog::warn("merging the guest cart after sign-in failed: {}", merged.status());
+        }
+        respond(std::move(response));
+      });
 }
 
 }  // namespace mercato::gateway

@@ -14,7 +14,6 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env) {
       env.OneOf("MERCATO_LOG_LEVEL", "info", {"trace", "debug", "info", "warn", "error", "off"});
   const int cores = std::max(1u, std::thread::hardware_concurrency());
   c.io_threads = static_cast<int>(env.Int("MERCATO_IO_THREADS", cores, 1, 256));
-  c.handler_threads = static_cast<int>(env.Int("MERCATO_HANDLER_THREADS", 64, 1, 4096));
   c.max_in_flight = static_cast<int>(env.Int("MERCATO_MAX_IN_FLIGHT", 1024, 1, 1000000));
   c.max_header_bytes =
       static_cast<size_t>(env.Int("MERCATO_MAX_HEADER_BYTES", 8 * 1024, 1024, 1024 * 1024));

@@ -21,9 +21,7 @@ struct GatewayConfig {
   std::string log_level = "info";
   // Threads running the asynchronous HTTP I/O (default: one per core).
   int io_threads = 0;
-  // Threads running route handlers (they make blocking gRPC calls) and the most requests
-  // running or waiting for one; beyond that the gateway answers 503 at once.
-  int handler_threads = 64;
+  // The most requests being answered at once; beyond that the gateway answers 503 at once.
   int max_in_flight = 1024;
   size_t max_header_bytes = 8 * 1024;
   size_t max_body_bytes = 1024 * 1024;
@@ -65,7 +63,7 @@ struct GatewayConfig {
 };
 
 // Reads MERCATO_HTTP_PORT, MERCATO_ADMIN_PORT, MERCATO_BIND_ADDRESS, MERCATO_LOG_LEVEL,
-// MERCATO_IO_THREADS, MERCATO_HANDLER_THREADS, MERCATO_MAX_IN_FLIGHT,
+// MERCATO_IO_THREADS, MERCATO_MAX_IN_FLIGHT,
 // MERCATO_MAX_HEADER_BYTES, MERCATO_MAX_BODY_BYTES, MERCATO_REQUEST_TIMEOUT_MS,
 // MERCATO_RPC_TIMEOUT_MS, MERCATO_IDLE_TIMEOUT_MS, MERCATO_SHUTDOWN_GRACE_MS,
 // MERCATO_READYZ_CACHE_MS, MERCATO_ACCESS_LOG, MERCATO_WEB_ROOT, MERCATO_CATALOG_ADDR,

@@ -58,8 +58,9 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
       static_files_(std::move(static_files)),
       verifier_(*config.identity.access_token_key, config.jwt_clock_skew),
       readiness_(config.readyz_cache,
-                 [this] { return CheckBackends(backends_, std::chrono::milliseconds(1000)); }),
-      executor_("gw-handler", config.handler_threads, config.max_in_flight),
+                 [this](ReadinessCache::Done done) {
+                   CheckBackends(backends_, std::chrono::milliseconds(1000), std::move(done));
+                 }),
       client_limiter_(config.rate_limit_client),
       user_limiter_(config.rate_limit_user),
       login_limiter_(config.rate_limit_login),
@@ -94,11 +95,11 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
                    .Name("http_request_duration_seconds")
                    .Help("HTTP request latency by route pattern")
                    .Register(metrics.registry())) {
-  router_.Add(http::verb::get, "/healthz", [this](const HttpRequest& r) { return Healthz(r); },
-              {.run_inline = true});
-  router_.Add(http::verb::get, "/readyz", [this](const HttpRequest& r) { return Readyz(r); });
+  router_.Add(http::verb::get, "/healthz", [this](const HttpRequest& r) { return Healthz(r); });
+  router_.Add(http::verb::get, "/readyz",
+              [this](const HttpRequest& r, Respond respond) { Readyz(r, std::move(respond)); });
   router_.Add(http::verb::get, "/readyz/local",
-              [this](const HttpRequest& r) { return ReadyzLocal(r); }, {.run_inline = true});
+              [this](const HttpRequest& r) { return ReadyzLocal(r); });
   RegisterCatalogRoutes(router_, backends_, config_);
   RegisterAccountRoutes(router_, backends_, config_);
   RegisterCartRoutes(router_, backends_, config_);
@@ -120,17 +121,18 @@ HttpResponse GatewayService::ReadyzLocal(const HttpRequest&) {
   return JsonResponse(200, {{"status", "ready"}});
 }
 
-HttpResponse GatewayService::Readyz(const HttpRequest&) {
-  if (draining_) return JsonResponse(503, {{"status", "draining"}});
-  auto backends = readiness_.Get();
-  bool ready = true;
-  Json detail = Json::object();
-  for (const auto& [name, state] : backends) {
-    detail[name] = state;
-    ready = ready && state == "SERVING";
-  }
-  return JsonResponse(ready ? 200 : 503,
-                      {{"status", ready ? "ready" : "not_ready"}, {"backends", detail}});
+void GatewayService::Readyz(const HttpRequest&, Respond respond) {
+  if (draining_) return respond(JsonResponse(503, {{"status", "draining"}}));
+  readiness_.Get([respond = std::move(respond)](const ReadinessCache::Result& backends) {
+    bool ready = true;
+    Json detail = Json::object();
+    for (const auto& [name, state] : backends) {
+      detail[name] = state;
+      ready = ready && state == "SERVING";
+    }
+    respond(JsonResponse(ready ? 200 : 503,
+                         {{"status", ready ? "ready" : "not_ready"}, {"backends", detail}}));
+  });
 }
 
 // One line per failure, without request content (it may hold credentials), and a count by
@@ -201,8 +203,7 @@ std::optional<HttpResponse> GatewayService::StartTrace(Exchange& x) {
   return std::nullopt;
 }
 
-// Load shedding for every route, the asynchronous ones included (the handler pool's own bound
-// only covers the blocking ones).
+// Load shedding for every route: at most MERCATO_MAX_IN_FLIGHT requests are being answered.
 std::optional<HttpResponse> GatewayService::ShedLoad(Exchange& x) {
   if (x.probe || x.in_flight <= config_.max_in_flight) return std::nullopt;
   return Overloaded("the gateway is at capacity, retry shortly");
@@ -285,15 +286,7 @@ void GatewayService::Dispatch(const ExchangePtr& x) {
     }
     return;
   }
-  if (route.run_inline) return Finish(*x, RunHandler(route, x->request));
-  const bool accepted = executor_.TrySubmit([this, x, &route] {
-    ScopedCallContext scope(x->call);
-    HttpResponse response = std::chrono::system_clock::now() >= CurrentCall().deadline
-                                ? ErrorResponse(503, "overloaded", "request waited too long")
-                                : RunHandler(route, x->request);
-    Finish(*x, std::move(response));
-  });
-  if (!accepted) Finish(*x, Overloaded("the gateway is at capacity, retry shortly"));
+  Finish(*x, RunHandler(route, x->request));
 }
 
 HttpResponse GatewayService::RunHandler(const Route& route, const HttpRequest& request) {

@@ -8,9 +8,10 @@
 //   ResolveRoute        404 / 405, or a static file
 //   AuthenticateCaller  the caller from the access token as the route's AuthPolicy says (401)
 //   LimitRoute          429 per user, then the route's own RouteLimits (router.h)
-// then Dispatch runs the route's handler (asynchronous, inline, or on the handler pool with a
-// deadline), and Finish records metrics and writes the access log. What a route needs (auth
-// policy, limits) is declared on the route where it is registered (the *_routes.cc files).
+// then Dispatch runs the route's handler on the I/O thread (it answers at once or starts
+// asynchronous work; nothing blocks), and Finish records metrics and writes the access log. What a
+// route needs (auth policy, limits) is declared on the route where it is registered (the
+// *_routes.cc files).
 #pragma once
 
 #include <prometheus/counter.h>
@@ -26,7 +27,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "common/call_context.h"
-#include "common/executor.h"
 #include "gateway/auth.h"
 #include "gateway/backends.h"
 #include "gateway/config.h"
@@ -53,9 +53,6 @@ class GatewayService final : public RequestHandler {
   void StartDraining() { draining_ = true; }
   // Requests accepted and not yet answered.
   int in_flight() const { return in_flight_.load(); }
-  // Stops the handler pool after finishing the queued requests.
-  void Shutdown() { executor_.Shutdown(); }
-
   const Router& router() const { return router_; }
 
  private:
@@ -84,13 +81,13 @@ class GatewayService final : public RequestHandler {
   std::optional<HttpResponse> AuthenticateCaller(Exchange& x);
   std::optional<HttpResponse> LimitRoute(Exchange& x);
 
-  // Runs the matched route's handler: asynchronous, inline, or on the handler pool.
+  // Runs the matched route's handler: asynchronous, or answering at once.
   void Dispatch(const ExchangePtr& x);
   HttpResponse RunHandler(const Route& route, const HttpRequest& request);
   // Metrics, access log, X-Request-Id / X-Trace-Id; then `done`.
   void Finish(Exchange& x, HttpResponse response);
   HttpResponse Healthz(const HttpRequest& request);
-  HttpResponse Readyz(const HttpRequest& request);
+  void Readyz(const HttpRequest& request, Respond respond);
   HttpResponse ReadyzLocal(const HttpRequest& request);
   // 429 when `limiter` refuses `key`, else nullopt.
   std::optional<HttpResponse> Limit(RateLimiter& limiter, prometheus::Counter& refused,
@@ -105,7 +102,6 @@ class GatewayService final : public RequestHandler {
   // /readyz's backend checks, cached and single-flight: the route is public.
   ReadinessCache readiness_;
   Router router_;
-  BoundedExecutor executor_;
   std::atomic<bool> draining_{false};
   std::atomic<int> in_flight_{0};
 

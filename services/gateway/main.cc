@@ -57,7 +57,6 @@ int main() {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   server.Stop();
-  service.Shutdown();
   spdlog::info("gateway stopped");
   return 0;
 }

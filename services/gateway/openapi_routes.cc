@@ -11,7 +11,7 @@ void RegisterOpenApiRoute(Router& router) {
     response.Header("Cache-Control", "public, max-age=300");
     return response;
   };
-  router.Add(http::verb::get, "/api/v1/openapi.json", std::move(serve), {.run_inline = true});
+  router.Add(http::verb::get, "/api/v1/openapi.json", std::move(serve));
 }
 
 }  // namespace mercato::gateway

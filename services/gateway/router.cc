@@ -46,8 +46,7 @@ Route RouteWith(http::verb method, std::string pattern, RouteOptions options) {
   return Route{.method = method,
                .pattern = std::move(pattern),
                .auth = options.auth,
-               .limits = std::move(options.limits),
-               .run_inline = options.run_inline};
+               .limits = std::move(options.limits)};
 }
 
 }  // namespace

@@ -17,11 +17,12 @@
 
 namespace mercato::gateway {
 
-// A blocking handler: runs on the handler pool and returns the response.
+// A handler that answers at once from what it has in memory (health, the OpenAPI spec). Runs
+// on the I/O thread, so it must never block.
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
-// A non-blocking handler: starts asynchronous work (e.g. a gRPC callback-API call, see
-// backend_call.h) and answers through `respond` exactly once, from any thread. Runs on the
-// I/O thread, so it must never block.
+// A handler that starts asynchronous work (e.g. a gRPC callback-API call, see backend_call.h)
+// and answers through `respond` exactly once, from any thread; the request stays valid until
+// then. Runs on the I/O thread, so it must never block.
 using Respond = std::function<void(HttpResponse)>;
 using AsyncHandler = std::function<void(const HttpRequest&, Respond)>;
 
@@ -45,8 +46,6 @@ enum class RouteLimit {
 struct RouteOptions {
   AuthPolicy auth = AuthPolicy::kNone;
   std::vector<RouteLimit> limits;
-  // A blocking handler that is in fact cheap (health) may run on the I/O thread.
-  bool run_inline = false;
 };
 
 struct Route {
@@ -57,10 +56,9 @@ struct Route {
   AsyncHandler async_handler;
   AuthPolicy auth = AuthPolicy::kNone;
   std::vector<RouteLimit> limits;
-  bool run_inline = false;
 };
 
-// Every route is registered the same way, blocking or not:
+// Every route is registered the same way, immediate or asynchronous:
 //   router.Add(http::verb::post, "/api/v1/checkout", handler,
 //              {.auth = AuthPolicy::kRequired, .limits = {RouteLimit::kCheckout}});
 class Router {

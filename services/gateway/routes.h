@@ -16,13 +16,13 @@ void RegisterAccountRoutes(Router& router, Backends& backends, const GatewayConf
 // /api/v1/cart*                                                          (cart_routes.cc)
 void RegisterCartRoutes(Router& router, Backends& backends, const GatewayConfig& config);
 // After a successful sign-in (account_routes.cc calls it): moves the guest cart named by the
-// request's cart cookie into the cart of the user who just signed in (the call carries their
-// new access token) and adds the header that clears the cookie to `response`. Best effort: a
-// failure is logged, the sign-in still succeeds.
+// request's cart cookie into the cart of the user who just signed in (an asynchronous call
+// carrying their new access token), then answers with `response` plus the header that clears
+// the cookie. Best effort: a failure is logged, the sign-in still succeeds.
 // (cart_routes.cc)
 void MergeGuestCartAfterSignIn(Backends& backends, const GatewayConfig& config,
                                const HttpRequest& request, const Identity& signed_in,
-                               HttpResponse& response);
+                               HttpResponse response, Respond respond);
 // /api/v1/checkout, /api/v1/orders*                                      (checkout_routes.cc)
 void RegisterCheckoutRoutes(Router& router, Backends& backends, const GatewayConfig& config);
 // /api/v1/admin/*                                                        (admin_routes.cc)

@@ -135,15 +135,17 @@ bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag) {
   return false;
 }
 
-absl::StatusOr<StaticFiles> StaticFiles::Load(const std::string& root) {
-  StaticFiles files;
-  if (root.empty()) return files;
+namespace {
+
+// Every regular file under `root` by URL path ("/app.js"), sorted, so the assets version is
+// stable.
+absl::StatusOr<std::map<std::string, std::string>> ReadTree(const std::string& root) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(root, ec)) {
     return absl::NotFoundError(absl::StrCat("web root ", root, " is not a directory"));
   }
-  std::map<std::string, std::string> contents;  // sorted, so the assets version is stable
+  std::map<std::string, std::string> contents;
   for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
     if (!it->is_regular_file()) continue;
@@ -153,8 +155,12 @@ absl::StatusOr<StaticFiles> StaticFiles::Load(const std::string& root) {
     contents["/" + fs::relative(it->path(), root).generic_string()] = content.str();
   }
   if (ec) return absl::InternalError(absl::StrCat("reading ", root, ": ", ec.message()));
+  return contents;
+}
 
-  // One version for everything under assets/: a hash of their names and contents.
+// One version for everything under assets/, a hash of their names and contents:
+// "/assets/<version>/", or empty when there are no assets.
+std::string VersionedAssetsDir(const std::map<std::string, std::string>& contents) {
   crypto_generichash_state state;
   crypto_generichash_init(&state, nullptr, 0, crypto_generichash_BYTES);
   bool has_assets = false;
@@ -168,27 +174,41 @@ absl::StatusOr<StaticFiles> StaticFiles::Load(const std::string& root) {
   }
   unsigned char digest[crypto_generichash_BYTES];
   crypto_generichash_final(&state, digest, sizeof digest);
-  const std::string versioned_dir =
-      has_assets ? absl::StrCat(kAssetsDir, Hex(digest, 6), "/") : std::string();
-  if (has_assets) files.assets_prefix_ = versioned_dir.substr(0, versioned_dir.size() - 1);
+  return has_assets ? absl::StrCat(kAssetsDir, Hex(digest, 6), "/") : std::string();
+}
 
-  auto add = [&files](const std::string& url, std::string content, std::string cache_control) {
-    File file;
-    file.content = std::move(content);
-    file.content_type = ContentTypeFor(url);
-    file.is_html = absl::EndsWith(url, ".html");
-    file.etag = Etag(file.content);
-    file.cache_control = std::move(cache_control);
-    if (IsCompressible(file.content_type)) {
-      std::string gzip = Gzip(file.content);
-      if (!gzip.empty() && gzip.size() < file.content.size()) {
-        file.gzip_etag = Etag(gzip);
-        file.gzip_content = std::move(gzip);
-      }
+}  // namespace
+
+StaticFiles::File StaticFiles::NewFile(const std::string& url, std::string content,
+                                       std::string cache_control) {
+  File file;
+  file.content = std::move(content);
+  file.content_type = ContentTypeFor(url);
+  file.is_html = absl::EndsWith(url, ".html");
+  file.etag = Etag(file.content);
+  file.cache_control = std::move(cache_control);
+  if (IsCompressible(file.content_type)) {
+    std::string gzip = Gzip(file.content);
+    if (!gzip.empty() && gzip.size() < file.content.size()) {
+      file.gzip_etag = Etag(gzip);
+      file.gzip_content = std::move(gzip);
     }
-    files.files_[url] = std::move(file);
+  }
+  return file;
+}
+
+absl::StatusOr<StaticFiles> StaticFiles::Load(const std::string& root) {
+  StaticFiles files;
+  if (root.empty()) return files;
+  auto contents = ReadTree(root);
+  if (!contents.ok()) return contents.status();
+  const std::string versioned_dir = VersionedAssetsDir(*contents);
+  const bool has_assets = !versioned_dir.empty();
+  if (has_assets) files.assets_prefix_ = versioned_dir.substr(0, versioned_dir.size() - 1);
+  auto add = [&files](const std::string& url, std::string content, std::string cache_control) {
+    files.files_[url] = NewFile(url, std::move(content), std::move(cache_control));
   };
-  for (auto& [url, content] : contents) {
+  for (auto& [url, content] : *contents) {
     if (absl::EndsWith(url, ".html")) {
       if (has_assets) {
         content = absl::StrReplaceAll(

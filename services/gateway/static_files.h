@@ -58,6 +58,8 @@ class StaticFiles {
     std::string gzip_etag;
     bool is_html = false;
   };
+  // A file served at `url`, with its type, ETag and gzip variant.
+  static File NewFile(const std::string& url, std::string content, std::string cache_control);
   HttpResponse Respond(const File& file, const HttpRequest& request) const;
 
   std::map<std::string, File> files_;  // "/app.js" -> file

@@ -4,11 +4,13 @@
 #include <grpcpp/test/client_context_test_peer.h>
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "common/call_context.h"
 #include "common/ids.h"
 #include "gateway/cart_cookie.h"
 #include "gateway/routes.h"
-#include "mercato/cart/v1/cart_mock.grpc.pb.h"
+#include "support/mock_async.h"
 
 namespace mercato::gateway {
 namespace {
@@ -27,7 +29,7 @@ const Identity kSignedIn{
 class MergeHookTest : public ::testing::Test {
  protected:
   MergeHookTest() {
-    auto stub = std::make_unique<cart::v1::MockCartServiceStub>();
+    auto stub = std::make_unique<testing::CartStubWithAsync>();
     cart_ = stub.get();
     backends_.cart = std::move(stub);
     config_.cart_cookie_key = kKey;
@@ -44,6 +46,16 @@ class MergeHookTest : public ::testing::Test {
     return request;
   }
 
+  // Runs the hook on `response` and returns what it answers with (the stub answers on the
+  // calling thread, so the answer is here when the hook returns).
+  HttpResponse Merge(const HttpRequest& request, HttpResponse response = {}) {
+    std::optional<HttpResponse> answered;
+    MergeGuestCartAfterSignIn(backends_, config_, request, kSignedIn, std::move(response),
+                              [&](HttpResponse r) { answered = std::move(r); });
+    EXPECT_TRUE(answered.has_value());
+    return answered.value_or(HttpResponse{});
+  }
+
   std::vector<std::string> SetCookies(const HttpResponse& response) {
     std::vector<std::string> out;
     for (const auto& [name, value] : response.headers) {
@@ -53,22 +65,19 @@ class MergeHookTest : public ::testing::Test {
   }
 
   Backends backends_;
-  cart::v1::MockCartServiceStub* cart_ = nullptr;
+  testing::CartStubWithAsync* cart_ = nullptr;
   GatewayConfig config_;
 };
 
 TEST_F(MergeHookTest, WithoutCartCookieNothingHappens) {
   EXPECT_CALL(*cart_, MergeGuestCart(_, _, _)).Times(0);
-  HttpResponse response;
-  MergeGuestCartAfterSignIn(backends_, config_, RequestWithCookie("other=1"), kSignedIn, response);
+  HttpResponse response = Merge(RequestWithCookie("other=1"));
   EXPECT_TRUE(SetCookies(response).empty());
 }
 
 TEST_F(MergeHookTest, MalformedCartCookieIsClearedWithoutACall) {
   EXPECT_CALL(*cart_, MergeGuestCart(_, _, _)).Times(0);
-  HttpResponse response;
-  MergeGuestCartAfterSignIn(backends_, config_, RequestWithCookie("mercato_cart=forged"), kSignedIn,
-                            response);
+  HttpResponse response = Merge(RequestWithCookie("mercato_cart=forged"));
   EXPECT_EQ(SetCookies(response), std::vector<std::string>{kCleared});
 }
 
@@ -81,9 +90,7 @@ TEST_F(MergeHookTest, UnsignedOrForeignCartCookieIsClearedWithoutACall) {
   altered.back() = altered.back() == 'A' ? 'B' : 'A';
   for (const std::string& value :
        {id, SignGuestCartId("another-key-another-key-another-key", id), altered}) {
-    HttpResponse response;
-    MergeGuestCartAfterSignIn(backends_, config_, RequestWithCookie("mercato_cart=" + value),
-                              kSignedIn, response);
+    HttpResponse response = Merge(RequestWithCookie("mercato_cart=" + value));
     EXPECT_EQ(SetCookies(response), std::vector<std::string>{kCleared}) << value;
   }
 }
@@ -98,11 +105,8 @@ TEST_F(MergeHookTest, MergesAsTheSignedInUserAndClearsTheCookie) {
         metadata = grpc::testing::ClientContextTestPeer(ctx).GetSendInitialMetadata();
         return grpc::Status::OK;
       }));
-  HttpResponse response;
   ScopedCallContext anonymous(CallContext{.request_id = "req-1"});
-  MergeGuestCartAfterSignIn(backends_, config_,
-                            RequestWithCookie("a=1; mercato_cart=" + Signed(guest_id)), kSignedIn,
-                            response);
+  HttpResponse response = Merge(RequestWithCookie("a=1; mercato_cart=" + Signed(guest_id)));
   EXPECT_EQ(SetCookies(response), std::vector<std::string>{kCleared});
   // The cart service verifies the new access token itself; no identity travels otherwise.
   auto token = metadata.find(kAuthorizationKey);
@@ -123,19 +127,17 @@ TEST_F(MergeHookTest, SecureCookieBehindTls) {
   EXPECT_CALL(*cart_, MergeGuestCart(_, _, _)).WillOnce(Return(grpc::Status::OK));
   HttpRequest request = RequestWithCookie("mercato_cart=" + Signed(RandomToken(32)));
   request.headers.insert("X-Forwarded-Proto", "https");
-  HttpResponse response;
-  MergeGuestCartAfterSignIn(backends_, config_, request, kSignedIn, response);
+  HttpResponse response = Merge(request);
   EXPECT_EQ(SetCookies(response), std::vector<std::string>{std::string(kCleared) + "; Secure"});
 }
 
 TEST_F(MergeHookTest, FailedMergeKeepsTheCookieForTheNextSignIn) {
   EXPECT_CALL(*cart_, MergeGuestCart(_, _, _))
       .WillOnce(Return(grpc::Status(grpc::StatusCode::UNAVAILABLE, "redis down")));
-  HttpResponse response;
-  response.status = 200;
-  MergeGuestCartAfterSignIn(backends_, config_,
-                            RequestWithCookie("mercato_cart=" + Signed(RandomToken(32))), kSignedIn,
-                            response);
+  HttpResponse signed_in;
+  signed_in.status = 200;
+  HttpResponse response =
+      Merge(RequestWithCookie("mercato_cart=" + Signed(RandomToken(32))), signed_in);
   EXPECT_TRUE(SetCookies(response).empty());
   EXPECT_EQ(response.status, 200u);
 }

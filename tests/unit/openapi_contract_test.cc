@@ -26,7 +26,6 @@ constexpr const char* kMethods[] = {"get", "put", "post", "delete", "options", "
 class OpenApiContractTest : public ::testing::Test {
  protected:
   OpenApiContractTest() : metrics_("gateway-openapi-test") {
-    config_.handler_threads = 1;
     config_.identity.service_key = testing::TestKey("gateway");
     config_.identity.access_token_key =
         testing::TestKey(testing::kAccessTokenKeyName).verifying_key();
@@ -36,7 +35,6 @@ class OpenApiContractTest : public ::testing::Test {
         std::make_unique<GatewayService>(config_, backends_, *StaticFiles::Load(""), metrics_);
     spec_ = Json::parse(OpenApiJson());
   }
-  ~OpenApiContractTest() override { service_->Shutdown(); }
 
   // "GET /api/v1/products/{id}" for every route of the router.
   std::set<std::string> RouterOperations() const {

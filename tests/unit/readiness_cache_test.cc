@@ -4,43 +4,50 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <future>
-#include <thread>
+#include <optional>
+#include <stdexcept>
 
 namespace mercato::gateway {
 namespace {
 
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
+using Result = ReadinessCache::Result;
+
+// The answer of one Get when it came at once; nullopt while the caller waits for a check.
+std::optional<Result> Get(ReadinessCache& cache) {
+  std::optional<Result> answer;
+  cache.Get([&](Result r) { answer = std::move(r); });
+  return answer;
+}
 
 TEST(ReadinessCacheTest, ReusesTheAnswerForTheTtlThenChecksAgain) {
   Clock::time_point now{};
   int checks = 0;
   ReadinessCache cache(
       milliseconds(1000),
-      [&] {
+      [&](ReadinessCache::Done done) {
         ++checks;
-        return ReadinessCache::Result{{"catalog", checks == 1 ? "SERVING" : "UNAVAILABLE"}};
+        done(Result{{"catalog", checks == 1 ? "SERVING" : "UNAVAILABLE"}});
       },
       [&] { return now; });
-  EXPECT_EQ(cache.Get().at("catalog"), "SERVING");
+  EXPECT_EQ(Get(cache)->at("catalog"), "SERVING");
   now += milliseconds(999);
-  EXPECT_EQ(cache.Get().at("catalog"), "SERVING");
+  EXPECT_EQ(Get(cache)->at("catalog"), "SERVING");
   EXPECT_EQ(checks, 1);
   now += milliseconds(1);
-  EXPECT_EQ(cache.Get().at("catalog"), "UNAVAILABLE");
+  EXPECT_EQ(Get(cache)->at("catalog"), "UNAVAILABLE");
   EXPECT_EQ(checks, 2);
 }
 
 TEST(ReadinessCacheTest, ZeroTtlChecksEveryTime) {
   int checks = 0;
-  ReadinessCache cache(milliseconds(0), [&] {
+  ReadinessCache cache(milliseconds(0), [&](ReadinessCache::Done done) {
     ++checks;
-    return ReadinessCache::Result{};
+    done(Result{});
   });
-  cache.Get();
-  cache.Get();
+  Get(cache);
+  Get(cache);
   EXPECT_EQ(checks, 2);
 }
 
@@ -48,62 +55,60 @@ TEST(ReadinessCacheTest, ZeroTtlChecksEveryTime) {
 // previous answer when there is one: never a second check in parallel.
 TEST(ReadinessCacheTest, OneCheckAtATime) {
   Clock::time_point now{};
-  std::atomic<int> checks{0};
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> started;
+  int checks = 0;
+  ReadinessCache::Done second_check;  // the check in progress, finished by the test
   ReadinessCache cache(
       milliseconds(1000),
-      [&] {
+      [&](ReadinessCache::Done done) {
         if (++checks == 2) {
-          started.set_value();
-          released.wait();
+          second_check = std::move(done);
+          return;
         }
-        return ReadinessCache::Result{{"n", std::to_string(checks.load())}};
+        done(Result{{"n", std::to_string(checks)}});
       },
       [&] { return now; });
-  EXPECT_EQ(cache.Get().at("n"), "1");
+  EXPECT_EQ(Get(cache)->at("n"), "1");
   now += milliseconds(5000);  // expired
-  std::thread refresher([&] { EXPECT_EQ(cache.Get().at("n"), "2"); });
-  started.get_future().wait();
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(cache.Get().at("n"), "1");  // stale, no wait
-  release.set_value();
-  refresher.join();
-  EXPECT_EQ(cache.Get().at("n"), "2");
+  std::optional<Result> refreshed;
+  cache.Get([&](Result r) { refreshed = std::move(r); });
+  ASSERT_TRUE(second_check);
+  EXPECT_FALSE(refreshed.has_value());  // waits for the check it started
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Get(cache)->at("n"), "1");  // stale, no wait
+  second_check(Result{{"n", "2"}});
+  ASSERT_TRUE(refreshed.has_value());
+  EXPECT_EQ(refreshed->at("n"), "2");
+  EXPECT_EQ(Get(cache)->at("n"), "2");
   EXPECT_EQ(checks, 2);
 }
 
 TEST(ReadinessCacheTest, CallersWithoutAnAnswerWaitForTheFirstCheck) {
-  std::atomic<int> checks{0};
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  ReadinessCache cache(milliseconds(60000), [&] {
+  int checks = 0;
+  ReadinessCache::Done first_check;
+  ReadinessCache cache(milliseconds(60000), [&](ReadinessCache::Done done) {
     ++checks;
-    released.wait();
-    return ReadinessCache::Result{{"catalog", "SERVING"}};
+    first_check = std::move(done);
   });
-  std::vector<std::thread> callers;
-  std::atomic<int> answered{0};
+  int answered = 0;
   for (int i = 0; i < 8; ++i) {
-    callers.emplace_back([&] {
-      if (cache.Get().at("catalog") == "SERVING") ++answered;
+    cache.Get([&](Result r) {
+      if (r.at("catalog") == "SERVING") ++answered;
     });
   }
-  while (checks == 0) std::this_thread::yield();
-  release.set_value();
-  for (auto& t : callers) t.join();
+  EXPECT_EQ(answered, 0);
+  ASSERT_TRUE(first_check);
+  first_check(Result{{"catalog", "SERVING"}});
   EXPECT_EQ(answered, 8);
   EXPECT_EQ(checks, 1);
 }
 
 TEST(ReadinessCacheTest, AFailedCheckLetsTheNextCallerTry) {
   int checks = 0;
-  ReadinessCache cache(milliseconds(1000), [&]() -> ReadinessCache::Result {
+  ReadinessCache cache(milliseconds(1000), [&](ReadinessCache::Done done) {
     if (++checks == 1) throw std::runtime_error("boom");
-    return {{"catalog", "SERVING"}};
+    done(Result{{"catalog", "SERVING"}});
   });
-  EXPECT_THROW(cache.Get(), std::runtime_error);
-  EXPECT_EQ(cache.Get().at("catalog"), "SERVING");
+  EXPECT_THROW(Get(cache), std::runtime_error);
+  EXPECT_EQ(Get(cache)->at("catalog"), "SERVING");
 }
 
 }  // namespace

@@ -5,12 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/status.h"
 #include "gateway/routes.h"
-#include "mercato/cart/v1/cart_mock.grpc.pb.h"
-#include "mercato/user/v1/user_mock.grpc.pb.h"
 #include "rpc/status_conversion.h"
+#include "support/mock_async.h"
 
 namespace mercato::gateway {
 namespace {
@@ -25,10 +25,10 @@ using ::testing::SetArgPointee;
 class AccountRoutesTest : public ::testing::Test {
  protected:
   AccountRoutesTest() {
-    auto user = std::make_unique<NiceMock<user::v1::MockUserServiceStub>>();
+    auto user = std::make_unique<NiceMock<testing::UserStubWithAsync>>();
     user_ = user.get();
     backends_.user = std::move(user);
-    backends_.cart = std::make_unique<NiceMock<cart::v1::MockCartServiceStub>>();
+    backends_.cart = std::make_unique<NiceMock<testing::CartStubWithAsync>>();
     RegisterAccountRoutes(router_, backends_, config_);
   }
 
@@ -47,7 +47,11 @@ class AccountRoutesTest : public ::testing::Test {
     request.body = body;
     request.client_address = "198.51.100.7";
     request.path_params = match.params;
-    return match.route->handler(request);
+    // The stubs answer on the calling thread: the response is here when the handler returns.
+    std::optional<HttpResponse> response;
+    match.route->async_handler(request, [&](HttpResponse r) { response = std::move(r); });
+    EXPECT_TRUE(response.has_value()) << path;
+    return response.value_or(HttpResponse{});
   }
 
   GatewayConfig config_;
