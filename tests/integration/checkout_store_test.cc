@@ -19,12 +19,14 @@
 #include "db/migrations.h"
 #include "events/contracts.h"
 #include "support/concurrency.h"
+#include "support/migrated_database.h"
 #include "support/postgres.h"
 #include "support/process.h"
 
 namespace mercato::checkout {
 namespace {
 
+using mercato::testing::MigratedDatabase;
 using mercato::testing::PostgresServer;
 using mercato::testing::RunConcurrently;
 
@@ -69,12 +71,9 @@ OrderRecord NewOrder(const std::string& user, const std::string& key, int items 
 class CheckoutStoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string url = PostgresServer::Shared()->CreateDatabase(kDatabase);
-    auto pool = PgPool::Create({.conninfo = url, .size = kPoolSize});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = pool->release();
-    auto applied = ApplyMigrations(*pool_, Migrations());
-    ASSERT_TRUE(applied.ok()) << applied.status();
+    auto db = MigratedDatabase(kDatabase, {.size = kPoolSize}, Migrations());
+    ASSERT_TRUE(db.ok()) << db.status();
+    pool_ = db->pool.release();
     store_ = new PostgresCheckoutStore(*pool_);
   }
   static void TearDownTestSuite() {
