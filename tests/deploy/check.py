@@ -1356,6 +1356,15 @@ def check_workflow(ctx):
         ctx.error(f"{workflow.relative_to(ROOT)} runs no job for the stages {sorted(missing)}")
 
 
+@check("generated")
+def check_generated(ctx):
+    """The files generated from deploy/services.json (compose.yaml, services/*/compose.yaml,
+    docker/Dockerfile) are what docker/generate-compose writes now."""
+    r = run([str(ROOT / "docker/generate-compose"), "--check"])
+    if r.returncode != 0:
+        ctx.error(f"docker/generate-compose --check:\n{r.stdout}{r.stderr}")
+
+
 TABLE_START = "<!-- values-table:start (tests/deploy/run --write-docs) -->"
 TABLE_END = "<!-- values-table:end -->"
 
