@@ -1365,6 +1365,21 @@ def check_generated(ctx):
         ctx.error(f"docker/generate-compose --check:\n{r.stdout}{r.stderr}")
 
 
+@check("labels")
+def check_labels(ctx):
+    """Every ctest label of tests/ has its `make test-<label>` target."""
+    labels = set()
+    for f in sorted((ROOT / "tests").rglob("*.cmake")) + sorted((ROOT / "tests").rglob("CMakeLists.txt")):
+        labels |= set(re.findall(r"\bLABELS? +([a-z][a-z0-9_-]*)", f.read_text()))
+    targets = set(re.findall(r"^([a-z0-9 _-]+):", (ROOT / "Makefile").read_text(), re.M))
+    targets = {t for line in targets for t in line.split()}
+    missing = sorted(label for label in labels if f"test-{label}" not in targets)
+    if not labels:
+        ctx.error("no ctest labels found under tests/")
+    if missing:
+        ctx.error(f"Makefile has no target for the ctest labels {missing} (add test-<label>)")
+
+
 TABLE_START = "<!-- values-table:start (tests/deploy/run --write-docs) -->"
 TABLE_END = "<!-- values-table:end -->"
 
