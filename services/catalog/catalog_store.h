@@ -1,7 +1,7 @@
 // Storage behind the catalog service. PostgresCatalogStore is the real one; unit tests use
 // fakes of this interface. Browsing is answered from ProductCache, which is filled from
-// here; full-text search and admin writes run here, and inventory (reservations: the
-// InventoryStore half of this interface, inventory_store.h).
+// here; full-text search and admin writes run here. Inventory (the stock reservations) is the
+// InventoryStore half of this interface (inventory_store.h).
 #pragma once
 
 #include <chrono>

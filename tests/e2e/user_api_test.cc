@@ -16,6 +16,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "support/addresses.h"
 #include "support/http_client.h"
 #include "support/identity.h"
 #include "support/postgres.h"
@@ -122,17 +123,7 @@ class UserApiTest : public ::testing::Test {
     s.refresh_token = login.json.value("refresh_token", "");
     return s;
   }
-  static json AddressBody(const std::string& name) {
-    json a = json::object();
-    a["name"] = name;
-    a["line1"] = "1 Main Street";
-    a["line2"] = "Flat 2";
-    a["city"] = "Berlin";
-    a["region"] = "";
-    a["postal_code"] = "10115";
-    a["country"] = "DE";
-    return a;
-  }
+  static json AddressBody(const std::string& name) { return AddressJson(name, "Flat 2"); }
   HttpResult Me(const std::string& token) {
     return http().Get("/api/v1/me", {{"Authorization", "Bearer " + token}});
   }

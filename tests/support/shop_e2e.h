@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "mercato/catalog/v1/catalog.grpc.pb.h"
+#include "support/addresses.h"
 #include "support/http_client.h"
 #include "support/identity.h"
 #include "support/postgres.h"
@@ -45,17 +46,7 @@ struct Shopper {
   std::map<std::string, std::string> Auth() const { return {{"Authorization", "Bearer " + token}}; }
 };
 
-inline json Address(const std::string& name = "Ann Buyer") {
-  json a = json::object();
-  a["name"] = name;
-  a["line1"] = "1 Main Street";
-  a["line2"] = "";
-  a["city"] = "Berlin";
-  a["region"] = "";
-  a["postal_code"] = "10115";
-  a["country"] = "DE";
-  return a;
-}
+inline json Address(const std::string& name = "Ann Buyer") { return AddressJson(name); }
 
 inline json CheckoutBody(const std::string& card_number = kGoodCard) {
   json card = json::object();
