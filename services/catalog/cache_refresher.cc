@@ -102,4 +102,11 @@ void CacheRefresher::Run() {
   }
 }
 
+void RefreshAfterWrite(CacheRefresher& refresher, const std::vector<std::string>& product_ids) {
+  if (product_ids.empty()) return;
+  if (absl::Status s = refresher.Refresh(product_ids); !s.ok()) {
+    spdlog::warn("cache refresh after a write failed (NOTIFY will catch up): {}", s);
+  }
+}
+
 }  // namespace mercato::catalog

@@ -49,4 +49,9 @@ class CacheRefresher {
   std::thread thread_;
 };
 
+// Reloads these products into the cache after a commit of this process (read your writes). A
+// failure is logged, not returned: the write is committed, and NOTIFY refreshes the cache
+// shortly.
+void RefreshAfterWrite(CacheRefresher& refresher, const std::vector<std::string>& product_ids);
+
 }  // namespace mercato::catalog

@@ -88,53 +88,6 @@ absl::Status ValidateStock(int64_t stock) {
 
 }  // namespace
 
-absl::Status ValidateReservationId(const std::string& id) {
-  const bool ok = !id.empty() && id.size() <= kMaxReservationIdLength &&
-                  std::all_of(id.begin(), id.end(), [](char c) {
-                    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-                           c == '_' || c == ':' || c == '-';
-                  });
-  if (!ok) {
-    return InvalidField("invalid_reservation_id",
-                        absl::StrCat("reservation_id must be 1 to ", kMaxReservationIdLength,
-                                     " characters of A-Z, a-z, 0-9, '.', '_', ':', '-'"));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::vector<v1::ReservationItem>> NormalizeReservationItems(
-    const google::protobuf::RepeatedPtrField<v1::ReservationItem>& items) {
-  if (items.empty() || items.size() > kMaxReservationLines) {
-    return InvalidField("invalid_items",
-                        absl::StrCat("a reservation needs 1 to ", kMaxReservationLines, " items"));
-  }
-  for (const auto& item : items) {
-    if (item.quantity() <= 0 || item.quantity() > kMaxReservationQuantity) {
-      return InvalidField("invalid_quantity",
-                          absl::StrCat("quantity of product '", item.product_id(),
-                                       "' must be between 1 and ", kMaxReservationQuantity));
-    }
-  }
-  // Lower-case ids, so that one product is one line and every caller locks rows in the
-  // same order. The merged quantity fits: 1000 lines * 1000000 < 2^31.
-  std::map<std::string, int32_t> merged;
-  for (const auto& item : items) {
-    if (!IsUuid(item.product_id())) {
-      return ErrorWithCode(absl::StatusCode::kNotFound, "product_not_found",
-                           absl::StrCat("no product with id '", item.product_id(), "'"));
-    }
-    merged[absl::AsciiStrToLower(item.product_id())] += item.quantity();
-  }
-  std::vector<v1::ReservationItem> out;
-  out.reserve(merged.size());
-  for (const auto& [id, quantity] : merged) {
-    v1::ReservationItem& item = out.emplace_back();
-    item.set_product_id(id);
-    item.set_quantity(quantity);
-  }
-  return out;
-}
-
 CatalogService::CatalogService(CatalogStore& store, ProductCache& cache, CacheRefresher& refresher,
                                BoundedExecutor& executor, InventoryOptions inventory,
                                prometheus::Registry* metrics_registry)
@@ -142,9 +95,26 @@ CatalogService::CatalogService(CatalogStore& store, ProductCache& cache, CacheRe
       cache_(cache),
       refresher_(refresher),
       executor_(executor),
-      inventory_(inventory),
       own_registry_(metrics_registry ? nullptr : std::make_shared<prometheus::Registry>()),
-      metrics_(metrics_registry ? *metrics_registry : *own_registry_) {}
+      inventory_(store, refresher, inventory,
+                 metrics_registry ? *metrics_registry : *own_registry_) {}
+
+// ---- inventory: InventoryService's ----
+
+absl::Status CatalogService::DoReserveStock(const v1::ReserveStockRequest& request,
+                                            v1::Reservation* response) {
+  return inventory_.DoReserveStock(request, response);
+}
+
+absl::Status CatalogService::DoCommitReservation(const v1::CommitReservationRequest& request,
+                                                 v1::Reservation* response) {
+  return inventory_.DoCommitReservation(request, response);
+}
+
+absl::Status CatalogService::DoReleaseReservation(const v1::ReleaseReservationRequest& request,
+                                                  v1::Reservation* response) {
+  return inventory_.DoReleaseReservation(request, response);
+}
 
 absl::StatusOr<ProductQuery> CatalogService::ParseListRequest(
     const v1::ListProductsRequest& request) const {
@@ -241,78 +211,6 @@ absl::Status CatalogService::DoListCategories(v1::ListCategoriesResponse* respon
   return absl::OkStatus();
 }
 
-// ---- inventory ----
-
-void CatalogService::RefreshAfterWrite(const std::vector<std::string>& product_ids) {
-  if (product_ids.empty()) return;
-  if (absl::Status s = refresher_.Refresh(product_ids); !s.ok()) {
-    spdlog::warn("cache refresh after a write failed (NOTIFY will catch up): {}", s);
-  }
-}
-
-void CatalogService::RefreshAfterWrite(const v1::Reservation& reservation) {
-  std::vector<std::string> ids;
-  for (const auto& item : reservation.items()) ids.push_back(item.product_id());
-  RefreshAfterWrite(ids);
-}
-
-absl::Status CatalogService::DoReserveStock(const v1::ReserveStockRequest& request,
-                                            v1::Reservation* response) {
-  if (absl::Status s = ValidateReservationId(request.reservation_id()); !s.ok()) return s;
-  if (request.ttl_seconds() < 0 || request.ttl_seconds() > inventory_.max_ttl.count()) {
-    return InvalidField("invalid_ttl", absl::StrCat("ttl_seconds must be between 0 (the default, ",
-                                                    inventory_.default_ttl.count(), ") and ",
-                                                    inventory_.max_ttl.count()));
-  }
-  auto items = NormalizeReservationItems(request.items());
-  if (!items.ok()) return items.status();
-  const std::chrono::seconds ttl = request.ttl_seconds() == 0
-                                       ? inventory_.default_ttl
-                                       : std::chrono::seconds(request.ttl_seconds());
-  auto reserved = store_.ReserveStock(request.reservation_id(), *items, ttl);
-  if (!reserved.ok()) {
-    if (ExplicitErrorCodeOf(reserved.status()) == "out_of_stock") {
-      metrics_.out_of_stock.Increment();
-    }
-    return reserved.status();
-  }
-  if (reserved->changed) {
-    metrics_.reserved.Increment();
-    RefreshAfterWrite(reserved->reservation);
-  }
-  *response = std::move(reserved->reservation);
-  return absl::OkStatus();
-}
-
-absl::Status CatalogService::DoCommitReservation(const v1::CommitReservationRequest& request,
-                                                 v1::Reservation* response) {
-  if (absl::Status s = ValidateReservationId(request.reservation_id()); !s.ok()) return s;
-  auto committed = store_.CommitReservation(request.reservation_id());
-  if (!committed.ok()) return committed.status();
-  // The units leave on hand and reserved alike: what can be bought does not change, what an
-  // admin sees does.
-  if (committed->changed) {
-    metrics_.committed.Increment();
-    RefreshAfterWrite(committed->reservation);
-  }
-  *response = std::move(committed->reservation);
-  return absl::OkStatus();
-}
-
-absl::Status CatalogService::DoReleaseReservation(const v1::ReleaseReservationRequest& request,
-                                                  v1::Reservation* response) {
-  if (absl::Status s = ValidateReservationId(request.reservation_id()); !s.ok()) return s;
-  auto released = store_.ReleaseReservation(request.reservation_id());
-  if (!released.ok()) return released.status();
-  // A tombstone (an id never reserved) has no items and returns no stock.
-  if (released->changed && released->reservation.items_size() > 0) {
-    metrics_.released.Increment();
-    RefreshAfterWrite(released->reservation);
-  }
-  *response = std::move(released->reservation);
-  return absl::OkStatus();
-}
-
 // ---- admin ----
 
 absl::Status CatalogService::CheckCategoriesExist(const v1::Product& product) {
@@ -401,7 +299,7 @@ absl::Status CatalogService::DoUpsertProduct(const v1::UpsertProductRequest& req
     written = store_.UpdateProduct(product, *fields);
   }
   if (!written.ok()) return written.status();
-  RefreshAfterWrite({written->product.id()});
+  RefreshAfterWrite(refresher_, {written->product.id()});
   *response = std::move(written->product);
   return absl::OkStatus();
 }
@@ -411,7 +309,7 @@ absl::Status CatalogService::DoSetStock(const v1::SetStockRequest& request, v1::
   if (absl::Status s = ValidateStock(request.stock()); !s.ok()) return s;
   auto written = store_.SetStock(request.product_id(), request.stock());
   if (!written.ok()) return written.status();
-  RefreshAfterWrite({written->product.id()});
+  RefreshAfterWrite(refresher_, {written->product.id()});
   *response = std::move(written->product);
   return absl::OkStatus();
 }

@@ -1,14 +1,12 @@
-// CatalogStore on PostgreSQL (schema in migrations/).
-//
-// Inventory is PostgreSQL's job, not this process's: stock is taken by conditional updates
-// (UPDATE ... SET stock = stock - q WHERE stock >= q) under row locks taken in product id
-// order, so any number of catalog replicas can reserve concurrently without overselling or
-// deadlocking, and products.stock's CHECK (stock >= 0) backs that up.
+// CatalogStore on PostgreSQL (schema in migrations/): products, categories, search, admin
+// writes; the reservations are PostgresInventoryStore's (postgres_inventory_store.h), which
+// this store hands them to.
 #pragma once
 
 #include <cstdint>
 
 #include "catalog/catalog_store.h"
+#include "catalog/postgres_inventory_store.h"
 #include "db/pg_pool.h"
 
 namespace mercato::catalog {
@@ -23,7 +21,9 @@ class PostgresCatalogStore final : public CatalogStore {
  public:
   explicit PostgresCatalogStore(PgPool& pool,
                                 int64_t low_stock_threshold = kDefaultLowStockThreshold)
-      : pool_(pool), low_stock_threshold_(low_stock_threshold) {}
+      : pool_(pool),
+        low_stock_threshold_(low_stock_threshold),
+        inventory_(pool, low_stock_threshold) {}
 
   absl::StatusOr<ProductPage> SearchProducts(const ProductQuery& query) override;
   absl::StatusOr<std::vector<VersionedProduct>> LoadProducts(
@@ -33,12 +33,21 @@ class PostgresCatalogStore final : public CatalogStore {
   absl::StatusOr<int> SeedIfEmpty(const std::vector<v1::Category>& categories,
                                   const std::vector<v1::Product>& products) override;
 
+  // Inventory: PostgresInventoryStore's (postgres_inventory_store.h).
   absl::StatusOr<ReservationChange> ReserveStock(const std::string& reservation_id,
                                                  const std::vector<v1::ReservationItem>& items,
-                                                 std::chrono::seconds ttl) override;
-  absl::StatusOr<ReservationChange> CommitReservation(const std::string& reservation_id) override;
-  absl::StatusOr<ReservationChange> ReleaseReservation(const std::string& reservation_id) override;
-  absl::StatusOr<ExpiredReservations> ExpireReservations(int limit) override;
+                                                 std::chrono::seconds ttl) override {
+    return inventory_.ReserveStock(reservation_id, items, ttl);
+  }
+  absl::StatusOr<ReservationChange> CommitReservation(const std::string& reservation_id) override {
+    return inventory_.CommitReservation(reservation_id);
+  }
+  absl::StatusOr<ReservationChange> ReleaseReservation(const std::string& reservation_id) override {
+    return inventory_.ReleaseReservation(reservation_id);
+  }
+  absl::StatusOr<ExpiredReservations> ExpireReservations(int limit) override {
+    return inventory_.ExpireReservations(limit);
+  }
 
   absl::StatusOr<VersionedProduct> CreateProduct(const v1::Product& product) override;
   absl::StatusOr<VersionedProduct> UpdateProduct(const v1::Product& product,
@@ -48,6 +57,7 @@ class PostgresCatalogStore final : public CatalogStore {
  private:
   PgPool& pool_;
   const int64_t low_stock_threshold_;
+  PostgresInventoryStore inventory_;
 };
 
 }  // namespace mercato::catalog

@@ -12,7 +12,7 @@ constexpr int kMaxBatchesPerSweep = 100;
 
 }  // namespace
 
-ReservationExpirySweeper::ReservationExpirySweeper(CatalogStore& store, CacheRefresher& refresher,
+ReservationExpirySweeper::ReservationExpirySweeper(InventoryStore& store, CacheRefresher& refresher,
                                                    prometheus::Registry& registry, Options options)
     : store_(store),
       refresher_(refresher),

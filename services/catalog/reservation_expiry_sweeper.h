@@ -17,8 +17,8 @@
 
 #include "absl/status/statusor.h"
 #include "catalog/cache_refresher.h"
-#include "catalog/catalog_store.h"
 #include "catalog/inventory_metrics.h"
+#include "catalog/inventory_store.h"
 #include "common/periodic_task.h"
 
 namespace mercato::catalog {
@@ -30,7 +30,7 @@ class ReservationExpirySweeper {
     int batch_size = 100;
   };
 
-  ReservationExpirySweeper(CatalogStore& store, CacheRefresher& refresher,
+  ReservationExpirySweeper(InventoryStore& store, CacheRefresher& refresher,
                            prometheus::Registry& registry, Options options);
   ~ReservationExpirySweeper();  // Stop()
   ReservationExpirySweeper(const ReservationExpirySweeper&) = delete;
@@ -44,7 +44,7 @@ class ReservationExpirySweeper {
   void Stop() { task_.Stop(); }
 
  private:
-  CatalogStore& store_;
+  InventoryStore& store_;
   CacheRefresher& refresher_;
   InventoryMetrics metrics_;
   const Options options_;

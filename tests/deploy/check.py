@@ -1356,6 +1356,30 @@ def check_workflow(ctx):
         ctx.error(f"{workflow.relative_to(ROOT)} runs no job for the stages {sorted(missing)}")
 
 
+@check("generated")
+def check_generated(ctx):
+    """The files generated from deploy/services.json (compose.yaml, services/*/compose.yaml,
+    docker/Dockerfile) are what docker/generate-compose writes now."""
+    r = run([str(ROOT / "docker/generate-compose"), "--check"])
+    if r.returncode != 0:
+        ctx.error(f"docker/generate-compose --check:\n{r.stdout}{r.stderr}")
+
+
+@check("labels")
+def check_labels(ctx):
+    """Every ctest label of tests/ has its `make test-<label>` target."""
+    labels = set()
+    for f in sorted((ROOT / "tests").rglob("*.cmake")) + sorted((ROOT / "tests").rglob("CMakeLists.txt")):
+        labels |= set(re.findall(r"\bLABELS? +([a-z][a-z0-9_-]*)", f.read_text()))
+    targets = set(re.findall(r"^([a-z0-9 _-]+):", (ROOT / "Makefile").read_text(), re.M))
+    targets = {t for line in targets for t in line.split()}
+    missing = sorted(label for label in labels if f"test-{label}" not in targets)
+    if not labels:
+        ctx.error("no ctest labels found under tests/")
+    if missing:
+        ctx.error(f"Makefile has no target for the ctest labels {missing} (add test-<label>)")
+
+
 TABLE_START = "<!-- values-table:start (tests/deploy/run --write-docs) -->"
 TABLE_END = "<!-- values-table:end -->"
 

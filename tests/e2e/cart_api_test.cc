@@ -21,6 +21,7 @@
 #include "support/postgres.h"
 #include "support/redis.h"
 #include "support/suite.h"
+#include "support/suite_test.h"
 
 namespace mercato::testing {
 namespace {
@@ -50,24 +51,23 @@ constexpr size_t kCookieLength = 87;
 // The cart id in a cookie value (the cart service's and Redis's name for the cart).
 std::string CartIdOf(const std::string& cookie) { return cookie.substr(0, 43); }
 
-class CartApiTest : public ::testing::Test {
- protected:
+class CartApiTest : public SuiteTest<CartApiTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"gateway", "cart", "catalog"},
+            .with_dependencies = false,
+            .database_prefix = "cart_e2e"};
+  }
   static void SetUpTestSuite() {
-    auto suite = Suite::Start({.services = {"gateway", "cart", "catalog"},
-                               .with_dependencies = false,
-                               .database_prefix = "cart_e2e"});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
+    SuiteTest::SetUpTestSuite();
+    if (suite_ == nullptr) return;
     HttpResult r = HttpClient(suite_->port("gateway")).Get("/api/v1/products?page_size=5");
     ASSERT_EQ(r.status, 200) << r.body;
     for (const auto& p : r.json["products"]) products_.push_back(p);
     ASSERT_EQ(products_.size(), 5u);
   }
-  static void TearDownTestSuite() {
-    delete suite_;
-    suite_ = nullptr;
-  }
 
+ protected:
   HttpClient http() const { return HttpClient(suite_->port("gateway")); }
   static std::string Id(int i) { return products_[i]["id"].get<std::string>(); }
   static int64_t Price(int i) { return products_[i]["price"]["amount"].get<int64_t>(); }
@@ -109,11 +109,9 @@ class CartApiTest : public ::testing::Test {
     EXPECT_EQ(r.json["error"]["code"], code) << r.body;
   }
 
-  static Suite* suite_;
   static std::vector<Json> products_;
 };
 
-Suite* CartApiTest::suite_ = nullptr;
 std::vector<Json> CartApiTest::products_;
 
 TEST_F(CartApiTest, WithoutACookieTheCartIsEmptyAndNoCookieIsSet) {

@@ -8,40 +8,24 @@
 #include <atomic>
 #include <thread>
 
-#include "checkout_e2e_support.h"
+#include "support/shop_e2e.h"
 
 namespace mercato::testing {
 namespace {
 
-using namespace checkout_e2e;
+using namespace shop_e2e;
 using std::chrono::milliseconds;
 
 constexpr char kPrefix[] = "cart_once_e2e";
 constexpr int kTabs = 5;
 
-class CartCheckoutOnceTest : public ::testing::Test {
+class CartCheckoutOnceTest : public ShopTest<CartCheckoutOnceTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"gateway"}, .env = LongDeadlines(), .database_prefix = kPrefix};
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    // Long deadlines: the first order waits in Authorize while the payment service is stopped.
-    auto suite = Suite::Start({.services = {"gateway"},
-                               .env = {{"checkout", {{"MERCATO_RPC_TIMEOUT_MS", "20000"}}},
-                                       {"gateway", {{"MERCATO_REQUEST_TIMEOUT_MS", "40000"}}}},
-                               .database_prefix = kPrefix});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
-    admin_ = new CatalogAdmin(suite_->address("catalog"));
-  }
-  static void TearDownTestSuite() {
-    delete admin_;
-    admin_ = nullptr;
-    delete suite_;
-    suite_ = nullptr;
-  }
-  static int port() { return suite_->port("gateway"); }
-  static const Databases& db() {
-    static Databases databases(kPrefix);
-    return databases;
-  }
   // kTabs checkouts of the shopper's cart at once, each with its own key; `while_running`
   // runs once they are all sent.
   static std::vector<HttpResult> CheckOutInTabs(
@@ -59,13 +43,7 @@ class CartCheckoutOnceTest : public ::testing::Test {
     for (auto& t : tabs) t.join();
     return answers;
   }
-
-  static Suite* suite_;
-  static CatalogAdmin* admin_;
 };
-
-Suite* CartCheckoutOnceTest::suite_ = nullptr;
-CatalogAdmin* CartCheckoutOnceTest::admin_ = nullptr;
 
 TEST_F(CartCheckoutOnceTest, FiveTabsCheckingOutOneCartMakeOneOrderTheOthers409InProgress) {
   const std::string product = admin_->CreateProduct("Once", 2500, 100);

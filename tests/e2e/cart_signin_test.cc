@@ -10,6 +10,7 @@
 #include "support/http_client.h"
 #include "support/redis.h"
 #include "support/suite.h"
+#include "support/suite_test.h"
 
 namespace mercato::testing {
 namespace {
@@ -29,24 +30,23 @@ std::string CookieFromSetCookie(const HttpResult& r) {
 // The cart id in a cookie value: Redis's name for the cart.
 std::string CartIdOf(const std::string& cookie) { return cookie.substr(0, 43); }
 
-class CartSignInTest : public ::testing::Test {
- protected:
+class CartSignInTest : public SuiteTest<CartSignInTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"gateway", "cart", "catalog", "user"},
+            .with_dependencies = false,
+            .database_prefix = "cart_signin_e2e"};
+  }
   static void SetUpTestSuite() {
-    auto suite = Suite::Start({.services = {"gateway", "cart", "catalog", "user"},
-                               .with_dependencies = false,
-                               .database_prefix = "cart_signin_e2e"});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
+    SuiteTest::SetUpTestSuite();
+    if (suite_ == nullptr) return;
     HttpResult r = HttpClient(suite_->port("gateway")).Get("/api/v1/products?page_size=3");
     ASSERT_EQ(r.status, 200) << r.body;
     for (const auto& p : r.json["products"]) ids_.push_back(p["id"].get<std::string>());
     ASSERT_EQ(ids_.size(), 3u);
   }
-  static void TearDownTestSuite() {
-    delete suite_;
-    suite_ = nullptr;
-  }
 
+ protected:
   HttpClient http() const { return HttpClient(suite_->port("gateway")); }
 
   // Registers a new shopper; returns the email.
@@ -85,11 +85,9 @@ class CartSignInTest : public ::testing::Test {
     return 0;
   }
 
-  static Suite* suite_;
   static std::vector<std::string> ids_;
 };
 
-Suite* CartSignInTest::suite_ = nullptr;
 std::vector<std::string> CartSignInTest::ids_;
 
 TEST_F(CartSignInTest, GuestCartMergesIntoTheShoppersCartAndTheCookieIsCleared) {

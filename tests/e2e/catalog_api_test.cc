@@ -13,35 +13,28 @@
 #include "support/http_client.h"
 #include "support/postgres.h"
 #include "support/suite.h"
+#include "support/suite_test.h"
 
 namespace mercato::testing {
 namespace {
 
-class CatalogApiTest : public ::testing::Test {
+class CatalogApiTest : public SuiteTest<CatalogApiTest> {
+ public:
+  // /readyz uncached: the last test reads it right after stopping the catalog.
+  static SuiteOptions Options() {
+    return {.services = {"gateway", "catalog"},
+            .with_dependencies = false,
+            .env = {{"gateway", {{"MERCATO_READYZ_CACHE_MS", "0"}}}},
+            .database_prefix = "catalog_e2e"};
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    // /readyz uncached: the last test reads it right after stopping the catalog.
-    auto suite = Suite::Start({.services = {"gateway", "catalog"},
-                               .with_dependencies = false,
-                               .env = {{"gateway", {{"MERCATO_READYZ_CACHE_MS", "0"}}}},
-                               .database_prefix = "catalog_e2e"});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
-  }
-  static void TearDownTestSuite() {
-    delete suite_;
-    suite_ = nullptr;
-  }
   HttpClient http() const { return HttpClient(suite_->port("gateway")); }
   static int ProductCount() {
     return std::stoi(
         PostgresServer::Shared()->Psql("catalog_e2e_catalog", "SELECT count(*) FROM products"));
   }
-
-  static Suite* suite_;
 };
-
-Suite* CatalogApiTest::suite_ = nullptr;
 
 TEST_F(CatalogApiTest, FirstPageHasTwentyProductsWithTheDocumentedShape) {
   HttpResult r = http().Get("/api/v1/products");

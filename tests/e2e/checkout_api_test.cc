@@ -13,45 +13,31 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
-#include "checkout_e2e_support.h"
+#include "support/shop_e2e.h"
 
 namespace mercato::testing {
 namespace {
 
-using namespace checkout_e2e;
+using namespace shop_e2e;
 
 constexpr char kPrefix[] = "checkout_e2e";
 
-class CheckoutApiTest : public ::testing::Test {
+class CheckoutApiTest : public ShopTest<CheckoutApiTest> {
+ public:
+  // Generous timeouts: 200 checkouts at once on a busy 2-core machine must not turn into
+  // timeouts, since the test counts exact outcomes.
+  static SuiteOptions Options() {
+    return {.services = {"gateway"},
+            .env = {{"checkout",
+                     {{"MERCATO_RPC_TIMEOUT_MS", "8000"},
+                      {"MERCATO_CHECKOUT_LEASE_MS", "12000"},
+                      {"MERCATO_CHECKOUT_RECOVERY_INTERVAL_MS", "500"},
+                      {"MERCATO_CHECKOUT_PAYMENT_GRACE_MS", "2000"}}},
+                    {"gateway", {{"MERCATO_REQUEST_TIMEOUT_MS", "30000"}}}},
+            .database_prefix = kPrefix};
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    // Generous timeouts: 200 checkouts at once on a busy 2-core machine must not turn into
-    // timeouts, since the test counts exact outcomes.
-    auto suite = Suite::Start({.services = {"gateway"},
-                               .env = {{"checkout",
-                                        {{"MERCATO_RPC_TIMEOUT_MS", "8000"},
-                                         {"MERCATO_CHECKOUT_LEASE_MS", "12000"},
-                                         {"MERCATO_CHECKOUT_RECOVERY_INTERVAL_MS", "500"},
-                                         {"MERCATO_CHECKOUT_PAYMENT_GRACE_MS", "2000"}}},
-                                       {"gateway", {{"MERCATO_REQUEST_TIMEOUT_MS", "30000"}}}},
-                               .database_prefix = kPrefix});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
-    admin_ = new CatalogAdmin(suite_->address("catalog"));
-  }
-  static void TearDownTestSuite() {
-    delete admin_;
-    admin_ = nullptr;
-    delete suite_;
-    suite_ = nullptr;
-  }
-
-  static int port() { return suite_->port("gateway"); }
-  static const Databases& db() {
-    static Databases databases(kPrefix);
-    return databases;
-  }
-
   // A shopper whose cart holds `quantity` of `product_id`.
   static Shopper WithCart(const std::string& product_id, int quantity) {
     Shopper s;
@@ -63,13 +49,7 @@ class CheckoutApiTest : public ::testing::Test {
   static HttpResult Get(const Shopper& s, const std::string& target) {
     return Call(port(), "GET", target, "", s.Auth());
   }
-
-  static Suite* suite_;
-  static CatalogAdmin* admin_;
 };
-
-Suite* CheckoutApiTest::suite_ = nullptr;
-CatalogAdmin* CheckoutApiTest::admin_ = nullptr;
 
 TEST_F(CheckoutApiTest, PaidOrderIsPricedServerSideWithShippingAndTax) {
   const std::string knife = admin_->CreateProduct("Chef knife", 2599, 10);

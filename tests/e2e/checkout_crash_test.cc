@@ -17,16 +17,16 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "checkout_e2e_support.h"
 #include "common/status.h"
 #include "mercato/payment/v1/payment.grpc.pb.h"
 #include "rpc/status_conversion.h"
 #include "support/identity.h"
+#include "support/shop_e2e.h"
 
 namespace mercato::testing {
 namespace {
 
-using namespace checkout_e2e;
+using namespace shop_e2e;
 using std::chrono::milliseconds;
 
 // What a restarted checkout must find: pending orders whose lease has run out.
@@ -49,56 +49,36 @@ bool WaitForZero(const Databases& db, const std::string& database, const std::st
   return false;
 }
 
-class CheckoutCrashTest : public ::testing::Test {
- protected:
+class CheckoutCrashTest : public ShopTest<CheckoutCrashTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"gateway"},
+            .env = {{"checkout",
+                     {{"MERCATO_CHECKOUT_LEASE_MS", "4000"},
+                      {"MERCATO_CHECKOUT_RECOVERY_INTERVAL_MS", "300"},
+                      {"MERCATO_CHECKOUT_PAYMENT_GRACE_MS", "2000"}}},
+                    {"catalog", {{"MERCATO_RESERVATION_SWEEP_MS", "200"}}},
+                    // An authorization that lands after its order failed
+                    // (a kill between the steps) is voided soon.
+                    {"payment", {{"MERCATO_PAYMENT_AUTHORIZATION_MAX_AGE_S", "10"}}}},
+            .database_prefix = kCrashPrefix};
+  }
   static void SetUpTestSuite() {
-    auto suite =
-        Suite::Start({.services = {"gateway"},
-                      .env = {{"checkout",
-                               {{"MERCATO_CHECKOUT_LEASE_MS", "4000"},
-                                {"MERCATO_CHECKOUT_RECOVERY_INTERVAL_MS", "300"},
-                                {"MERCATO_CHECKOUT_PAYMENT_GRACE_MS", "2000"}}},
-                              {"catalog", {{"MERCATO_RESERVATION_SWEEP_MS", "200"}}},
-                              // An authorization that lands after its order failed
-                              // (a kill between the steps) is voided soon.
-                              {"payment", {{"MERCATO_PAYMENT_AUTHORIZATION_MAX_AGE_S", "10"}}}},
-                      .database_prefix = kCrashPrefix});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
-    admin_ = new CatalogAdmin(suite_->address("catalog"));
-    payment_ =
-        payment::v1::PaymentService::NewStub(
-            grpc::CreateChannel(suite_->address("payment"), grpc::InsecureChannelCredentials()))
-            .release();
-    catalog_ =
-        catalog::v1::CatalogService::NewStub(
-            grpc::CreateChannel(suite_->address("catalog"), grpc::InsecureChannelCredentials()))
-            .release();
+    ShopTest::SetUpTestSuite();
+    if (suite_ == nullptr) return;
+    payment_ = NewStub<payment::v1::PaymentService>(suite_->address("payment"));
+    catalog_ = NewStub<catalog::v1::CatalogService>(suite_->address("catalog"));
   }
   static void TearDownTestSuite() {
-    delete catalog_;
-    delete payment_;
-    delete admin_;
-    delete suite_;
-    suite_ = nullptr;
+    catalog_.reset();
+    payment_.reset();
+    ShopTest::TearDownTestSuite();
   }
 
-  static int port() { return suite_->port("gateway"); }
-  static const Databases& db() {
-    static Databases databases(kCrashPrefix);
-    return databases;
-  }
-
-  static Suite* suite_;
-  static CatalogAdmin* admin_;
-  static payment::v1::PaymentService::Stub* payment_;
-  static catalog::v1::CatalogService::Stub* catalog_;
+ protected:
+  static inline std::unique_ptr<payment::v1::PaymentService::Stub> payment_;
+  static inline std::unique_ptr<catalog::v1::CatalogService::Stub> catalog_;
 };
-
-Suite* CheckoutCrashTest::suite_ = nullptr;
-CatalogAdmin* CheckoutCrashTest::admin_ = nullptr;
-payment::v1::PaymentService::Stub* CheckoutCrashTest::payment_ = nullptr;
-catalog::v1::CatalogService::Stub* CheckoutCrashTest::catalog_ = nullptr;
 
 // ---- recovery at each crash point ----
 
@@ -379,33 +359,20 @@ TEST_F(CheckoutCrashTest, KillNineDuringCheckoutsLosesNothingAndChargesNothingTw
 
 // ---- reservation expiry ----
 
-class CheckoutExpiryTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto suite = Suite::Start({.services = {"gateway"},
-                               .env = {{"checkout",
-                                        {{"MERCATO_RPC_TIMEOUT_MS", "1000"},
-                                         {"MERCATO_CHECKOUT_LEASE_MS", "2000"},
-                                         {"MERCATO_CHECKOUT_RESERVATION_TTL_S", "3"},
-                                         {"MERCATO_CHECKOUT_RECOVERY_INTERVAL_MS", "200"},
-                                         {"MERCATO_CHECKOUT_PAYMENT_GRACE_MS", "1000"}}},
-                                       {"catalog", {{"MERCATO_RESERVATION_SWEEP_MS", "100"}}}},
-                               .database_prefix = kExpiryPrefix});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
+class CheckoutExpiryTest : public ShopTest<CheckoutExpiryTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"gateway"},
+            .env = {{"checkout",
+                     {{"MERCATO_RPC_TIMEOUT_MS", "1000"},
+                      {"MERCATO_CHECKOUT_LEASE_MS", "2000"},
+                      {"MERCATO_CHECKOUT_RESERVATION_TTL_S", "3"},
+                      {"MERCATO_CHECKOUT_RECOVERY_INTERVAL_MS", "200"},
+                      {"MERCATO_CHECKOUT_PAYMENT_GRACE_MS", "1000"}}},
+                    {"catalog", {{"MERCATO_RESERVATION_SWEEP_MS", "100"}}}},
+            .database_prefix = kExpiryPrefix};
   }
-  static void TearDownTestSuite() {
-    delete suite_;
-    suite_ = nullptr;
-  }
-  static const Databases& db() {
-    static Databases databases(kExpiryPrefix);
-    return databases;
-  }
-  static Suite* suite_;
 };
-
-Suite* CheckoutExpiryTest::suite_ = nullptr;
 
 TEST_F(CheckoutExpiryTest, ExpiredReservationOfAStuckOrderReturnsItsStock) {
   CatalogAdmin admin(suite_->address("catalog"));

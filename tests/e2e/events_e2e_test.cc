@@ -13,15 +13,15 @@
 #include <thread>
 #include <vector>
 
-#include "checkout_e2e_support.h"
 #include "events/contracts.h"
 #include "events/kafka.h"
 #include "support/kafka.h"
+#include "support/shop_e2e.h"
 
 namespace mercato::testing {
 namespace {
 
-using namespace checkout_e2e;
+using namespace shop_e2e;
 using Clock = std::chrono::steady_clock;
 using events::v1::Envelope;
 
@@ -84,36 +84,22 @@ bool PollUntil(F ready, std::chrono::seconds deadline) {
   return ready();
 }
 
-class EventsE2eTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto suite = Suite::Start(
-        {.services = {"gateway"},
-         .env = {{"*",
-                  {{"MERCATO_OUTBOX_POLL_INTERVAL_MS", "50"},
-                   {"MERCATO_KAFKA_DELIVERY_TIMEOUT_MS", "2000"}}},
-                 {"checkout",
-                  {{"MERCATO_RPC_TIMEOUT_MS", "8000"}, {"MERCATO_CHECKOUT_LEASE_MS", "12000"}}},
-                 {"gateway", {{"MERCATO_REQUEST_TIMEOUT_MS", "30000"}}}},
-         .database_prefix = kPrefix,
-         .kafka = true});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
-    admin_ = new CatalogAdmin(suite_->address("catalog"));
-  }
-  static void TearDownTestSuite() {
-    delete admin_;
-    admin_ = nullptr;
-    delete suite_;
-    suite_ = nullptr;
+class EventsE2eTest : public ShopTest<EventsE2eTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"gateway"},
+            .env = {{"*",
+                     {{"MERCATO_OUTBOX_POLL_INTERVAL_MS", "50"},
+                      {"MERCATO_KAFKA_DELIVERY_TIMEOUT_MS", "2000"}}},
+                    {"checkout",
+                     {{"MERCATO_RPC_TIMEOUT_MS", "8000"}, {"MERCATO_CHECKOUT_LEASE_MS", "12000"}}},
+                    {"gateway", {{"MERCATO_REQUEST_TIMEOUT_MS", "30000"}}}},
+            .database_prefix = kPrefix,
+            .kafka = true};
   }
 
-  static int port() { return suite_->port("gateway"); }
+ protected:
   static std::string brokers() { return suite_->kafka_brokers(); }
-  static const Databases& db() {
-    static Databases databases(kPrefix);
-    return databases;
-  }
 
   // A paid (or, with a declined card, failed) order of one unit of `product_id`: its id.
   static std::string PlaceOrder(const std::string& product_id, const std::string& card,
@@ -133,13 +119,7 @@ class EventsE2eTest : public ::testing::Test {
   static int64_t Unsent(const std::string& database) {
     return db().Count(database, "SELECT count(*) FROM outbox WHERE sent_at IS NULL");
   }
-
-  static Suite* suite_;
-  static CatalogAdmin* admin_;
 };
-
-Suite* EventsE2eTest::suite_ = nullptr;
-CatalogAdmin* EventsE2eTest::admin_ = nullptr;
 
 // Each event id once across `seen`, and every record of one key in one partition.
 void ExpectOncePerIdOnePartitionPerKey(const std::vector<Seen>& seen) {

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "support/http_client.h"
 #include "support/suite.h"
+#include "support/suite_test.h"
 
 namespace mercato::testing {
 namespace {
@@ -98,19 +99,11 @@ constexpr char kChunkedPost[] =
     "POST /api/v1/cart/items HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\n"
     "Transfer-Encoding: chunked\r\n\r\n";
 
-class GatewayHttpTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto suite = Suite::Start({.services = {"gateway"}, .with_dependencies = false});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
-  }
-  static void TearDownTestSuite() {
-    delete suite_;
-    suite_ = nullptr;
-  }
+class GatewayHttpTest : public SuiteTest<GatewayHttpTest> {
+ public:
+  static SuiteOptions Options() { return {.services = {"gateway"}, .with_dependencies = false}; }
 
-  static int port() { return suite_->port("gateway"); }
+ protected:
   static pid_t pid() { return suite_->process("gateway").pid(); }
 
   // mercato_gateway_http_protocol_errors_total{reason=...} from the admin port (0 if absent).
@@ -149,11 +142,7 @@ class GatewayHttpTest : public ::testing::Test {
     *growth_kib = RssKiB(pid()) - before;
     return answer;
   }
-
-  static Suite* suite_;
 };
-
-Suite* GatewayHttpTest::suite_ = nullptr;
 
 constexpr size_t kFloodBytes = 128u << 20;  // 128 MiB
 constexpr long kMaxGrowthKiB = 16 * 1024;   // 16 MiB

@@ -26,6 +26,7 @@
 #include "support/identity.h"
 #include "support/process.h"
 #include "support/suite.h"
+#include "support/suite_test.h"
 
 namespace mercato::testing {
 namespace {
@@ -55,21 +56,20 @@ void AddForgedIdentity(grpc::ClientContext& ctx, const std::string& user_id) {
   ctx.AddMetadata(kOnBehalfOfKey, user_id);
 }
 
-class IdentityApiTest : public ::testing::Test {
- protected:
+class IdentityApiTest : public SuiteTest<IdentityApiTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"gateway"}, .database_prefix = "identity_e2e"};
+  }
   static void SetUpTestSuite() {
-    auto suite = Suite::Start({.services = {"gateway"}, .database_prefix = "identity_e2e"});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
+    SuiteTest::SetUpTestSuite();
+    if (suite_ == nullptr) return;
     HttpResult r = HttpClient(suite_->port("gateway")).Get("/api/v1/products?page_size=1");
     ASSERT_EQ(r.status, 200) << r.body;
     product_ = r.json["products"][0]["id"].get<std::string>();
   }
-  static void TearDownTestSuite() {
-    delete suite_;
-    suite_ = nullptr;
-  }
 
+ protected:
   static std::shared_ptr<grpc::Channel> Channel(const std::string& backend) {
     return grpc::CreateChannel(suite_->address(backend), grpc::InsecureChannelCredentials());
   }
@@ -123,7 +123,6 @@ class IdentityApiTest : public ::testing::Test {
     return stub->SetStock(&ctx, request, &product);
   }
 
-  static inline Suite* suite_ = nullptr;
   static inline std::string product_;
 };
 

@@ -22,6 +22,7 @@
 #include "support/http_client.h"
 #include "support/identity.h"
 #include "support/suite.h"
+#include "support/suite_test.h"
 
 namespace mercato::testing {
 namespace {
@@ -32,18 +33,20 @@ using nlohmann::json;
 constexpr char kAdminEmail[] = "admin@inventory.test";
 constexpr char kAdminPassword[] = "inventory-admin-password";
 
-class InventoryApiTest : public ::testing::Test {
- protected:
+class InventoryApiTest : public SuiteTest<InventoryApiTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"gateway", "catalog", "user"},
+            .with_dependencies = false,
+            .env = {{"catalog", {{"MERCATO_RESERVATION_SWEEP_MS", "100"}}},
+                    {"user",
+                     {{"MERCATO_ADMIN_EMAIL", kAdminEmail},
+                      {"MERCATO_ADMIN_PASSWORD", kAdminPassword}}}},
+            .database_prefix = "inventory_e2e"};
+  }
   static void SetUpTestSuite() {
-    auto suite = Suite::Start({.services = {"gateway", "catalog", "user"},
-                               .with_dependencies = false,
-                               .env = {{"catalog", {{"MERCATO_RESERVATION_SWEEP_MS", "100"}}},
-                                       {"user",
-                                        {{"MERCATO_ADMIN_EMAIL", kAdminEmail},
-                                         {"MERCATO_ADMIN_PASSWORD", kAdminPassword}}}},
-                               .database_prefix = "inventory_e2e"});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
+    SuiteTest::SetUpTestSuite();
+    if (suite_ == nullptr) return;
     stub_ = CatalogService::NewStub(
                 grpc::CreateChannel(suite_->address("catalog"), grpc::InsecureChannelCredentials()))
                 .release();
@@ -51,10 +54,10 @@ class InventoryApiTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete stub_;
     stub_ = nullptr;
-    delete suite_;
-    suite_ = nullptr;
+    SuiteTest::TearDownTestSuite();
   }
 
+ protected:
   static HttpClient http() { return HttpClient(suite_->port("gateway")); }
 
   // A call from the gateway for this user (their access token; none when `role` is empty).
@@ -159,11 +162,9 @@ class InventoryApiTest : public ::testing::Test {
     return {{"Authorization", "Bearer " + token}};
   }
 
-  static Suite* suite_;
   static CatalogService::Stub* stub_;
 };
 
-Suite* InventoryApiTest::suite_ = nullptr;
 CatalogService::Stub* InventoryApiTest::stub_ = nullptr;
 
 // ---- admin through the gateway ----

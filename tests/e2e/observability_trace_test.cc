@@ -9,26 +9,20 @@
 #include <sstream>
 
 #include "absl/strings/str_split.h"
-#include "checkout_e2e_support.h"
+#include "support/shop_e2e.h"
 
 namespace mercato::testing {
 namespace {
 
-using namespace checkout_e2e;
+using namespace shop_e2e;
 
-class TraceE2eTest : public ::testing::Test {
+class TraceE2eTest : public SuiteTest<TraceE2eTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"gateway"}, .database_prefix = "observability_trace"};
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    auto suite = Suite::Start({.services = {"gateway"}, .database_prefix = "observability_trace"});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
-  }
-  static void TearDownTestSuite() {
-    delete suite_;
-    suite_ = nullptr;
-  }
-  static int port() { return suite_->port("gateway"); }
-
   // The log lines of `service` that mention `needle` (a grep).
   static std::vector<std::string> Grep(const std::string& service, const std::string& needle) {
     std::vector<std::string> out;
@@ -37,8 +31,6 @@ class TraceE2eTest : public ::testing::Test {
     }
     return out;
   }
-
-  static inline Suite* suite_ = nullptr;
 };
 
 TEST_F(TraceE2eTest, ACheckoutCanBeFollowedAcrossGatewayCheckoutAndPaymentLogs) {
@@ -69,9 +61,11 @@ TEST_F(TraceE2eTest, ACheckoutCanBeFollowedAcrossGatewayCheckoutAndPaymentLogs) 
   }
   // What the lines say: the gateway's access log, the order paid, the payment authorized.
   bool access = false, paid = false, authorized = false;
-  for (const auto& l : Grep("gateway", trace_id)) access |= l.find("POST /api/v1/checkout 201") != std::string::npos;
+  for (const auto& l : Grep("gateway", trace_id))
+    access |= l.find("POST /api/v1/checkout 201") != std::string::npos;
   for (const auto& l : Grep("checkout", trace_id)) paid |= l.find(order_id) != std::string::npos;
-  for (const auto& l : Grep("payment", trace_id)) authorized |= l.find("authorized") != std::string::npos;
+  for (const auto& l : Grep("payment", trace_id))
+    authorized |= l.find("authorized") != std::string::npos;
   EXPECT_TRUE(access);
   EXPECT_TRUE(paid);
   EXPECT_TRUE(authorized);
@@ -82,7 +76,7 @@ TEST_F(TraceE2eTest, ACheckoutCanBeFollowedAcrossGatewayCheckoutAndPaymentLogs) 
 
 TEST_F(TraceE2eTest, RequestsWithoutAValidTraceparentStartANewTrace) {
   for (const std::string& tp : {std::string(""), std::string("00-not-a-trace-01"),
-                               "00-" + std::string(32, '0') + "-" + RandomHex(8) + "-01"}) {
+                                "00-" + std::string(32, '0') + "-" + RandomHex(8) + "-01"}) {
     std::map<std::string, std::string> headers;
     if (!tp.empty()) headers["traceparent"] = tp;
     HttpResult r = Call(port(), "GET", "/api/v1/categories", "", headers);

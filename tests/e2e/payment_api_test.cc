@@ -22,6 +22,7 @@
 #include "support/identity.h"
 #include "support/postgres.h"
 #include "support/suite.h"
+#include "support/suite_test.h"
 
 namespace mercato::testing {
 namespace {
@@ -49,19 +50,13 @@ pay::AuthorizeRequest Request(const std::string& key, const std::string& number,
   return r;
 }
 
-class PaymentApiTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto suite = Suite::Start(
-        {.services = {"payment"}, .with_dependencies = false, .database_prefix = "payment_e2e"});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
-  }
-  static void TearDownTestSuite() {
-    delete suite_;
-    suite_ = nullptr;
+class PaymentApiTest : public SuiteTest<PaymentApiTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"payment"}, .with_dependencies = false, .database_prefix = "payment_e2e"};
   }
 
+ protected:
   // A channel of its own (not sharing connections with other stubs) that reconnects quickly
   // after the server was killed and restarted.
   static std::unique_ptr<pay::PaymentService::Stub> Stub() {
@@ -138,11 +133,8 @@ class PaymentApiTest : public ::testing::Test {
     return std::stod(r.body.substr(at + sample.size() + 2));
   }
 
-  static Suite* suite_;
   std::unique_ptr<pay::PaymentService::Stub> stub_ = Stub();
 };
-
-Suite* PaymentApiTest::suite_ = nullptr;
 
 void ExpectError(const absl::StatusOr<pay::Payment>& p, absl::StatusCode code,
                  const std::string& error_code) {

@@ -17,15 +17,15 @@
 
 #include <thread>
 
-#include "checkout_e2e_support.h"
 #include "common/fault_injection.h"
 #include "mercato/payment/v1/payment.grpc.pb.h"
 #include "rpc/status_conversion.h"
+#include "support/shop_e2e.h"
 
 namespace mercato::testing {
 namespace {
 
-using namespace checkout_e2e;
+using namespace shop_e2e;
 using std::chrono::milliseconds;
 namespace pay = mercato::payment::v1;
 

@@ -8,34 +8,20 @@
 
 #include <thread>
 
-#include "checkout_e2e_support.h"
+#include "support/shop_e2e.h"
 
 namespace mercato::testing {
 namespace {
 
-using namespace checkout_e2e;
+using namespace shop_e2e;
 
 constexpr char kPrefix[] = "price_bounds_e2e";
 
-class PriceBoundsTest : public ::testing::Test {
+class PriceBoundsTest : public ShopTest<PriceBoundsTest> {
+ public:
+  static SuiteOptions Options() { return {.services = {"gateway"}, .database_prefix = kPrefix}; }
+
  protected:
-  static void SetUpTestSuite() {
-    auto suite = Suite::Start({.services = {"gateway"}, .database_prefix = kPrefix});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
-    admin_ = new CatalogAdmin(suite_->address("catalog"));
-  }
-  static void TearDownTestSuite() {
-    delete admin_;
-    admin_ = nullptr;
-    delete suite_;
-    suite_ = nullptr;
-  }
-  static int port() { return suite_->port("gateway"); }
-  static const Databases& db() {
-    static Databases databases(kPrefix);
-    return databases;
-  }
   static std::map<std::string, std::string> Admin() {
     return {{"Authorization", "Bearer " + MintToken(NewUuid(), "admin")}};
   }
@@ -57,13 +43,7 @@ class PriceBoundsTest : public ::testing::Test {
     }
     FAIL() << "the catalog never served price " << amount << " for " << product_id;
   }
-
-  static Suite* suite_;
-  static CatalogAdmin* admin_;
 };
-
-Suite* PriceBoundsTest::suite_ = nullptr;
-CatalogAdmin* PriceBoundsTest::admin_ = nullptr;
 
 TEST_F(PriceBoundsTest, AdminPriceAboveTheBoundIsA400NamingTheField) {
   HttpResult created = CreateProduct(1'000'000'000);

@@ -11,13 +11,13 @@
 
 #include <thread>
 
-#include "checkout_e2e_support.h"
 #include "resilience_support.h"
+#include "support/shop_e2e.h"
 
 namespace mercato::testing {
 namespace {
 
-using namespace checkout_e2e;
+using namespace shop_e2e;
 using namespace resilience;
 
 constexpr char kPrefix[] = "resilience_breaker";

@@ -7,28 +7,22 @@
 
 #include <thread>
 
-#include "checkout_e2e_support.h"
 #include "resilience_support.h"
+#include "support/shop_e2e.h"
 
 namespace mercato::testing {
 namespace {
 
-using namespace checkout_e2e;
+using namespace shop_e2e;
 using namespace resilience;
 
-class DegradationE2eTest : public ::testing::Test {
+class DegradationE2eTest : public SuiteTest<DegradationE2eTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"gateway"}, .database_prefix = "resilience_degraded"};
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    auto suite = Suite::Start({.services = {"gateway"}, .database_prefix = "resilience_degraded"});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
-  }
-  static void TearDownTestSuite() {
-    delete suite_;
-    suite_ = nullptr;
-  }
-  static int port() { return suite_->port("gateway"); }
-  static inline Suite* suite_ = nullptr;
 };
 
 TEST_F(DegradationE2eTest, CatalogDownOrderHistoryAndSignInWorkBrowseAndCartFailFast) {
@@ -92,12 +86,12 @@ TEST_F(DegradationE2eTest, CatalogDownOrderHistoryAndSignInWorkBrowseAndCartFail
   EXPECT_EQ(MetricValue(suite_->admin_port("gateway"),
                         "mercato_circuit_breaker_state{backend=\"catalog\"}"),
             1);
-  EXPECT_EQ(MetricValue(suite_->admin_port("cart"),
-                        "mercato_circuit_breaker_state{backend=\"catalog\"}"),
-            1);
-  EXPECT_EQ(MetricValue(suite_->admin_port("gateway"),
-                        "mercato_circuit_breaker_state{backend=\"cart\"}"),
-            0);
+  EXPECT_EQ(
+      MetricValue(suite_->admin_port("cart"), "mercato_circuit_breaker_state{backend=\"catalog\"}"),
+      1);
+  EXPECT_EQ(
+      MetricValue(suite_->admin_port("gateway"), "mercato_circuit_breaker_state{backend=\"cart\"}"),
+      0);
   EXPECT_EQ(MetricValue(suite_->admin_port("gateway"),
                         "mercato_circuit_breaker_state{backend=\"checkout\"}"),
             0);

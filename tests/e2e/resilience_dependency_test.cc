@@ -15,13 +15,13 @@
 #include <optional>
 #include <thread>
 
-#include "checkout_e2e_support.h"
 #include "resilience_support.h"
+#include "support/shop_e2e.h"
 
 namespace mercato::testing {
 namespace {
 
-using namespace checkout_e2e;
+using namespace shop_e2e;
 using namespace resilience;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -29,23 +29,11 @@ using std::chrono::seconds;
 constexpr char kPrefix[] = "resilience_dependency";
 constexpr int64_t kStock = 1000;
 
-class DependencyE2eTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto suite = Suite::Start({.services = {"gateway"}, .database_prefix = kPrefix});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
-  }
-  static void TearDownTestSuite() {
-    delete suite_;
-    suite_ = nullptr;
-  }
-  static int port() { return suite_->port("gateway"); }
-  static const Databases& db() {
-    static Databases databases(kPrefix);
-    return databases;
-  }
+class DependencyE2eTest : public ShopTest<DependencyE2eTest> {
+ public:
+  static SuiteOptions Options() { return {.services = {"gateway"}, .database_prefix = kPrefix}; }
 
+ protected:
   struct Attempt {
     HttpResult result;
     double ms;
@@ -85,8 +73,6 @@ class DependencyE2eTest : public ::testing::Test {
     EXPECT_EQ(db().Count("payment", "SELECT count(*) FROM payments WHERE state = 'captured'"),
               db().Count("checkout", "SELECT count(*) FROM orders WHERE step = 'paid'"));
   }
-
-  static inline Suite* suite_ = nullptr;
 };
 
 TEST_F(DependencyE2eTest, HungPaymentCostsAtMostThreeShoppersTheDeadline) {

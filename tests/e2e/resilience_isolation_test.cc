@@ -11,42 +11,31 @@
 #include <mutex>
 #include <thread>
 
-#include "checkout_e2e_support.h"
 #include "resilience_support.h"
+#include "support/shop_e2e.h"
 
 namespace mercato::testing {
 namespace {
 
-using namespace checkout_e2e;
+using namespace shop_e2e;
 using namespace resilience;
 
 constexpr char kPrefix[] = "resilience_isolation";
 constexpr int kRpcTimeoutMs = 1000;  // checkout's deadline per payment call
 
-class IsolationE2eTest : public ::testing::Test {
+class IsolationE2eTest : public ShopTest<IsolationE2eTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"gateway"},
+            .env = {{"checkout",
+                     {{"MERCATO_RPC_TIMEOUT_MS", std::to_string(kRpcTimeoutMs)},
+                      {"MERCATO_CHECKOUT_LEASE_MS", "5000"},
+                      {"MERCATO_CHECKOUT_RECOVERY_INTERVAL_MS", "1000"},
+                      {"MERCATO_CHECKOUT_PAYMENT_GRACE_MS", "1000"}}}},
+            .database_prefix = kPrefix};
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    auto suite = Suite::Start(
-        {.services = {"gateway"},
-         .env = {{"checkout",
-                  {{"MERCATO_RPC_TIMEOUT_MS", std::to_string(kRpcTimeoutMs)},
-                   {"MERCATO_CHECKOUT_LEASE_MS", "5000"},
-                   {"MERCATO_CHECKOUT_RECOVERY_INTERVAL_MS", "1000"},
-                   {"MERCATO_CHECKOUT_PAYMENT_GRACE_MS", "1000"}}}},
-         .database_prefix = kPrefix});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
-  }
-  static void TearDownTestSuite() {
-    delete suite_;
-    suite_ = nullptr;
-  }
-  static int port() { return suite_->port("gateway"); }
-  static const Databases& db() {
-    static Databases databases(kPrefix);
-    return databases;
-  }
-  static inline Suite* suite_ = nullptr;
 };
 
 struct Tally {
@@ -132,10 +121,10 @@ TEST_F(IsolationE2eTest, PaymentStoppedUnderLoadBrowseAndCartSeeNoErrorsCheckout
   // Browsing and cart: not one error, before or after payment stopped.
   EXPECT_GT(browse.requests, 100);
   EXPECT_GT(cart.requests, 100);
-  EXPECT_TRUE(browse.errors.empty()) << browse.errors.size() << " errors, first: "
-                                     << browse.errors.front();
-  EXPECT_TRUE(cart.errors.empty()) << cart.errors.size() << " errors, first: "
-                                   << cart.errors.front();
+  EXPECT_TRUE(browse.errors.empty())
+      << browse.errors.size() << " errors, first: " << browse.errors.front();
+  EXPECT_TRUE(cart.errors.empty())
+      << cart.errors.size() << " errors, first: " << cart.errors.front();
 
   // Checkouts: paid before; 503 after, each within its deadlines (an Authorize and a
   // GetPayment of kRpcTimeoutMs each at most), fast once the breaker is open.
@@ -163,8 +152,8 @@ TEST_F(IsolationE2eTest, PaymentStoppedUnderLoadBrowseAndCartSeeNoErrorsCheckout
       "isolation: browse %d, cart %d requests, 0 errors; checkouts: %d paid before the stop, "
       "%d x 503 order_pending (deadline-bound), %d x 503 service_unavailable (breaker open, p50 "
       "%.1f ms, p99 %.1f ms), slowest %.0f ms; payment stopped for %.0f ms\n",
-      browse.requests, cart.requests, paid_before, pending_503, fast_503,
-      Percentile(fast_ms, 0.5), Percentile(fast_ms, 0.99), slowest, stopped_for_ms);
+      browse.requests, cart.requests, paid_before, pending_503, fast_503, Percentile(fast_ms, 0.5),
+      Percentile(fast_ms, 0.99), slowest, stopped_for_ms);
   EXPECT_GT(paid_before, 0);
   EXPECT_EQ(other, 0);
   EXPECT_GT(pending_503 + fast_503, 0);

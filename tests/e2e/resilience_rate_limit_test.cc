@@ -11,39 +11,33 @@
 #include <atomic>
 #include <thread>
 
-#include "checkout_e2e_support.h"
 #include "resilience_support.h"
+#include "support/shop_e2e.h"
 
 namespace mercato::testing {
 namespace {
 
-using namespace checkout_e2e;
+using namespace shop_e2e;
 using namespace resilience;
 
 constexpr double kClientRate = 20;  // per second
 constexpr double kClientBurst = 20;
 
-class RateLimitE2eTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto suite = Suite::Start({.services = {"gateway"},
-                               .env = {{"gateway",
-                                        {{"MERCATO_RATE_LIMIT_CLIENT", "20/s:20"},
-                                         {"MERCATO_RATE_LIMIT_USER", "10/s:10"},
-                                         {"MERCATO_RATE_LIMIT_LOGIN", "3/m:3"},
-                                         {"MERCATO_RATE_LIMIT_CHECKOUT", "2/m:2"},
-                                         {"MERCATO_TRUSTED_PROXIES", "127.0.0.1"},
-                                         {"MERCATO_ACCESS_LOG", "false"}}}},
-                               .database_prefix = "resilience_rate_limit"});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
+class RateLimitE2eTest : public SuiteTest<RateLimitE2eTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"gateway"},
+            .env = {{"gateway",
+                     {{"MERCATO_RATE_LIMIT_CLIENT", "20/s:20"},
+                      {"MERCATO_RATE_LIMIT_USER", "10/s:10"},
+                      {"MERCATO_RATE_LIMIT_LOGIN", "3/m:3"},
+                      {"MERCATO_RATE_LIMIT_CHECKOUT", "2/m:2"},
+                      {"MERCATO_TRUSTED_PROXIES", "127.0.0.1"},
+                      {"MERCATO_ACCESS_LOG", "false"}}}},
+            .database_prefix = "resilience_rate_limit"};
   }
-  static void TearDownTestSuite() {
-    delete suite_;
-    suite_ = nullptr;
-  }
-  static int port() { return suite_->port("gateway"); }
 
+ protected:
  public:
   static int GatewayPort() { return port(); }
 
@@ -58,7 +52,6 @@ class RateLimitE2eTest : public ::testing::Test {
     return MetricValue(suite_->admin_port("gateway"),
                        "mercato_gateway_rate_limited_total{limit=\"" + limit + "\"}");
   }
-  static inline Suite* suite_ = nullptr;
 };
 
 // Sends `rate` requests per second for `seconds`, evenly paced; returns (accepted, refused).

@@ -5,41 +5,19 @@
 // anything is reserved or charged; an accepted one is stored as it would be saved.
 #include <gtest/gtest.h>
 
-#include "checkout_e2e_support.h"
+#include "support/shop_e2e.h"
 
 namespace mercato::testing {
 namespace {
 
-using namespace checkout_e2e;
+using namespace shop_e2e;
 
 constexpr char kPrefix[] = "shipping_address_e2e";
 
-class ShippingAddressTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto suite = Suite::Start({.services = {"gateway"}, .database_prefix = kPrefix});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
-    admin_ = new CatalogAdmin(suite_->address("catalog"));
-  }
-  static void TearDownTestSuite() {
-    delete admin_;
-    admin_ = nullptr;
-    delete suite_;
-    suite_ = nullptr;
-  }
-  static int port() { return suite_->port("gateway"); }
-  static const Databases& db() {
-    static Databases databases(kPrefix);
-    return databases;
-  }
-
-  static Suite* suite_;
-  static CatalogAdmin* admin_;
+class ShippingAddressTest : public ShopTest<ShippingAddressTest> {
+ public:
+  static SuiteOptions Options() { return {.services = {"gateway"}, .database_prefix = kPrefix}; }
 };
-
-Suite* ShippingAddressTest::suite_ = nullptr;
-CatalogAdmin* ShippingAddressTest::admin_ = nullptr;
 
 TEST_F(ShippingAddressTest, InlineAndSavedAddressesAreRefusedAlikeBeforeAnythingIsCharged) {
   const std::string product = admin_->CreateProduct("Address check", 1500, 20);

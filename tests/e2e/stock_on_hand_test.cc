@@ -9,44 +9,33 @@
 #include <latch>
 #include <thread>
 
-#include "checkout_e2e_support.h"
 #include "rpc/status_conversion.h"
+#include "support/shop_e2e.h"
 
 namespace mercato::testing {
 namespace {
 
-using namespace checkout_e2e;
+using namespace shop_e2e;
 using std::chrono::milliseconds;
 
 constexpr char kPrefix[] = "stock_on_hand_e2e";
 
-class StockOnHandTest : public ::testing::Test {
- protected:
+class StockOnHandTest : public ShopTest<StockOnHandTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"gateway"}, .env = LongDeadlines(), .database_prefix = kPrefix};
+  }
   static void SetUpTestSuite() {
-    // Long deadlines: orders wait in Authorize while the payment service is stopped.
-    auto suite = Suite::Start({.services = {"gateway"},
-                               .env = {{"checkout", {{"MERCATO_RPC_TIMEOUT_MS", "20000"}}},
-                                       {"gateway", {{"MERCATO_REQUEST_TIMEOUT_MS", "40000"}}}},
-                               .database_prefix = kPrefix});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
-    admin_ = new CatalogAdmin(suite_->address("catalog"));
-    catalog_ =
-        catalog::v1::CatalogService::NewStub(
-            grpc::CreateChannel(suite_->address("catalog"), grpc::InsecureChannelCredentials()))
-            .release();
+    ShopTest::SetUpTestSuite();
+    if (suite_ == nullptr) return;
+    catalog_ = NewStub<catalog::v1::CatalogService>(suite_->address("catalog"));
   }
   static void TearDownTestSuite() {
-    delete catalog_;
-    delete admin_;
-    delete suite_;
-    suite_ = nullptr;
+    catalog_.reset();
+    ShopTest::TearDownTestSuite();
   }
-  static int port() { return suite_->port("gateway"); }
-  static const Databases& db() {
-    static Databases databases(kPrefix);
-    return databases;
-  }
+
+ protected:
   static std::string Shelf(const std::string& id) {
     return db().Catalog(
         "SELECT on_hand || '|' || reserved || '|' || stock FROM products WHERE id "
@@ -79,14 +68,8 @@ class StockOnHandTest : public ::testing::Test {
     return FromGrpcStatus(catalog_->ReleaseReservation(ctx.get(), request, &reply));
   }
 
-  static Suite* suite_;
-  static CatalogAdmin* admin_;
-  static catalog::v1::CatalogService::Stub* catalog_;
+  static inline std::unique_ptr<catalog::v1::CatalogService::Stub> catalog_;
 };
-
-Suite* StockOnHandTest::suite_ = nullptr;
-CatalogAdmin* StockOnHandTest::admin_ = nullptr;
-catalog::v1::CatalogService::Stub* StockOnHandTest::catalog_ = nullptr;
 
 TEST_F(StockOnHandTest, AnAdminEditWhileOrdersHoldStockNeverMakesHeldUnitsSellableTwice) {
   const std::string product = admin_->CreateProduct("Shelf", 1000, 5);

@@ -16,10 +16,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "support/addresses.h"
 #include "support/http_client.h"
 #include "support/identity.h"
 #include "support/postgres.h"
 #include "support/suite.h"
+#include "support/suite_test.h"
 #include "user/access_token.h"
 
 namespace mercato::testing {
@@ -33,29 +35,31 @@ constexpr char kPassword[] = "correct horse battery staple";
 constexpr char kAdminEmail[] = "admin@mercato.local";
 constexpr char kAdminPassword[] = "mercato-admin";
 
-class UserApiTest : public ::testing::Test {
- protected:
+class UserApiTest : public SuiteTest<UserApiTest> {
+ public:
+  static SuiteOptions Options() {
+    return {.services = {"gateway", "user"},
+            .with_dependencies = false,
+            // The test plays the ingress: X-Forwarded-For names
+            // the client, as behind the chart's ingress.
+            .env = {{"gateway", {{"MERCATO_TRUSTED_PROXIES", "127.0.0.1"}}},
+                    {"user",
+                     {{"MERCATO_ADMIN_EMAIL", kAdminEmail},
+                      {"MERCATO_ADMIN_PASSWORD", kAdminPassword}}}},
+            .database_prefix = "user_e2e"};
+  }
   static void SetUpTestSuite() {
-    auto suite = Suite::Start({.services = {"gateway", "user"},
-                               .with_dependencies = false,
-                               // The test plays the ingress: X-Forwarded-For names
-                               // the client, as behind the chart's ingress.
-                               .env = {{"gateway", {{"MERCATO_TRUSTED_PROXIES", "127.0.0.1"}}},
-                                       {"user",
-                                        {{"MERCATO_ADMIN_EMAIL", kAdminEmail},
-                                         {"MERCATO_ADMIN_PASSWORD", kAdminPassword}}}},
-                               .database_prefix = "user_e2e"});
-    ASSERT_TRUE(suite.ok()) << suite.status();
-    suite_ = suite->release();
+    SuiteTest::SetUpTestSuite();
+    if (suite_ == nullptr) return;
     secrets_ = new std::set<std::string>{kPassword, kAdminPassword};
   }
   static void TearDownTestSuite() {
-    delete suite_;
-    suite_ = nullptr;
     delete secrets_;
     secrets_ = nullptr;
+    SuiteTest::TearDownTestSuite();
   }
 
+ protected:
   HttpClient http() const { return HttpClient(suite_->port("gateway")); }
   static std::string Sql(const std::string& sql) {
     return PostgresServer::Shared()->Psql(kDatabase, sql);
@@ -122,26 +126,14 @@ class UserApiTest : public ::testing::Test {
     s.refresh_token = login.json.value("refresh_token", "");
     return s;
   }
-  static json AddressBody(const std::string& name) {
-    json a = json::object();
-    a["name"] = name;
-    a["line1"] = "1 Main Street";
-    a["line2"] = "Flat 2";
-    a["city"] = "Berlin";
-    a["region"] = "";
-    a["postal_code"] = "10115";
-    a["country"] = "DE";
-    return a;
-  }
+  static json AddressBody(const std::string& name) { return AddressJson(name, "Flat 2"); }
   HttpResult Me(const std::string& token) {
     return http().Get("/api/v1/me", {{"Authorization", "Bearer " + token}});
   }
 
-  static Suite* suite_;
   static std::set<std::string>* secrets_;
 };
 
-Suite* UserApiTest::suite_ = nullptr;
 std::set<std::string>* UserApiTest::secrets_ = nullptr;
 
 // A token signed through libjwt with any claims, algorithm and key (the forgeries).

@@ -103,8 +103,10 @@ TEST_F(CatalogStoreTest, SearchPagesAreDisjointAndComplete) {
     if (!page->has_more) break;
     q.after = page->last;
   }
-  EXPECT_EQ(std::stoi(Sql("SELECT count(*) FROM products WHERE search @@ to_tsquery('english', 'edition:*')")),
-            static_cast<int>(ids.size()));
+  EXPECT_EQ(
+      std::stoi(
+          Sql("SELECT count(*) FROM products WHERE search @@ to_tsquery('english', 'edition:*')")),
+      static_cast<int>(ids.size()));
 }
 
 TEST_F(CatalogStoreTest, QueriesWithoutSearchableWordsFindNothing) {

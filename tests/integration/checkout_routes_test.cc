@@ -15,6 +15,7 @@
 #include "gateway/json_codec.h"
 #include "gateway/routes.h"
 #include "rpc/status_conversion.h"
+#include "support/grpc_server.h"
 #include "support/identity.h"
 
 namespace mercato::gateway {
@@ -22,6 +23,7 @@ namespace {
 
 using checkout::v1::Order;
 using checkout::v1::PlaceOrderRequest;
+using mercato::testing::LocalServer;
 
 std::string Metadata(grpc::CallbackServerContext* ctx, const char* key) {
   auto it = ctx->client_metadata().find(key);
@@ -131,7 +133,7 @@ constexpr char kBody[] =
 struct FakeBackends {
   FakeCheckout checkout;
   FakeUser user;
-  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<LocalServer> server;
   Backends backends;
 };
 
@@ -139,15 +141,9 @@ class CheckoutRoutesTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto* fakes = new FakeBackends;
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&fakes->checkout);
-    builder.RegisterService(&fakes->user);
-    fakes->server = builder.BuildAndStart();
-    ASSERT_NE(fakes->server, nullptr);
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                       grpc::InsecureChannelCredentials());
+    fakes->server.reset(new LocalServer({&fakes->checkout, &fakes->user}));
+    ASSERT_TRUE(fakes->server->ok());
+    auto channel = fakes->server->Channel();
     fakes->backends.checkout = checkout::v1::CheckoutService::NewStub(channel);
     fakes->backends.user = user::v1::UserService::NewStub(channel);
     fakes_ = fakes;

@@ -9,7 +9,6 @@
 #include <set>
 #include <thread>
 
-#include "../unit/checkout_world.h"
 #include "absl/strings/str_cat.h"
 #include "checkout/order_saga.h"
 #include "checkout/payment_event_recorder.h"
@@ -18,13 +17,16 @@
 #include "common/status.h"
 #include "db/migrations.h"
 #include "events/contracts.h"
+#include "support/checkout_world.h"
 #include "support/concurrency.h"
+#include "support/migrated_database.h"
 #include "support/postgres.h"
 #include "support/process.h"
 
 namespace mercato::checkout {
 namespace {
 
+using mercato::testing::MigratedDatabase;
 using mercato::testing::PostgresServer;
 using mercato::testing::RunConcurrently;
 
@@ -69,12 +71,9 @@ OrderRecord NewOrder(const std::string& user, const std::string& key, int items 
 class CheckoutStoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string url = PostgresServer::Shared()->CreateDatabase(kDatabase);
-    auto pool = PgPool::Create({.conninfo = url, .size = kPoolSize});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = pool->release();
-    auto applied = ApplyMigrations(*pool_, Migrations());
-    ASSERT_TRUE(applied.ok()) << applied.status();
+    auto db = MigratedDatabase(kDatabase, {.size = kPoolSize}, Migrations());
+    ASSERT_TRUE(db.ok()) << db.status();
+    pool_ = db->pool.release();
     store_ = new PostgresCheckoutStore(*pool_);
   }
   static void TearDownTestSuite() {
@@ -446,15 +445,7 @@ TEST_F(CheckoutStoreTest, SagaMakesOneOrderForConcurrentRepeatsOfOneKey) {
   world.AddProduct("11111111-1111-4111-8111-111111111111", "Knife", 2599, 100);
   world.cart_lines = {{"11111111-1111-4111-8111-111111111111", 1}};
   OrderSaga saga(*store_, world.catalog, world.cart, world.payment, metrics, SagaOptions{});
-  v1::PlaceOrderRequest request;
-  request.set_idempotency_key(NewUuid());
-  request.set_request_fingerprint("fp");
-  auto* a = request.mutable_shipping_address();
-  a->set_name("Ann");
-  a->set_line1("1 Main St");
-  a->set_city("Berlin");
-  a->set_country("DE");
-  request.mutable_card()->set_number("4242424242424242");
+  v1::PlaceOrderRequest request = NewOrderRequest();
   std::vector<absl::StatusOr<v1::Order>> results(30, absl::UnknownError("not run"));
   RunConcurrently(30, [&](int i) { results[i] = saga.PlaceOrder("saga-user", request); });
   std::set<std::string> ids;

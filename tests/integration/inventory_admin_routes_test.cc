@@ -17,12 +17,14 @@
 #include "gateway/json_codec.h"
 #include "gateway/routes.h"
 #include "rpc/status_conversion.h"
+#include "support/grpc_server.h"
 
 namespace mercato::gateway {
 namespace {
 
 using catalog::v1::Product;
 using catalog::v1::UpsertProductRequest;
+using mercato::testing::LocalServer;
 
 // Answers UpsertProduct with the product it was sent (id "new-id" when empty), or with
 // `error` when set; remembers the last request and the forwarded authorization metadata.
@@ -77,7 +79,7 @@ CallContext Caller(std::string id, std::string role) {
 // the process's exit.
 struct FakeBackends {
   FakeCatalog catalog;
-  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<LocalServer> server;
   Backends backends;
 };
 
@@ -85,15 +87,9 @@ class AdminRoutesTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto* fakes = new FakeBackends;
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&fakes->catalog);
-    fakes->server = builder.BuildAndStart();
-    ASSERT_NE(fakes->server, nullptr);
-    ASSERT_GT(port, 0);
-    fakes->backends.catalog = catalog::v1::CatalogService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    fakes->server.reset(new LocalServer({&fakes->catalog}));
+    ASSERT_TRUE(fakes->server->ok());
+    fakes->backends.catalog = catalog::v1::CatalogService::NewStub(fakes->server->Channel());
     fakes_ = fakes;
   }
   static void TearDownTestSuite() { fakes_->server->Shutdown(); }

@@ -24,6 +24,8 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "db/migrations.h"
+#include "support/inventory_requests.h"
+#include "support/migrated_database.h"
 #include "support/postgres.h"
 
 namespace mercato::catalog {
@@ -31,25 +33,12 @@ const std::vector<EmbeddedFile>& Migrations();
 
 namespace {
 
+using testing::MigratedDatabase;
 using testing::PostgresServer;
 
 constexpr char kDatabase[] = "inventory_store_test";
 
-v1::ReservationItem Item(const std::string& id, int quantity) {
-  v1::ReservationItem item;
-  item.set_product_id(id);
-  item.set_quantity(quantity);
-  return item;
-}
-
-v1::ReserveStockRequest Reserve(const std::string& id, std::vector<v1::ReservationItem> items,
-                                int ttl = 0) {
-  v1::ReserveStockRequest request;
-  request.set_reservation_id(id);
-  for (auto& item : items) *request.add_items() = item;
-  request.set_ttl_seconds(ttl);
-  return request;
-}
+using namespace inventory_requests;
 
 std::string Sql(const std::string& sql) { return PostgresServer::Shared()->Psql(kDatabase, sql); }
 
@@ -73,17 +62,16 @@ int DeadlocksLogged() {
 class InventoryStoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    url_ = new std::string(PostgresServer::Shared()->CreateDatabase(kDatabase));
     // Generous limits: 200 callers queue for connections and row locks on a shared machine.
-    auto pool = PgPool::Create({.conninfo = *url_,
-                                .size = 32,
+    auto db = MigratedDatabase(kDatabase,
+                               {.size = 32,
                                 .acquire_timeout = std::chrono::seconds(60),
-                                .statement_timeout = std::chrono::seconds(60)});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = pool->release();
-    auto applied = ApplyMigrations(*pool_, Migrations());
-    ASSERT_TRUE(applied.ok()) << applied.status();
-    ASSERT_EQ(*applied, static_cast<int>(Migrations().size()));
+                                .statement_timeout = std::chrono::seconds(60)},
+                               Migrations());
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_EQ(db->applied, static_cast<int>(Migrations().size()));
+    url_ = new std::string(db->url);
+    pool_ = db->pool.release();
     store_ = new PostgresCatalogStore(*pool_);
   }
 
@@ -121,27 +109,28 @@ class InventoryStoreTest : public ::testing::Test {
                      reservation_id, "'"));
   }
 
+  // Each runs the RPC's logic; the reservation it answers goes to `out` when given. Safe
+  // from several threads at once.
   absl::Status DoReserve(const v1::ReserveStockRequest& request, v1::Reservation* out = nullptr) {
     v1::Reservation r;
-    absl::Status s = service_->DoReserveStock(request, &r);
-    if (out) *out = r;
-    return s;
+    return Answer(service_->DoReserveStock(request, &r), r, out);
   }
   absl::Status DoCommit(const std::string& id, v1::Reservation* out = nullptr) {
     v1::CommitReservationRequest request;
     request.set_reservation_id(id);
     v1::Reservation r;
-    absl::Status s = service_->DoCommitReservation(request, &r);
-    if (out) *out = r;
-    return s;
+    return Answer(service_->DoCommitReservation(request, &r), r, out);
   }
   absl::Status DoRelease(const std::string& id, v1::Reservation* out = nullptr) {
     v1::ReleaseReservationRequest request;
     request.set_reservation_id(id);
     v1::Reservation r;
-    absl::Status s = service_->DoReleaseReservation(request, &r);
-    if (out) *out = r;
-    return s;
+    return Answer(service_->DoReleaseReservation(request, &r), r, out);
+  }
+  static absl::Status Answer(absl::Status status, const v1::Reservation& reply,
+                             v1::Reservation* out) {
+    if (out) *out = reply;
+    return status;
   }
   InventoryMetrics metrics() { return InventoryMetrics(registry_); }
 

@@ -16,7 +16,9 @@ class MigrationsTest : public ::testing::Test {
     ASSERT_TRUE(pool.ok()) << pool.status();
     pool_ = *std::move(pool);
   }
-  std::string Sql(const std::string& sql) { return PostgresServer::Shared()->Psql("mig_test", sql); }
+  std::string Sql(const std::string& sql) {
+    return PostgresServer::Shared()->Psql("mig_test", sql);
+  }
   std::unique_ptr<PgPool> pool_;
 };
 
@@ -29,8 +31,9 @@ TEST_F(MigrationsTest, AppliesInOrderOnceAndRecordsThem) {
   auto applied = ApplyMigrations(*pool_, kTwo);
   ASSERT_TRUE(applied.ok()) << applied.status();
   EXPECT_EQ(*applied, 2);
-  EXPECT_EQ(Sql("SELECT string_agg(version || ':' || name, ',' ORDER BY version) FROM schema_migrations"),
-            "1:001_init.sql,2:002_more.sql");
+  EXPECT_EQ(
+      Sql("SELECT string_agg(version || ':' || name, ',' ORDER BY version) FROM schema_migrations"),
+      "1:001_init.sql,2:002_more.sql");
   auto again = ApplyMigrations(*pool_, kTwo);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, 0);

@@ -21,12 +21,14 @@
 #include "payment/postgres_payment_store.h"
 #include "payment/sandbox_card_processor.h"
 #include "support/concurrency.h"
+#include "support/migrated_database.h"
 #include "support/postgres.h"
 #include "support/process.h"
 
 namespace mercato::payment {
 namespace {
 
+using mercato::testing::MigratedDatabase;
 using mercato::testing::PostgresServer;
 using mercato::testing::RunConcurrently;
 
@@ -51,13 +53,10 @@ v1::AuthorizeRequest Request(const std::string& key, const std::string& number,
 class PaymentStoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string url = PostgresServer::Shared()->CreateDatabase(kDatabase);
-    auto pool = PgPool::Create({.conninfo = url, .size = kPoolSize});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = pool->release();
-    auto applied = ApplyMigrations(*pool_, Migrations());
-    ASSERT_TRUE(applied.ok()) << applied.status();
-    ASSERT_EQ(*applied, static_cast<int>(Migrations().size()));
+    auto db = MigratedDatabase(kDatabase, {.size = kPoolSize}, Migrations());
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_EQ(db->applied, static_cast<int>(Migrations().size()));
+    pool_ = db->pool.release();
   }
   static void TearDownTestSuite() {
     delete pool_;

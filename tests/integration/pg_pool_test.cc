@@ -21,8 +21,8 @@ class PgPoolTest : public ::testing::Test {
  protected:
   void SetUp() override {
     url_ = PostgresServer::Shared()->CreateDatabase("pool_test");
-    auto pool = PgPool::Create({.conninfo = url_, .size = 2,
-                                .acquire_timeout = std::chrono::milliseconds(300)});
+    auto pool = PgPool::Create(
+        {.conninfo = url_, .size = 2, .acquire_timeout = std::chrono::milliseconds(300)});
     ASSERT_TRUE(pool.ok()) << pool.status();
     pool_ = *std::move(pool);
     ASSERT_TRUE(pool_
@@ -32,17 +32,21 @@ class PgPoolTest : public ::testing::Test {
                     })
                     .ok());
   }
-  std::string Count() { return PostgresServer::Shared()->Psql("pool_test", "SELECT count(*) FROM t"); }
+  std::string Count() {
+    return PostgresServer::Shared()->Psql("pool_test", "SELECT count(*) FROM t");
+  }
 
   std::string url_;
   std::unique_ptr<PgPool> pool_;
 };
 
 TEST_F(PgPoolTest, CommitsOnOkAndRollsBackOnError) {
-  ASSERT_TRUE(pool_->Transact([](pqxx::work& tx) {
-                     tx.exec("INSERT INTO t VALUES (1, 1)");
-                     return absl::OkStatus();
-                   }).ok());
+  ASSERT_TRUE(pool_
+                  ->Transact([](pqxx::work& tx) {
+                    tx.exec("INSERT INTO t VALUES (1, 1)");
+                    return absl::OkStatus();
+                  })
+                  .ok());
   absl::Status s = pool_->Transact([](pqxx::work& tx) {
     tx.exec("INSERT INTO t VALUES (2, 2)");
     return absl::FailedPreconditionError("business rule");
@@ -62,8 +66,7 @@ TEST_F(PgPoolTest, ConstraintViolationsBecomeStatuses) {
   ASSERT_TRUE(insert("INSERT INTO t VALUES (1, 1)").ok());
   EXPECT_EQ(insert("INSERT INTO t VALUES (1, 5)").code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(insert("INSERT INTO t VALUES (3, -1)").code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(insert("INSERT INTO t VALUES (NULL, 1)").code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(insert("INSERT INTO t VALUES (NULL, 1)").code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(insert("SELECT 'x'::uuid").code(), absl::StatusCode::kInvalidArgument);
   absl::Status internal = insert("SELECT * FROM no_such_table");
   EXPECT_EQ(internal.code(), absl::StatusCode::kInternal);
@@ -99,10 +102,12 @@ TEST_F(PgPoolTest, WaiterGetsAConnectionWhenOneIsReturned) {
 }
 
 TEST_F(PgPoolTest, SerializationFailuresAreRetried) {
-  ASSERT_TRUE(pool_->Transact([](pqxx::work& tx) {
-                     tx.exec("INSERT INTO t VALUES (1, 0)");
-                     return absl::OkStatus();
-                   }).ok());
+  ASSERT_TRUE(pool_
+                  ->Transact([](pqxx::work& tx) {
+                    tx.exec("INSERT INTO t VALUES (1, 0)");
+                    return absl::OkStatus();
+                  })
+                  .ok());
   auto pool = PgPool::Create({.conninfo = url_, .size = 8});
   ASSERT_TRUE(pool.ok());
   // Concurrent serializable read-modify-write increments conflict; every one must still land.
@@ -110,13 +115,12 @@ TEST_F(PgPoolTest, SerializationFailuresAreRetried) {
   std::atomic<int> failures{0};
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] {
-      absl::Status s = (*pool)->Transact<pqxx::transaction<pqxx::serializable>>(
-          [](auto& tx) {
-            int n = tx.exec("SELECT n FROM t WHERE id = 1")[0][0].template as<int>();
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            tx.exec_params("UPDATE t SET n = $1 WHERE id = 1", n + 1);
-            return absl::OkStatus();
-          });
+      absl::Status s = (*pool)->Transact<pqxx::transaction<pqxx::serializable>>([](auto& tx) {
+        int n = tx.exec("SELECT n FROM t WHERE id = 1")[0][0].template as<int>();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        tx.exec_params("UPDATE t SET n = $1 WHERE id = 1", n + 1);
+        return absl::OkStatus();
+      });
       if (!s.ok()) ++failures;
     });
   }
@@ -150,7 +154,8 @@ TEST_F(PgPoolTest, RecoversAfterTheServerRestarts) {
 }
 
 TEST(PgPoolCreateTest, UnreachableDatabaseIsUnavailable) {
-  auto pool = PgPool::Create({.conninfo = "postgresql://mercato@127.0.0.1:1/none?connect_timeout=2"});
+  auto pool =
+      PgPool::Create({.conninfo = "postgresql://mercato@127.0.0.1:1/none?connect_timeout=2"});
   EXPECT_EQ(pool.status().code(), absl::StatusCode::kUnavailable);
 }
 

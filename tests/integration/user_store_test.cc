@@ -15,6 +15,7 @@
 #include "db/migrations.h"
 #include "support/concurrency.h"
 #include "support/identity.h"
+#include "support/migrated_database.h"
 #include "support/postgres.h"
 #include "user/access_token.h"
 #include "user/credentials.h"
@@ -26,6 +27,7 @@ const std::vector<EmbeddedFile>& Migrations();
 
 namespace {
 
+using mercato::testing::MigratedDatabase;
 using mercato::testing::PostgresServer;
 using mercato::testing::RunConcurrently;
 using std::chrono::seconds;
@@ -37,13 +39,10 @@ const TimePoint kT0 = TimePoint(seconds(1'800'000'000));
 class UserStoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string url = PostgresServer::Shared()->CreateDatabase(kDatabase);
-    auto pool = PgPool::Create({.conninfo = url, .size = kPoolSize});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = pool->release();
-    auto applied = ApplyMigrations(*pool_, Migrations());
-    ASSERT_TRUE(applied.ok()) << applied.status();
-    ASSERT_EQ(*applied, 2);
+    auto db = MigratedDatabase(kDatabase, {.size = kPoolSize}, Migrations());
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_EQ(db->applied, 2);
+    pool_ = db->pool.release();
   }
   static void TearDownTestSuite() {
     delete pool_;

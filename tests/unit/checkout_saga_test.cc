@@ -7,10 +7,10 @@
 
 #include "checkout/order_saga.h"
 #include "checkout_fake_store.h"
-#include "checkout_world.h"
 #include "common/call_context.h"
 #include "common/ids.h"
 #include "common/status.h"
+#include "support/checkout_world.h"
 
 namespace mercato::checkout {
 namespace {

@@ -8,10 +8,10 @@
 
 #include "checkout/order_recovery.h"
 #include "checkout_fake_store.h"
-#include "checkout_world.h"
 #include "common/call_context.h"
 #include "common/ids.h"
 #include "common/status.h"
+#include "support/checkout_world.h"
 
 namespace mercato::checkout {
 namespace {
@@ -44,15 +44,7 @@ class CheckoutServiceTest : public ::testing::Test {
   std::string Order(const std::string& user, int quantity) {
     ScopedCallContext scope(As(user));
     world_.cart_lines = {{kKnife, quantity}};
-    v1::PlaceOrderRequest request;
-    request.set_idempotency_key(NewUuid());
-    request.set_request_fingerprint("fp");
-    auto* a = request.mutable_shipping_address();
-    a->set_name("Ann");
-    a->set_line1("1 Main St");
-    a->set_city("Berlin");
-    a->set_country("DE");
-    request.mutable_card()->set_number("4242424242424242");
+    v1::PlaceOrderRequest request = NewOrderRequest();
     v1::Order order;
     absl::Status s = service_.DoPlaceOrder(request, &order);
     EXPECT_TRUE(s.ok()) << s;

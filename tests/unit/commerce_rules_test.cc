@@ -9,22 +9,15 @@
 #include "commerce/address.h"
 #include "commerce/money.h"
 #include "common/status.h"
+#include "support/addresses.h"
 
 namespace mercato {
 namespace {
 
-common::v1::Address GoodAddress() {
-  common::v1::Address a;
-  a.set_name("  Ann Smith ");
-  a.set_line1("1 Main Street");
-  a.set_city("Berlin");
-  a.set_postal_code("10115");
-  a.set_country(" de ");
-  return a;
-}
+using mercato::testing::UntidyGoodAddress;
 
 TEST(AddressRuleTest, NormalisesAndKeepsTheId) {
-  common::v1::Address a = GoodAddress();
+  common::v1::Address a = UntidyGoodAddress();
   a.set_id("saved-1");
   ASSERT_TRUE(NormaliseAddress(a, "shipping_address.").ok());
   EXPECT_EQ(a.name(), "Ann Smith");
@@ -58,7 +51,7 @@ TEST(AddressRuleTest, ControlCharactersAnywhereAreRefusedNamingTheFieldWithItsPr
        "shipping_address.country must be an ISO 3166-1 alpha-2 code such as \"DE\""},
   };
   for (const Case& c : cases) {
-    common::v1::Address a = GoodAddress();
+    common::v1::Address a = UntidyGoodAddress();
     c.mutate(a);
     const absl::Status s = NormaliseAddress(a, "shipping_address.");
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.message;
@@ -68,7 +61,7 @@ TEST(AddressRuleTest, ControlCharactersAnywhereAreRefusedNamingTheFieldWithItsPr
 }
 
 TEST(AddressRuleTest, LengthsCountCharactersNotBytes) {
-  common::v1::Address a = GoodAddress();
+  common::v1::Address a = UntidyGoodAddress();
   std::string umlauts;
   for (int i = 0; i < 100; ++i) umlauts += "\xc3\xbc";  // 100 x 'ü', 200 bytes
   a.set_name(umlauts);

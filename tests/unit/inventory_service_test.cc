@@ -18,6 +18,7 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "support/identity.h"
+#include "support/inventory_requests.h"
 
 namespace mercato::catalog {
 namespace {
@@ -26,21 +27,7 @@ constexpr char kA[] = "00000000-0000-4000-8000-00000000000a";
 constexpr char kB[] = "00000000-0000-4000-8000-00000000000b";
 constexpr char kC[] = "00000000-0000-4000-8000-00000000000c";
 
-v1::ReservationItem Item(const std::string& id, int quantity) {
-  v1::ReservationItem item;
-  item.set_product_id(id);
-  item.set_quantity(quantity);
-  return item;
-}
-
-v1::ReserveStockRequest Reserve(const std::string& id, std::vector<v1::ReservationItem> items,
-                                int ttl = 0) {
-  v1::ReserveStockRequest request;
-  request.set_reservation_id(id);
-  for (auto& item : items) *request.add_items() = item;
-  request.set_ttl_seconds(ttl);
-  return request;
-}
+using namespace inventory_requests;
 
 CallContext Caller(std::string id, std::string role) {
   CallContext call;

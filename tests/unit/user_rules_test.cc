@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/status.h"
+#include "support/addresses.h"
 #include "user/credentials.h"
 #include "user/login_throttle.h"
 #include "user/validation.h"
@@ -70,18 +71,10 @@ TEST(UserNameTest, TrimsAndChecksLength) {
   EXPECT_EQ(ErrorCodeOf(NormaliseName("Ann\x01").status()), "invalid_name");
 }
 
-common::v1::Address GoodAddress() {
-  common::v1::Address a;
-  a.set_name(" Ann Smith ");
-  a.set_line1("1 Main Street");
-  a.set_city("Berlin");
-  a.set_postal_code("10115");
-  a.set_country(" de ");
-  return a;
-}
+using mercato::testing::UntidyGoodAddress;
 
 TEST(UserAddressTest, NormalisesAGoodAddress) {
-  common::v1::Address a = GoodAddress();
+  common::v1::Address a = UntidyGoodAddress();
   ASSERT_TRUE(NormaliseAddress(a).ok());
   EXPECT_EQ(a.name(), "Ann Smith");
   EXPECT_EQ(a.country(), "DE");
@@ -106,7 +99,7 @@ TEST(UserAddressTest, NamesTheFirstBadField) {
       {[](common::v1::Address& a) { a.set_country(""); }, "country"},
   };
   for (const Case& c : cases) {
-    common::v1::Address a = GoodAddress();
+    common::v1::Address a = UntidyGoodAddress();
     c.mutate(a);
     absl::Status s = NormaliseAddress(a);
     ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field;

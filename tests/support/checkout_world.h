@@ -2,7 +2,8 @@
 // with stock and reservations (all or nothing, idempotent per id, tombstones), a cart, and a
 // payment service with idempotency keys and its state machine. Faults can be injected per
 // method: fail before acting, or act and lose the reply (what a timeout or a crash looks
-// like to the caller).
+// like to the caller). Shared by the saga's unit tests and the integration test of the
+// checkout store (which runs the saga on PostgreSQL).
 #pragma once
 
 #include <gmock/gmock.h>
@@ -18,6 +19,7 @@
 #include "common/status.h"
 #include "mercato/cart/v1/cart_mock.grpc.pb.h"
 #include "mercato/catalog/v1/catalog_mock.grpc.pb.h"
+#include "mercato/checkout/v1/checkout.pb.h"
 #include "mercato/payment/v1/payment_mock.grpc.pb.h"
 #include "rpc/status_conversion.h"
 
@@ -314,5 +316,20 @@ class World {
 
   std::mutex mu_;
 };
+
+// A PlaceOrderRequest with a new idempotency key, fingerprint "fp", a short shipping address
+// and the sandbox's good card (number only).
+inline v1::PlaceOrderRequest NewOrderRequest() {
+  v1::PlaceOrderRequest request;
+  request.set_idempotency_key(NewUuid());
+  request.set_request_fingerprint("fp");
+  auto* a = request.mutable_shipping_address();
+  a->set_name("Ann");
+  a->set_line1("1 Main St");
+  a->set_city("Berlin");
+  a->set_country("DE");
+  request.mutable_card()->set_number("4242424242424242");
+  return request;
+}
 
 }  // namespace mercato::checkout

@@ -19,12 +19,14 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "mercato/catalog/v1/catalog.grpc.pb.h"
+#include "support/addresses.h"
 #include "support/http_client.h"
 #include "support/identity.h"
 #include "support/postgres.h"
 #include "support/suite.h"
+#include "support/suite_test.h"
 
-namespace mercato::testing::checkout_e2e {
+namespace mercato::testing::shop_e2e {
 
 using nlohmann::json;
 
@@ -44,17 +46,7 @@ struct Shopper {
   std::map<std::string, std::string> Auth() const { return {{"Authorization", "Bearer " + token}}; }
 };
 
-inline json Address(const std::string& name = "Ann Buyer") {
-  json a = json::object();
-  a["name"] = name;
-  a["line1"] = "1 Main Street";
-  a["line2"] = "";
-  a["city"] = "Berlin";
-  a["region"] = "";
-  a["postal_code"] = "10115";
-  a["country"] = "DE";
-  return a;
-}
+inline json Address(const std::string& name = "Ann Buyer") { return AddressJson(name); }
 
 inline json CheckoutBody(const std::string& card_number = kGoodCard) {
   json card = json::object();
@@ -205,6 +197,51 @@ class Databases {
   std::string prefix_;
 };
 
+// SuiteOptions.env for tests that stop the payment service (SIGSTOP) while orders wait in
+// Authorize: deadlines long enough that those orders wait instead of failing.
+inline std::map<std::string, std::map<std::string, std::string>> LongDeadlines() {
+  return {{"checkout", {{"MERCATO_RPC_TIMEOUT_MS", "20000"}}},
+          {"gateway", {{"MERCATO_REQUEST_TIMEOUT_MS", "40000"}}}};
+}
+
+// The fixture of the tests of the whole shop: one Suite of every service behind the gateway
+// (SuiteTest, with Derived::Options()), a CatalogAdmin on its catalog and SQL on its databases
+// (named by Options().database_prefix).
+//
+//   class PriceTest : public ShopTest<PriceTest> {
+//    public:
+//     static SuiteOptions Options() { return {.services = {"gateway"}, .database_prefix = "p"}; }
+//   };
+template <typename Derived>
+class ShopTest : public SuiteTest<Derived> {
+  using Base = SuiteTest<Derived>;
+
+ public:
+  static void SetUpTestSuite() {
+    Base::SetUpTestSuite();
+    if (Base::suite_ != nullptr)
+      admin_ = std::make_unique<CatalogAdmin>(Base::suite_->address("catalog"));
+  }
+  static void TearDownTestSuite() {
+    admin_.reset();
+    Base::TearDownTestSuite();
+  }
+
+ protected:
+  static const Databases& db() {
+    static Databases databases(Derived::Options().database_prefix);
+    return databases;
+  }
+
+  static inline std::unique_ptr<CatalogAdmin> admin_;
+};
+
+// A gRPC stub of `Service` on `address` (plaintext, as the suite's services listen).
+template <typename Service>
+std::unique_ptr<typename Service::Stub> NewStub(const std::string& address) {
+  return Service::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+}
+
 // One counter of a /metrics page ("name{labels}"), -1 when absent.
 inline double MetricValue(int admin_port, const std::string& series) {
   HttpResult r = HttpClient(admin_port).Get("/metrics");
@@ -217,4 +254,4 @@ inline double MetricValue(int admin_port, const std::string& series) {
   return value;
 }
 
-}  // namespace mercato::testing::checkout_e2e
+}  // namespace mercato::testing::shop_e2e
