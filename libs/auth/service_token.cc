@@ -11,7 +11,7 @@
 namespace mercato::auth {
 namespace {
 
-constexpr char kWhat[] = "service token";
+constexpr char kServiceTokenWhat[] = "service token";
 // Callers x replicas x renewals in flight: a few dozen in practice.
 constexpr size_t kCacheSize = 1024;
 
@@ -63,22 +63,24 @@ absl::StatusOr<std::string> ServiceTokenVerifier::Verify(
 
 absl::StatusOr<ServiceTokenVerifier::Verified> ServiceTokenVerifier::VerifyUncached(
     absl::string_view token, std::chrono::system_clock::time_point now) const {
-  auto claims = ReadClaims(token, kWhat);
+  auto claims = ReadClaims(token, kServiceTokenWhat);
   if (!claims.ok()) return claims.status();
   const std::string caller = StringClaim(*claims, "iss");
   auto key = callers_.find(caller);
   if (key == callers_.end()) {
-    if (!IsServiceName(caller)) return InvalidToken(kWhat, "unknown issuer");
+    if (!IsServiceName(caller)) return InvalidToken(kServiceTokenWhat, "unknown issuer");
     return absl::PermissionDeniedError(
         absl::StrCat("service '", caller, "' may not call ", service_));
   }
-  if (StringClaim(*claims, "aud") != service_) return InvalidToken(kWhat, "wrong audience");
-  if (StringClaim(*claims, "jti").empty()) return InvalidToken(kWhat, "no token id");
-  if (absl::Status s = CheckLifetime(*claims, now, kServiceClockSkew, kServiceTokenLifetime, kWhat);
+  if (StringClaim(*claims, "aud") != service_)
+    return InvalidToken(kServiceTokenWhat, "wrong audience");
+  if (StringClaim(*claims, "jti").empty()) return InvalidToken(kServiceTokenWhat, "no token id");
+  if (absl::Status s =
+          CheckLifetime(*claims, now, kServiceClockSkew, kServiceTokenLifetime, kServiceTokenWhat);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = VerifySignature(token, key->second, kWhat); !s.ok()) return s;
+  if (absl::Status s = VerifySignature(token, key->second, kServiceTokenWhat); !s.ok()) return s;
   const auto exp =
       std::chrono::system_clock::time_point(std::chrono::seconds((*claims)["exp"].get<int64_t>()));
   return Verified{.caller = caller, .valid_until = exp + kServiceClockSkew};

@@ -47,7 +47,7 @@ absl::Status LeaseLost() {
 
 double Millis(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
-void SetMoney(common::v1::Money* money, int64_t amount, const std::string& currency) {
+void SetRowMoney(common::v1::Money* money, int64_t amount, const std::string& currency) {
   money->set_amount(amount);
   money->set_currency(currency);
 }
@@ -64,10 +64,10 @@ absl::StatusOr<OrderRecord> RecordFromRow(const pqxx::row& row) {
   r.step = *step;
   o.set_status(StatusOfStep(*step));
   const std::string currency = row[5].as<std::string>();
-  SetMoney(o.mutable_subtotal(), row[6].as<int64_t>(), currency);
-  SetMoney(o.mutable_shipping(), row[7].as<int64_t>(), currency);
-  SetMoney(o.mutable_tax(), row[8].as<int64_t>(), currency);
-  SetMoney(o.mutable_total(), row[9].as<int64_t>(), currency);
+  SetRowMoney(o.mutable_subtotal(), row[6].as<int64_t>(), currency);
+  SetRowMoney(o.mutable_shipping(), row[7].as<int64_t>(), currency);
+  SetRowMoney(o.mutable_tax(), row[8].as<int64_t>(), currency);
+  SetRowMoney(o.mutable_total(), row[9].as<int64_t>(), currency);
   common::v1::Address* a = o.mutable_shipping_address();
   a->set_id(row[10].as<std::string>());
   a->set_name(row[11].as<std::string>());
@@ -126,8 +126,8 @@ void LoadItems(Txn& tx, std::vector<OrderRecord>& records) {
     item->set_product_id(row[1].as<std::string>());
     item->set_name(row[2].as<std::string>());
     item->set_quantity(row[3].as<int>());
-    SetMoney(item->mutable_unit_price(), row[4].as<int64_t>(), currency);
-    SetMoney(item->mutable_line_total(), row[5].as<int64_t>(), currency);
+    SetRowMoney(item->mutable_unit_price(), row[4].as<int64_t>(), currency);
+    SetRowMoney(item->mutable_line_total(), row[5].as<int64_t>(), currency);
   }
 }
 

@@ -33,13 +33,13 @@ namespace {
 using catalog::v1::Product;
 using catalog::v1::UpsertProductRequest;
 
-absl::Status BadField(const std::string& field, absl::string_view problem) {
+absl::Status BadAdminField(const std::string& field, absl::string_view problem) {
   return ErrorWithCode(absl::StatusCode::kInvalidArgument, absl::StrCat("invalid_", field),
                        absl::StrCat(field, " ", problem));
 }
 
 absl::StatusOr<std::string> StringField(const Json& value, const std::string& field) {
-  if (!value.is_string()) return BadField(field, "must be a string");
+  if (!value.is_string()) return BadAdminField(field, "must be a string");
   return value.get<std::string>();
 }
 
@@ -48,29 +48,30 @@ absl::StatusOr<int64_t> NonNegativeInteger(const Json& value, const std::string&
   if (value.is_number_unsigned()) {
     const uint64_t n = value.get<uint64_t>();
     if (n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return BadField(field, "is too large");
+      return BadAdminField(field, "is too large");
     }
     return static_cast<int64_t>(n);
   }
-  if (value.is_number_integer()) return BadField(field, "must not be negative");
-  return BadField(field, "must be an integer");
+  if (value.is_number_integer()) return BadAdminField(field, "must not be negative");
+  return BadAdminField(field, "must be an integer");
 }
 
 absl::Status ParsePrice(const Json& value, Product& product) {
   if (!value.is_object()) {
-    return BadField("price", "must be an object {\"amount\": minor units, \"currency\": \"USD\"}");
+    return BadAdminField("price",
+                         "must be an object {\"amount\": minor units, \"currency\": \"USD\"}");
   }
   for (const auto& [key, v] : value.items()) {
     if (key != "amount" && key != "currency") {
-      return BadField("price", absl::StrCat("has an unknown field '", key, "'"));
+      return BadAdminField("price", absl::StrCat("has an unknown field '", key, "'"));
     }
   }
   if (!value.contains("amount") || !value.contains("currency")) {
-    return BadField("price", "needs both amount and currency");
+    return BadAdminField("price", "needs both amount and currency");
   }
   auto amount = NonNegativeInteger(value["amount"], "price");
   if (!amount.ok()) return amount.status();
-  if (!value["currency"].is_string()) return BadField("price", "currency must be a string");
+  if (!value["currency"].is_string()) return BadAdminField("price", "currency must be a string");
   product.mutable_price()->set_amount(*amount);
   product.mutable_price()->set_currency(value["currency"].get<std::string>());
   return absl::OkStatus();
@@ -95,9 +96,9 @@ absl::StatusOr<UpsertProductRequest> ParseProductBody(const Json& body, bool cre
       if (!stock.ok()) return stock.status();
       product.set_stock(*stock);
     } else if (key == "categories") {
-      if (!value.is_array()) return BadField(key, "must be an array of category ids");
+      if (!value.is_array()) return BadAdminField(key, "must be an array of category ids");
       for (const auto& c : value) {
-        if (!c.is_string()) return BadField(key, "must be an array of category ids");
+        if (!c.is_string()) return BadAdminField(key, "must be an array of category ids");
         product.add_categories(c.get<std::string>());
       }
     } else {
@@ -109,8 +110,8 @@ absl::StatusOr<UpsertProductRequest> ParseProductBody(const Json& body, bool cre
     request.mutable_update_mask()->add_paths(key);
   }
   if (create) {
-    if (!body.contains("name")) return BadField("name", "is required");
-    if (!body.contains("price")) return BadField("price", "is required");
+    if (!body.contains("name")) return BadAdminField("name", "is required");
+    if (!body.contains("price")) return BadAdminField("price", "is required");
     request.clear_update_mask();  // a new product has every field
   } else if (request.update_mask().paths_size() == 0) {
     // An empty mask would mean "every field" to the catalog.

@@ -8,7 +8,7 @@
 namespace mercato::gateway {
 namespace {
 
-absl::Status BadField(absl::string_view code, absl::string_view message) {
+absl::Status BadJsonField(absl::string_view code, absl::string_view message) {
   return ErrorWithCode(absl::StatusCode::kInvalidArgument, code, message);
 }
 
@@ -19,11 +19,11 @@ std::string Join(absl::string_view prefix, absl::string_view name) {
 }  // namespace
 
 absl::Status MissingField(absl::string_view path) {
-  return BadField("missing_field", absl::StrCat("'", path, "' is required"));
+  return BadJsonField("missing_field", absl::StrCat("'", path, "' is required"));
 }
 
 absl::Status InvalidField(absl::string_view path, absl::string_view what) {
-  return BadField("invalid_field", absl::StrCat("'", path, "' must be ", what));
+  return BadJsonField("invalid_field", absl::StrCat("'", path, "' must be ", what));
 }
 
 absl::Status OnlyFields(const Json& object, absl::string_view path,
@@ -32,7 +32,7 @@ absl::Status OnlyFields(const Json& object, absl::string_view path,
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       // Shortened: the name is the client's text, not ours.
       const std::string name = key.size() > 40 ? key.substr(0, 40) + "..." : key;
-      return BadField("unknown_field", absl::StrCat("unknown field '", Join(path, name), "'"));
+      return BadJsonField("unknown_field", absl::StrCat("unknown field '", Join(path, name), "'"));
     }
   }
   return absl::OkStatus();

@@ -47,7 +47,7 @@ common::v1::Address AddressFromRow(const pqxx::row& row) {
 }
 
 absl::Status UserNotFound() { return absl::NotFoundError("no such user"); }
-absl::Status AddressNotFound() {
+absl::Status StoredAddressNotFound() {
   return ErrorWithCode(absl::StatusCode::kNotFound, "address_not_found", "no such address");
 }
 
@@ -346,7 +346,7 @@ absl::Status PostgresUserStore::CreateAddress(const std::string& user_id,
 
 absl::StatusOr<common::v1::Address> PostgresUserStore::GetAddress(const std::string& user_id,
                                                                   const std::string& id) {
-  if (!IsUuid(user_id) || !IsUuid(id)) return AddressNotFound();
+  if (!IsUuid(user_id) || !IsUuid(id)) return StoredAddressNotFound();
   std::optional<common::v1::Address> address;
   absl::Status status =
       pool_.Transact<pqxx::read_transaction>([&](pqxx::read_transaction& tx) -> absl::Status {
@@ -358,13 +358,13 @@ absl::StatusOr<common::v1::Address> PostgresUserStore::GetAddress(const std::str
         return absl::OkStatus();
       });
   if (!status.ok()) return status;
-  if (!address) return AddressNotFound();
+  if (!address) return StoredAddressNotFound();
   return *std::move(address);
 }
 
 absl::Status PostgresUserStore::UpdateAddress(const std::string& user_id,
                                               const common::v1::Address& a) {
-  if (!IsUuid(user_id) || !IsUuid(a.id())) return AddressNotFound();
+  if (!IsUuid(user_id) || !IsUuid(a.id())) return StoredAddressNotFound();
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     auto r = tx.exec_params(
         "UPDATE addresses SET name = $3, line1 = $4, line2 = $5, city = $6, region = $7, "
@@ -372,16 +372,16 @@ absl::Status PostgresUserStore::UpdateAddress(const std::string& user_id,
         "WHERE id = $1::uuid AND user_id = $2::uuid",
         a.id(), user_id, a.name(), a.line1(), a.line2(), a.city(), a.region(), a.postal_code(),
         a.country());
-    return r.affected_rows() == 0 ? AddressNotFound() : absl::OkStatus();
+    return r.affected_rows() == 0 ? StoredAddressNotFound() : absl::OkStatus();
   });
 }
 
 absl::Status PostgresUserStore::DeleteAddress(const std::string& user_id, const std::string& id) {
-  if (!IsUuid(user_id) || !IsUuid(id)) return AddressNotFound();
+  if (!IsUuid(user_id) || !IsUuid(id)) return StoredAddressNotFound();
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     auto r = tx.exec_params("DELETE FROM addresses WHERE id = $1::uuid AND user_id = $2::uuid", id,
                             user_id);
-    return r.affected_rows() == 0 ? AddressNotFound() : absl::OkStatus();
+    return r.affected_rows() == 0 ? StoredAddressNotFound() : absl::OkStatus();
   });
 }
 
