@@ -12,7 +12,7 @@
 namespace mercato::catalog {
 namespace {
 
-absl::Status InvalidField(absl::string_view code, absl::string_view message) {
+absl::Status InvalidReservation(absl::string_view code, absl::string_view message) {
   return ErrorWithCode(absl::StatusCode::kInvalidArgument, code, message);
 }
 
@@ -25,9 +25,9 @@ absl::Status ValidateReservationId(const std::string& id) {
                            c == '_' || c == ':' || c == '-';
                   });
   if (!ok) {
-    return InvalidField("invalid_reservation_id",
-                        absl::StrCat("reservation_id must be 1 to ", kMaxReservationIdLength,
-                                     " characters of A-Z, a-z, 0-9, '.', '_', ':', '-'"));
+    return InvalidReservation("invalid_reservation_id",
+                              absl::StrCat("reservation_id must be 1 to ", kMaxReservationIdLength,
+                                           " characters of A-Z, a-z, 0-9, '.', '_', ':', '-'"));
   }
   return absl::OkStatus();
 }
@@ -35,14 +35,14 @@ absl::Status ValidateReservationId(const std::string& id) {
 absl::StatusOr<std::vector<v1::ReservationItem>> NormalizeReservationItems(
     const google::protobuf::RepeatedPtrField<v1::ReservationItem>& items) {
   if (items.empty() || items.size() > kMaxReservationLines) {
-    return InvalidField("invalid_items",
-                        absl::StrCat("a reservation needs 1 to ", kMaxReservationLines, " items"));
+    return InvalidReservation(
+        "invalid_items", absl::StrCat("a reservation needs 1 to ", kMaxReservationLines, " items"));
   }
   for (const auto& item : items) {
     if (item.quantity() <= 0 || item.quantity() > kMaxReservationQuantity) {
-      return InvalidField("invalid_quantity",
-                          absl::StrCat("quantity of product '", item.product_id(),
-                                       "' must be between 1 and ", kMaxReservationQuantity));
+      return InvalidReservation("invalid_quantity",
+                                absl::StrCat("quantity of product '", item.product_id(),
+                                             "' must be between 1 and ", kMaxReservationQuantity));
     }
   }
   // Lower-case ids, so that one product is one line and every caller locks rows in the
@@ -79,9 +79,10 @@ absl::Status InventoryService::DoReserveStock(const v1::ReserveStockRequest& req
                                               v1::Reservation* response) {
   if (absl::Status s = ValidateReservationId(request.reservation_id()); !s.ok()) return s;
   if (request.ttl_seconds() < 0 || request.ttl_seconds() > options_.max_ttl.count()) {
-    return InvalidField("invalid_ttl", absl::StrCat("ttl_seconds must be between 0 (the default, ",
-                                                    options_.default_ttl.count(), ") and ",
-                                                    options_.max_ttl.count()));
+    return InvalidReservation(
+        "invalid_ttl",
+        absl::StrCat("ttl_seconds must be between 0 (the default, ", options_.default_ttl.count(),
+                     ") and ", options_.max_ttl.count()));
   }
   auto items = NormalizeReservationItems(request.items());
   if (!items.ok()) return items.status();

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "catalog/product_events.h"
+#include "catalog/store_rows.h"
 #include "common/ids.h"
 #include "common/status.h"
 #include "events/outbox.h"
@@ -37,13 +38,6 @@ v1::Product ProductFromRow(const pqxx::row& row) {
   p.set_on_hand(row[8].as<int64_t>());
   p.set_reserved(row[9].as<int64_t>());
   return p;
-}
-
-// Event appends (product_events.h), each after the statement that changed (and so locked) the
-// product's row, so that one product's events keep the order of its changes.
-absl::Status AppendStockChanged(pqxx::work& tx, const std::string& product_id, int64_t sellable,
-                                int64_t low_stock_threshold) {
-  return events::AppendToOutbox(tx, StockChangedEvent(product_id, sellable, low_stock_threshold));
 }
 
 // The events of a product going from `before` (nullopt: new) to `after`.
@@ -90,11 +84,6 @@ std::string PrefixTsQuery(const std::string& text) {
   }
   flush();
   return out;
-}
-
-absl::Status ProductNotFound(const std::string& id) {
-  return ErrorWithCode(absl::StatusCode::kNotFound, "product_not_found",
-                       absl::StrCat("no product with id '", id, "'"));
 }
 
 // Why setting on hand to `on_hand` changed no row: no such product, or fewer units than

@@ -5,18 +5,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "catalog/product_events.h"
+#include "catalog/store_rows.h"
 #include "common/status.h"
 #include "events/outbox.h"
 
 namespace mercato::catalog {
 namespace {
-
-// StockChanged (product_events.h) appended after the statement that changed (and so locked)
-// the product's row, so that one product's events keep the order of its changes.
-absl::Status AppendStockChanged(pqxx::work& tx, const std::string& product_id, int64_t sellable,
-                                int64_t low_stock_threshold) {
-  return events::AppendToOutbox(tx, StockChangedEvent(product_id, sellable, low_stock_threshold));
-}
 
 constexpr char kExpiresAtMs[] = "(extract(epoch FROM expires_at) * 1000)::bigint";
 
@@ -109,11 +103,6 @@ std::string ItemsJson(const std::vector<v1::ReservationItem>& items) {
     out.push_back(std::move(line));
   }
   return out.dump();
-}
-
-absl::Status ProductNotFound(const std::string& id) {
-  return ErrorWithCode(absl::StatusCode::kNotFound, "product_not_found",
-                       absl::StrCat("no product with id '", id, "'"));
 }
 
 // A ReserveStock whose id is taken already (a retry): the reservation as it stands, unchanged,

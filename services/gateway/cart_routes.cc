@@ -56,12 +56,7 @@ Json CartJson(const cart::v1::Cart& cart) {
   Json& items = out["items"] = Json::array();
   items.get_ref<Json::array_t&>().reserve(cart.items_size());
   for (const auto& line : cart.items()) {
-    Json& item = items.emplace_back(Json::object());
-    item["product_id"] = line.product_id();
-    item["name"] = line.name();
-    item["quantity"] = line.quantity();
-    item["unit_price"] = MoneyJson(line.unit_price());
-    item["line_total"] = MoneyJson(line.line_total());
+    Json& item = AppendLineJson(line, items);
     item["image_url"] = line.image_url();
     item["available_stock"] = line.available_stock();
   }

@@ -194,14 +194,7 @@ void FillOrderJson(const Order& o, Json& out, bool with_history) {
   out["status"] = StatusName(o.status());
   Json& items = out["items"] = Json::array();
   items.get_ref<Json::array_t&>().reserve(o.items_size());
-  for (const auto& line : o.items()) {
-    Json& item = items.emplace_back(Json::object());
-    item["product_id"] = line.product_id();
-    item["name"] = line.name();
-    item["quantity"] = line.quantity();
-    item["unit_price"] = MoneyJson(line.unit_price());
-    item["line_total"] = MoneyJson(line.line_total());
-  }
+  for (const auto& line : o.items()) AppendLineJson(line, items);
   out["subtotal"] = MoneyJson(o.subtotal());
   out["shipping"] = MoneyJson(o.shipping());
   out["tax"] = MoneyJson(o.tax());

@@ -19,6 +19,18 @@ using Json = nlohmann::json;
 Json MoneyJson(const common::v1::Money& money);
 Json ProductJson(const catalog::v1::Product& product);
 Json CategoryJson(const catalog::v1::Category& category);
+// A new object in `items` with what a cart line and an order line share: product id, name,
+// quantity, unit price and line total. Returns it for the caller's own members.
+template <class Line>
+Json& AppendLineJson(const Line& line, Json& items) {
+  Json& item = items.emplace_back(Json::object());
+  item["product_id"] = line.product_id();
+  item["name"] = line.name();
+  item["quantity"] = line.quantity();
+  item["unit_price"] = MoneyJson(line.unit_price());
+  item["line_total"] = MoneyJson(line.line_total());
+  return item;
+}
 // Appends each product's JSON to `array`.
 void AppendProductsJson(const google::protobuf::RepeatedPtrField<catalog::v1::Product>& products,
                         Json& array);
@@ -29,8 +41,7 @@ HttpResponse JsonResponse(unsigned status, const Json& body);
 // without an error code of its own (a backend shedding load) is 503 overloaded, not 429.
 HttpResponse ErrorResponse(const absl::Status& status);
 // A 4xx with an explicit code, e.g. ErrorResponse(400, "invalid_json", "...").
-HttpResponse ErrorResponse(unsigned http_status, absl::string_view code,
-                           absl::string_view message);
+HttpResponse ErrorResponse(unsigned http_status, absl::string_view code, absl::string_view message);
 
 // The request body as a JSON object; INVALID_ARGUMENT ("invalid_json") when it is not one.
 absl::StatusOr<Json> ParseJsonObject(const HttpRequest& request);
