@@ -431,4 +431,23 @@ describe('storefront', () => {
         assertNoProblems(page);
         await page.context().close();
       });
+
+  test('the footer links the API reference, which shows every operation the gateway serves',
+      async () => {
+        const spec = await apiOk('GET', '/api/v1/openapi.json');
+        const methods = ['get', 'post', 'put', 'patch', 'delete'];
+        const expected = Object.entries(spec.paths).flatMap(([path, item]) =>
+          methods.filter((m) => item[m]).map((m) => `${m.toUpperCase()} ${path}`)).sort();
+        const page = await newPage(browser);
+        await page.goto(`${BASE}/`);
+        await page.locator('footer a', {hasText: 'API reference'}).click();
+        await expectUrl(page, `${BASE}/api-reference.html`);
+        await expectText(page.locator('h1'), `${spec.info.title} ${spec.info.version}`);
+        const shown = (await page.locator('.api-operation h3').allInnerTexts())
+            .map((t) => t.replace(/\s+/g, ' ').trim()).sort();
+        assert.deepEqual(shown, expected);
+        await expectText(page.locator('#checkout .api-auth'), 'Who may call it: bearerAuth');
+        assertNoProblems(page);
+        await page.context().close();
+      });
 });
