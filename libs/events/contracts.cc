@@ -24,12 +24,22 @@ absl::StatusOr<Route> RouteByPayload(const Envelope& e) {
       return Make(kOrdersTopic, "order", e.order_paid().order_id());
     case Envelope::kOrderFailed:
       return Make(kOrdersTopic, "order", e.order_failed().order_id());
+    case Envelope::kOrderCancelled:
+      return Make(kOrdersTopic, "order", e.order_cancelled().order_id());
+    case Envelope::kOrderRefunded:
+      return Make(kOrdersTopic, "order", e.order_refunded().order_id());
+    case Envelope::kOrderShipped:
+      return Make(kOrdersTopic, "order", e.order_shipped().order_id());
+    case Envelope::kOrderDelivered:
+      return Make(kOrdersTopic, "order", e.order_delivered().order_id());
     case Envelope::kPaymentAuthorized:
       return Make(kPaymentsTopic, "payment", e.payment_authorized().payment_id());
     case Envelope::kPaymentCaptured:
       return Make(kPaymentsTopic, "payment", e.payment_captured().payment_id());
     case Envelope::kPaymentVoided:
       return Make(kPaymentsTopic, "payment", e.payment_voided().payment_id());
+    case Envelope::kPaymentRefunded:
+      return Make(kPaymentsTopic, "payment", e.payment_refunded().payment_id());
     case Envelope::kProductChanged:
       return Make(kCatalogTopic, "product", e.product_changed().product_id());
     case Envelope::kStockChanged:
