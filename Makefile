@@ -1,5 +1,5 @@
 # Thin wrapper over scripts/ and CMake. `make run` and `make test` are all a newcomer needs.
-.PHONY: setup build run test bench fuzz test-unit test-integration test-e2e test-resilience \
+.PHONY: setup build run test bench bench-cost fuzz test-unit test-integration test-e2e test-resilience \
         test-thread-safety \
         test-deploy test-containers test-k8s k8s k8s-down format clean
 
@@ -69,6 +69,11 @@ k8s-down:
 
 bench:
 	bench/run
+
+# Instructions per request of each process on each path, under valgrind's callgrind: a figure
+# that does not vary with the machine's load (bench/cost; a few minutes).
+bench-cost:
+	bench/cost
 
 # libFuzzer targets built with clang++ into build-fuzz/, each fuzzed for FUZZ_SECONDS (default
 # 60); inputs that add coverage are merged into tests/fuzz/corpus/ (tests/fuzz/run).
