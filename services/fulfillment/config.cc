@@ -39,6 +39,7 @@ absl::StatusOr<FulfillmentConfig> LoadFulfillmentConfig(EnvReader& env) {
   c.poll_interval = env.Millis("MERCATO_FULFILLMENT_POLL_MS", milliseconds(200), milliseconds(10),
                                milliseconds(60000));
   c.events = events::ReadEventsConfig(env, "fulfillment");
+  c.events.consumer.kafka.settings["fetch.wait.max.ms"] = kFetchWaitMaxMs;
   c.identity = auth::ReadIdentityConfig(env, {.callers = {}, .calls_others = true});
   if (absl::Status s = env.Finish(); !s.ok()) return s;
   return c;

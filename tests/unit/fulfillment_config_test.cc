@@ -40,6 +40,7 @@ TEST(FulfillmentConfigTest, Defaults) {
   EXPECT_EQ(c->poll_interval, milliseconds(200));
   EXPECT_EQ(c->carriers, (std::vector<std::string>{"Mercato Post", "Parcel Express"}));
   EXPECT_EQ(c->events.consumer.kafka.brokers, "127.0.0.1:59092");
+  EXPECT_EQ(c->events.consumer.kafka.settings.at("fetch.wait.max.ms"), "20");
   EXPECT_TRUE(c->identity.service_key.has_value());
   EXPECT_TRUE(c->identity.callers.empty());
 }
