@@ -4,8 +4,8 @@
 // timeline that names the carrier and tracking number the worker chose. The worker's
 // OrderShipped and OrderDelivered are on mercato.orders.v1, one event id each.
 //
-// Needs checkout's RecordFulfillment and the order timeline in the gateway (branch
-// checkout-lifecycle of issue 14).
+// Needs checkout's RecordFulfillment (branch checkout-lifecycle of issue 14) and the order
+// timeline in the gateway's JSON (branch gateway-orders); passed on a merge of the three.
 #include <set>
 #include <thread>
 
