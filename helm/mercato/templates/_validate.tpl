@@ -122,7 +122,8 @@ without bound (every event kept until a broker acknowledges it). */ -}}
 reachable through the egress policy. Readiness does not depend on it. */ -}}
 {{- if $v.notification.enabled -}}
   {{- if not (regexMatch "^smtps?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$" $v.notification.smtp.url) -}}
-    {{- $errors = append $errors (printf "notification.smtp.url: the notification worker emails shoppers over SMTP: give the server as smtp://host:port (STARTTLS when offered) or smtps://host:port, not %q, or set notification.enabled=false" $v.notification.smtp.url) -}}
+    {{- /* The value is not echoed: a URL with a login in it would print the password. */ -}}
+    {{- $errors = append $errors "notification.smtp.url: the notification worker emails shoppers over SMTP: give the server as smtp://host:port (STARTTLS when offered) or smtps://host:port, without a login (that comes from notification.smtp.existingSecret), or set notification.enabled=false" -}}
   {{- end -}}
   {{- if and $v.networkPolicies.enabled (not $v.notification.smtp.cidrs) -}}
     {{- $errors = append $errors "notification.smtp.cidrs: networkPolicies.enabled needs the SMTP server's address range(s) for the notification worker's egress policy" -}}
