@@ -139,8 +139,11 @@ the idle time before KEDA removes the last replica must exceed both delays toget
     {{- if eq $name "fulfillment" -}}
       {{- $ship := int (get $svc.config "MERCATO_FULFILLMENT_SHIP_DELAY_MS" | default 30000) -}}
       {{- $delivery := int (get $svc.config "MERCATO_FULFILLMENT_DELIVERY_DELAY_MS" | default 60000) -}}
-      {{- if le (mul (int $svc.autoscaling.keda.cooldownPeriod) 1000) (add $ship $delivery) -}}
-        {{- $errors = append $errors (printf "fulfillment.autoscaling.keda.cooldownPeriod (%d s) must exceed MERCATO_FULFILLMENT_SHIP_DELAY_MS + MERCATO_FULFILLMENT_DELIVERY_DELAY_MS (%d ms): scaled to zero earlier, a paid order would wait to ship until the next order event" (int $svc.autoscaling.keda.cooldownPeriod) (add $ship $delivery)) -}}
+      {{- /* KEDA counts the cooldown from its last poll that saw lag, up to one polling
+             interval before the worker consumed the event. */ -}}
+      {{- $needed := add $ship $delivery (mul (int $svc.autoscaling.keda.pollingInterval) 1000) -}}
+      {{- if le (mul (int $svc.autoscaling.keda.cooldownPeriod) 1000) $needed -}}
+        {{- $errors = append $errors (printf "fulfillment.autoscaling.keda.cooldownPeriod (%d s) must exceed MERCATO_FULFILLMENT_SHIP_DELAY_MS + MERCATO_FULFILLMENT_DELIVERY_DELAY_MS + pollingInterval (%d ms): scaled to zero earlier, a paid order would wait to ship until the next order event" (int $svc.autoscaling.keda.cooldownPeriod) $needed) -}}
       {{- end -}}
     {{- end -}}
   {{- end -}}
