@@ -1269,9 +1269,9 @@ def check_keda(ctx):
                     ctx.error(f"{where}: a ScaledObject although KEDA is off")
                 if s.flag("autoscaling.enabled") and full in hpas and s.kind == "helm":
                     want = s.flag(f"{name}.autoscaling.minReplicas")
-                    if hpas[full]["spec"].get("minReplicas") != want:
-                        ctx.error(f"{where}: HPA minReplicas {hpas[full]['spec'].get('minReplicas')}"
-                                  f", values say {want}")
+                    got = hpas[full]["spec"].get("minReplicas")
+                    if got != want:
+                        ctx.error(f"{where}: HPA minReplicas {got}, values say {want}")
                 continue
             if o is None:
                 ctx.error(f"{where}: autoscaling.keda.enabled but no ScaledObject/{full}")
