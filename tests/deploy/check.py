@@ -1370,6 +1370,9 @@ MUTATIONS = [
      lambda d: _container(d, "gateway")["ports"][1].update(containerPort=9200), "admin_port"),
     ("drift", "another service's image",
      lambda d: _container(d, "cart").update(image="mercato/catalog:1"), "not mercato/cart"),
+    ("schema", "an unknown ScaledObject field (KEDA's CRD schema)",
+     lambda d: by_name(d, "ScaledObject", f"{RELEASE}-fulfillment")["spec"].update(
+         minReplicas=0), "minReplicas", "helm:keda"),
     ("keda", "a ScaledObject's lag threshold",
      lambda d: by_name(d, "ScaledObject", f"{RELEASE}-fulfillment")["spec"]["triggers"][0][
          "metadata"].update(lagThreshold="5"), "lagThreshold", "helm:keda"),
