@@ -88,6 +88,12 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
     if (svc["env"].contains("MERCATO_PAYMENT_FINGERPRINT_KEY")) {
       inst.env["MERCATO_PAYMENT_FINGERPRINT_KEY"] = "mercato-test-fingerprint-key-0123456789abcdef";
     }
+    // The notification worker's SMTP server: by default an address where none listens (its
+    // emails stay queued, like events without a broker); a test with an SMTP sink passes
+    // MERCATO_SMTP_URL in options.env.
+    if (svc["env"].contains("MERCATO_SMTP_URL")) {
+      inst.env["MERCATO_SMTP_URL"] = absl::StrCat("smtp://127.0.0.1:", FreePort());
+    }
     // The gateway's guest cart cookie key (tests sign cookies with it: cart_cookie.h).
     if (svc["env"].contains("MERCATO_CART_COOKIE_KEY")) {
       inst.env["MERCATO_CART_COOKIE_KEY"] = kTestCartCookieKey;

@@ -42,13 +42,14 @@ user:
   database: users
   redis: false
   calls: []
-  env: [MERCATO_DATABASE_URL, MERCATO_DB_POOL_SIZE, MERCATO_ACCESS_TOKEN_KEY, MERCATO_GATEWAY_PUBLIC_KEY, MERCATO_ACCESS_TOKEN_TTL_S, MERCATO_REFRESH_TOKEN_TTL_S, MERCATO_ADMIN_EMAIL, MERCATO_ADMIN_PASSWORD]
+  env: [MERCATO_DATABASE_URL, MERCATO_DB_POOL_SIZE, MERCATO_ACCESS_TOKEN_KEY, MERCATO_GATEWAY_PUBLIC_KEY, MERCATO_NOTIFICATION_PUBLIC_KEY, MERCATO_ACCESS_TOKEN_TTL_S, MERCATO_REFRESH_TOKEN_TTL_S, MERCATO_ADMIN_EMAIL, MERCATO_ADMIN_PASSWORD]
   secretEnv:
     MERCATO_DATABASE_URL: {secret: database, key: users-database-url}
     MERCATO_ACCESS_TOKEN_KEY: {secret: app, key: access-token-key}
     MERCATO_GATEWAY_PUBLIC_KEY: {secret: app, key: gateway-service-public-key}
     MERCATO_ADMIN_EMAIL: {secret: app, key: admin-email}
     MERCATO_ADMIN_PASSWORD: {secret: app, key: admin-password}
+    MERCATO_NOTIFICATION_PUBLIC_KEY: {secret: app, key: notification-service-public-key}
 checkout:
   kind: grpc
   port: 50054
@@ -57,12 +58,13 @@ checkout:
   redis: false
   kafka: true
   calls: [catalog, cart, payment]
-  env: [MERCATO_DATABASE_URL, MERCATO_SERVICE_KEY, MERCATO_GATEWAY_PUBLIC_KEY, MERCATO_ACCESS_TOKEN_PUBLIC_KEY, MERCATO_DB_POOL_SIZE, MERCATO_CATALOG_ADDR, MERCATO_CART_ADDR, MERCATO_PAYMENT_ADDR, MERCATO_CHECKOUT_RESERVATION_TTL_S, MERCATO_CHECKOUT_LEASE_MS, MERCATO_CHECKOUT_RECOVERY_INTERVAL_MS, MERCATO_CHECKOUT_PAYMENT_GRACE_MS, MERCATO_RESILIENCE, MERCATO_CATALOG_RESILIENCE, MERCATO_CART_RESILIENCE, MERCATO_PAYMENT_RESILIENCE, MERCATO_KAFKA_BROKERS, MERCATO_KAFKA_DELIVERY_TIMEOUT_MS, MERCATO_OUTBOX_POLL_INTERVAL_MS, MERCATO_OUTBOX_RETENTION_HOURS, MERCATO_EVENTS_MAX_ATTEMPTS]
+  env: [MERCATO_DATABASE_URL, MERCATO_SERVICE_KEY, MERCATO_GATEWAY_PUBLIC_KEY, MERCATO_ACCESS_TOKEN_PUBLIC_KEY, MERCATO_FULFILLMENT_PUBLIC_KEY, MERCATO_DB_POOL_SIZE, MERCATO_CATALOG_ADDR, MERCATO_CART_ADDR, MERCATO_PAYMENT_ADDR, MERCATO_CHECKOUT_RESERVATION_TTL_S, MERCATO_CHECKOUT_LEASE_MS, MERCATO_CHECKOUT_RECOVERY_INTERVAL_MS, MERCATO_CHECKOUT_PAYMENT_GRACE_MS, MERCATO_RESILIENCE, MERCATO_CATALOG_RESILIENCE, MERCATO_CART_RESILIENCE, MERCATO_PAYMENT_RESILIENCE, MERCATO_KAFKA_BROKERS, MERCATO_KAFKA_DELIVERY_TIMEOUT_MS, MERCATO_OUTBOX_POLL_INTERVAL_MS, MERCATO_OUTBOX_RETENTION_HOURS, MERCATO_EVENTS_MAX_ATTEMPTS]
   secretEnv:
     MERCATO_DATABASE_URL: {secret: database, key: checkout-database-url}
     MERCATO_SERVICE_KEY: {secret: app, key: checkout-service-key}
     MERCATO_GATEWAY_PUBLIC_KEY: {secret: app, key: gateway-service-public-key}
     MERCATO_ACCESS_TOKEN_PUBLIC_KEY: {secret: app, key: access-token-public-key}
+    MERCATO_FULFILLMENT_PUBLIC_KEY: {secret: app, key: fulfillment-service-public-key}
 payment:
   kind: grpc
   port: 50055
@@ -76,6 +78,36 @@ payment:
     MERCATO_DATABASE_URL: {secret: database, key: payment-database-url}
     MERCATO_PAYMENT_FINGERPRINT_KEY: {secret: app, key: payment-fingerprint-key}
     MERCATO_CHECKOUT_PUBLIC_KEY: {secret: app, key: checkout-service-public-key}
+fulfillment:
+  kind: grpc
+  port: 50056
+  adminPort: 9106
+  database: fulfillment
+  redis: false
+  kafka: true
+  calls: [checkout]
+  # The consumer group and topic the worker reads (KEDA scales it on this group's lag).
+  consumes: {group: fulfillment, topic: mercato.orders.v1}
+  env: [MERCATO_DATABASE_URL, MERCATO_SERVICE_KEY, MERCATO_DB_POOL_SIZE, MERCATO_CHECKOUT_ADDR, MERCATO_FULFILLMENT_SHIP_DELAY_MS, MERCATO_FULFILLMENT_DELIVERY_DELAY_MS, MERCATO_FULFILLMENT_CARRIERS, MERCATO_FULFILLMENT_POLL_MS, MERCATO_RESILIENCE, MERCATO_CHECKOUT_RESILIENCE, MERCATO_KAFKA_BROKERS, MERCATO_KAFKA_DELIVERY_TIMEOUT_MS, MERCATO_OUTBOX_POLL_INTERVAL_MS, MERCATO_OUTBOX_RETENTION_HOURS, MERCATO_EVENTS_MAX_ATTEMPTS]
+  secretEnv:
+    MERCATO_DATABASE_URL: {secret: database, key: fulfillment-database-url}
+    MERCATO_SERVICE_KEY: {secret: app, key: fulfillment-service-key}
+notification:
+  kind: grpc
+  port: 50057
+  adminPort: 9107
+  database: notification
+  redis: false
+  kafka: true
+  calls: [user]
+  consumes: {group: notification, topic: mercato.orders.v1}
+  env: [MERCATO_DATABASE_URL, MERCATO_SERVICE_KEY, MERCATO_DB_POOL_SIZE, MERCATO_USER_ADDR, MERCATO_SMTP_URL, MERCATO_SMTP_USERNAME, MERCATO_SMTP_PASSWORD, MERCATO_SMTP_FROM, MERCATO_SMTP_TIMEOUT_MS, MERCATO_SHOP_URL, MERCATO_NOTIFICATION_SEND_INTERVAL_MS, MERCATO_RESILIENCE, MERCATO_USER_RESILIENCE, MERCATO_KAFKA_BROKERS, MERCATO_OUTBOX_RETENTION_HOURS, MERCATO_EVENTS_MAX_ATTEMPTS]
+  secretEnv:
+    MERCATO_DATABASE_URL: {secret: database, key: notification-database-url}
+    MERCATO_SERVICE_KEY: {secret: app, key: notification-service-key}
+    # notification.smtp.existingSecret (key notification.smtp.passwordKey), else the app
+    # Secret's smtp-password (empty: no login); optional, see deployment.yaml.
+    MERCATO_SMTP_PASSWORD: {secret: smtp, key: smtp-password}
 gateway:
   kind: http
   port: 8080
@@ -95,7 +127,17 @@ gateway:
 [MERCATO_GRPC_PORT, MERCATO_ADMIN_PORT, MERCATO_BIND_ADDRESS, MERCATO_SHUTDOWN_GRACE_MS, MERCATO_RPC_TIMEOUT_MS, MERCATO_LOG_LEVEL, MERCATO_WORKER_THREADS, MERCATO_MAX_IN_FLIGHT]
 {{- end -}}
 
-{{/* Service order in rendered output: callees before callers. */}}
+{{/* Service order in rendered output: callees before callers. The workers (fulfillment,
+notification) only when <service>.enabled. Call with the root context. */}}
 {{- define "mercato.serviceNames" -}}
-[catalog, cart, user, payment, checkout, gateway]
+{{- $names := list "catalog" "cart" "user" "payment" "checkout" -}}
+{{- range $w := list "fulfillment" "notification" -}}
+{{- if (get $.Values $w).enabled -}}{{- $names = append $names $w -}}{{- end -}}
+{{- end -}}
+{{- toYaml (append $names "gateway") -}}
+{{- end -}}
+
+{{/* Whether a service of the topology runs in this release: (dict "ctx" $ "name" "user"). */}}
+{{- define "mercato.serviceEnabled" -}}
+{{- if has .name (include "mercato.serviceNames" .ctx | fromYamlArray) -}}true{{- end -}}
 {{- end -}}
