@@ -25,7 +25,7 @@ void MergeGuestCartAfterSignIn(Backends& backends, const GatewayConfig& config,
                                HttpResponse response, Respond respond);
 // /api/v1/checkout, /api/v1/orders*                                      (checkout_routes.cc)
 void RegisterCheckoutRoutes(Router& router, Backends& backends, const GatewayConfig& config);
-// /api/v1/admin/*                                                        (admin_routes.cc)
+// /api/v1/admin/* (products, order refunds)                            (admin_routes.cc)
 void RegisterAdminRoutes(Router& router, Backends& backends, const GatewayConfig& config);
 // GET /api/v1/openapi.json: RegisterOpenApiRoute in openapi.h              (openapi_routes.cc)
 
