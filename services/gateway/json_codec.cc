@@ -6,6 +6,7 @@
 #include "absl/time/time.h"
 #include "common/call_context.h"
 #include "common/status.h"
+#include "gateway/json_fields.h"
 
 namespace mercato::gateway {
 
@@ -85,17 +86,6 @@ const char* OrderStatusName(checkout::v1::OrderStatus status) {
 
 namespace {
 
-void FillOrderAddressJson(const common::v1::Address& a, Json& address) {
-  if (!a.id().empty()) address["id"] = a.id();
-  address["name"] = a.name();
-  address["line1"] = a.line1();
-  address["line2"] = a.line2();
-  address["city"] = a.city();
-  address["region"] = a.region();
-  address["postal_code"] = a.postal_code();
-  address["country"] = a.country();
-}
-
 // Oldest first; carrier and tracking number only for a shipment, the amount only for a
 // refund or a cancel.
 void FillTimelineJson(const checkout::v1::Order& o, Json& timeline) {
@@ -132,7 +122,8 @@ void FillOrderJson(const checkout::v1::Order& o, Json& out, bool with_history) {
   out["shipping"] = MoneyJson(o.shipping());
   out["tax"] = MoneyJson(o.tax());
   out["total"] = MoneyJson(o.total());
-  FillOrderAddressJson(o.shipping_address(), out["shipping_address"] = Json::object());
+  Json& address = out["shipping_address"] = AddressJson(o.shipping_address());
+  if (o.shipping_address().id().empty()) address.erase("id");  // typed in at checkout
   out["failure_code"] = o.failure_code();
   out["card_brand"] = o.card_brand();
   out["card_last4"] = o.card_last4();

@@ -33,9 +33,11 @@ absl::Status ParseRefundLine(const Json& line, const std::string& path,
   auto id = StringField(line, "product_id", id_path, Presence::kRequiredNonEmpty);
   if (!id.ok()) return id.status();
   if (id->size() > kMaxRefundProductIdLength) {
-    return InvalidField(id_path, absl::StrCat("at most ", kMaxRefundProductIdLength, " characters"));
+    return InvalidField(id_path,
+                        absl::StrCat("at most ", kMaxRefundProductIdLength, " characters"));
   }
-  auto quantity = IntField(line, "quantity", absl::StrCat(path, ".quantity"), 1, kMaxRefundQuantity);
+  auto quantity =
+      IntField(line, "quantity", absl::StrCat(path, ".quantity"), 1, kMaxRefundQuantity);
   if (!quantity.ok()) return quantity.status();
   out.set_product_id(*std::move(id));
   out.set_quantity(static_cast<int32_t>(*quantity));
@@ -61,8 +63,7 @@ absl::Status ParseRefundLines(const Json& lines, checkout::v1::RefundOrderReques
 absl::Status ParseRefundAmount(const Json& money, common::v1::Money& out) {
   if (!money.is_object()) return InvalidField("amount", "an object {\"amount\", \"currency\"}");
   if (auto s = OnlyFields(money, "amount", {"amount", "currency"}); !s.ok()) return s;
-  auto amount =
-      IntField(money, "amount", "amount.amount", 1, std::numeric_limits<int64_t>::max());
+  auto amount = IntField(money, "amount", "amount.amount", 1, std::numeric_limits<int64_t>::max());
   if (!amount.ok()) return amount.status();
   auto currency = StringField(money, "currency", "amount.currency", Presence::kRequiredNonEmpty);
   if (!currency.ok()) return currency.status();
@@ -86,17 +87,16 @@ absl::Status CheckIdempotencyKey(std::string_view key) {
     return ErrorWithCode(absl::StatusCode::kInvalidArgument, "idempotency_key_required",
                          "the Idempotency-Key header is required");
   }
-  const bool valid = key.size() <= kMaxIdempotencyKeyLength &&
-                     std::all_of(key.begin(), key.end(), [](char c) {
-                       return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-                              c == ':';
-                     });
+  const bool valid =
+      key.size() <= kMaxIdempotencyKeyLength && std::all_of(key.begin(), key.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_' || c == '.' || c == ':';
+      });
   if (valid) return absl::OkStatus();
-  return ErrorWithCode(absl::StatusCode::kInvalidArgument, "invalid_idempotency_key",
-                       absl::StrCat("the Idempotency-Key header must be 1 to ",
-                                    kMaxIdempotencyKeyLength,
-                                    " characters of A-Z, a-z, 0-9, '-', '_', '.', ':'"));
+  return ErrorWithCode(
+      absl::StatusCode::kInvalidArgument, "invalid_idempotency_key",
+      absl::StrCat("the Idempotency-Key header must be 1 to ", kMaxIdempotencyKeyLength,
+                   " characters of A-Z, a-z, 0-9, '-', '_', '.', ':'"));
 }
 
 absl::Status CheckEmptyBody(const HttpRequest& request) {
