@@ -13,7 +13,6 @@
 #include <functional>
 
 #include "mercato/cart/v1/cart_mock.grpc.pb.h"
-#include "mercato/checkout/v1/checkout_mock.grpc.pb.h"
 #include "mercato/user/v1/user_mock.grpc.pb.h"
 
 // One method of an async_interface, forwarded to the blocking mock `blocking_`. The reactor
@@ -74,28 +73,6 @@ class CartStubWithAsync : public cart::v1::MockCartServiceStub {
 
    private:
     cart::v1::MockCartServiceStub* blocking_;
-  } async_{this};
-};
-
-class CheckoutStubWithAsync : public checkout::v1::MockCheckoutServiceStub {
- public:
-  async_interface* async() override { return &async_; }
-
- private:
-  class Async final : public async_interface {
-   public:
-    explicit Async(checkout::v1::MockCheckoutServiceStub* blocking) : blocking_(blocking) {}
-    MERCATO_FORWARD_ASYNC(PlaceOrder, checkout::v1::PlaceOrderRequest, checkout::v1::Order)
-    MERCATO_FORWARD_ASYNC(GetOrder, checkout::v1::GetOrderRequest, checkout::v1::Order)
-    MERCATO_FORWARD_ASYNC(ListOrders, checkout::v1::ListOrdersRequest,
-                          checkout::v1::ListOrdersResponse)
-    MERCATO_FORWARD_ASYNC(CancelOrder, checkout::v1::CancelOrderRequest, checkout::v1::Order)
-    MERCATO_FORWARD_ASYNC(RefundOrder, checkout::v1::RefundOrderRequest, checkout::v1::Order)
-    MERCATO_FORWARD_ASYNC(RecordFulfillment, checkout::v1::RecordFulfillmentRequest,
-                          checkout::v1::Order)
-
-   private:
-    checkout::v1::MockCheckoutServiceStub* blocking_;
   } async_{this};
 };
 
