@@ -11,6 +11,11 @@ import {
 } from './lib.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+// What the order page calls each status (the timeline's entries, the order's status).
+const LABELS = {pending: 'Processing', paid: 'Paid', failed: 'Not completed',
+  fulfilling: 'Being packed', shipped: 'Shipped', delivered: 'Delivered',
+  cancelling: 'Cancelling', cancelled: 'Cancelled', refunded: 'Refunded',
+  partially_refunded: 'Partly refunded'};
 const DECLINED = 'Your card was declined, and nothing was charged. ' +
   'Please check the details or use another card.';
 
@@ -465,8 +470,8 @@ describe('storefront', () => {
         await expectUrl(page, `${BASE}/orders/${placed.id}`);
         const number = placed.id.slice(0, 8).toUpperCase();
         await expectText(page.locator('h1'), `Order ${number}`);
-        await expectText(page.locator('#order-status'), 'Paid');
-        await expectTexts(page.locator('.timeline-entry .timeline-status'), ['Paid']);
+        await expectText(page.locator('#order-status'), LABELS.paid);
+        await expectTexts(page.locator('.timeline-entry .timeline-status'), [LABELS.paid]);
         await expectTexts(page.locator('.timeline-entry .timeline-at'), [when(paid.timeline[0].at)]);
         await screenshot(page, 'order-timeline');
 
@@ -479,7 +484,7 @@ describe('storefront', () => {
         await expectText(page.locator('.order-meta + [role=status]'),
             'Your order is cancelled. The money goes back to your card.');
         await expectTexts(page.locator('.timeline-entry .timeline-status'),
-            cancelled.timeline.map((e) => ({paid: 'Paid', cancelled: 'Cancelled'})[e.status]));
+            cancelled.timeline.map((e) => LABELS[e.status]));
         await expectText(page.locator('.order-refunded'), `Refunded: ${usd(paid.total.amount)}`);
         assert.equal(await page.getByRole('button', {name: 'Cancel order'}).count(), 0);
         await screenshot(page, 'order-cancelled');
