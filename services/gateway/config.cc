@@ -59,6 +59,10 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env) {
   } else {
     env.AddError("MERCATO_TRUSTED_PROXIES", std::string(proxies.status().message()));
   }
+  c.cache_max_bytes = static_cast<size_t>(
+      env.Int("MERCATO_GATEWAY_CACHE_MAX_BYTES", 16 * 1024 * 1024, 0, int64_t{1} << 32));
+  c.cache_poll_interval = env.Millis("MERCATO_GATEWAY_CACHE_POLL_MS", milliseconds(100),
+                                     milliseconds(10), milliseconds(250));
   if (absl::Status s = env.Finish(); !s.ok()) return s;
   return c;
 }

@@ -47,6 +47,7 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
   for (const auto& name : suite->order_) {
     Instance& inst = suite->instances_[name];
     inst.name = name;
+    inst.binary = name;
     inst.kind = services[name]["kind"].get<std::string>();
     inst.port = FreePort();
     inst.admin_port = FreePort();
@@ -128,7 +129,7 @@ ChildProcess& Suite::process(const std::string& service) { return *instances_.at
 absl::Status Suite::StartService(const std::string& service) {
   Instance& inst = instances_.at(service);
   if (inst.process) inst.process->Kill();
-  inst.process = std::make_unique<ChildProcess>(BinaryPath(service), inst.env, service);
+  inst.process = std::make_unique<ChildProcess>(BinaryPath(inst.binary), inst.env, service);
   if (auto s = inst.process->Start(); !s.ok()) return s;
   absl::Status ready;
   if (inst.kind == "http") {
@@ -144,6 +145,23 @@ absl::Status Suite::StartService(const std::string& service) {
                                                "\n--- log ---\n", inst.process->ReadLog()));
   }
   return absl::OkStatus();
+}
+
+absl::Status Suite::StartReplica(const std::string& service, const std::string& replica) {
+  const Instance& original = instances_.at(service);
+  Instance copy{.name = replica,
+                .binary = original.binary,
+                .kind = original.kind,
+                .database_url = original.database_url,
+                .env = original.env};
+  copy.port = FreePort();
+  copy.admin_port = FreePort();
+  copy.env[copy.kind == "http" ? "MERCATO_HTTP_PORT" : "MERCATO_GRPC_PORT"] =
+      absl::StrCat(copy.port);
+  copy.env["MERCATO_ADMIN_PORT"] = absl::StrCat(copy.admin_port);
+  instances_[replica] = std::move(copy);
+  order_.push_back(replica);
+  return StartService(replica);
 }
 
 void Suite::SetEnv(const std::string& service, const std::string& name, const std::string& value) {

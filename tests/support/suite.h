@@ -56,6 +56,10 @@ class Suite {
 
   // Starts (again) one service on its same ports and waits until it is healthy.
   absl::Status StartService(const std::string& service);
+  // Starts one more instance of a running `service` under the name `replica` (port(replica)
+  // and the rest then work): the same environment and database, ports of its own. Stopped with
+  // the suite, before the others.
+  absl::Status StartReplica(const std::string& service, const std::string& replica);
   // Sets (an empty value: removes) a variable of the service's environment, from its next
   // StartService on.
   void SetEnv(const std::string& service, const std::string& name, const std::string& value);
@@ -66,6 +70,7 @@ class Suite {
  private:
   struct Instance {
     std::string name;
+    std::string binary;  // the service's name, also for a replica
     std::string kind;
     int port = 0;
     int admin_port = 0;
