@@ -4,6 +4,8 @@
 // is printed, not asserted: docs/benchmarks.md records it). Also ETag / If-None-Match (304,
 // the same ETag on both replicas), a client's Cache-Control: no-cache, read-your-writes
 // through one gateway, and the cache's metrics.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
