@@ -66,6 +66,11 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
     if (inst.kind == "http") {
       inst.env["MERCATO_HTTP_PORT"] = absl::StrCat(inst.port);
       inst.env["MERCATO_WEB_ROOT"] = SourceDir() + "/services/gateway/web";
+      // The response cache off unless a test turns it on (catalog_cache_test.cc): tests write
+      // to the catalog over gRPC, as another gateway replica would, and read the result back
+      // through this gateway at once, which the cache promises only within its freshness
+      // bound (gateway/response_cache.h).
+      inst.env["MERCATO_GATEWAY_CACHE_MAX_BYTES"] = "0";
     } else {
       inst.env["MERCATO_GRPC_PORT"] = absl::StrCat(inst.port);
     }

@@ -1,6 +1,8 @@
 // Test support: starts real Mercato service binaries, wired together as deploy/services.json
 // describes, against the shared test PostgreSQL and Redis (and Kafka, when asked), each on free
 // ports, each with the key variables it reads made from the test keys (support/identity.h).
+// Gateways run with their response cache off (MERCATO_GATEWAY_CACHE_MAX_BYTES=0) unless
+// options.env turns it on.
 //
 //   auto suite = Suite::Start({.services = {"gateway"}});  // + everything the gateway calls
 //   HttpClient http(suite->port("gateway"));
