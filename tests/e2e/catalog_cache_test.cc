@@ -44,17 +44,13 @@ class CatalogCacheTest : public SuiteTest<CatalogCacheTest> {
     if (suite_ == nullptr) return;
     absl::Status second = suite_->StartReplica("gateway", "gateway2");
     ASSERT_TRUE(second.ok()) << second;
-    stub_ = CatalogService::NewStub(
-                grpc::CreateChannel(suite_->address("catalog"), grpc::InsecureChannelCredentials()))
-                .release();
-  }
-  static void TearDownTestSuite() {
-    delete stub_;
-    stub_ = nullptr;
-    SuiteTest::TearDownTestSuite();
   }
 
  protected:
+  static std::unique_ptr<CatalogService::Stub> Catalog() {
+    return CatalogService::NewStub(
+        grpc::CreateChannel(suite_->address("catalog"), grpc::InsecureChannelCredentials()));
+  }
   static HttpClient Gateway(const std::string& name) { return HttpClient(suite_->port(name)); }
   static std::map<std::string, std::string> AdminJsonHeaders() {
     return {{"Authorization", "Bearer " + AccessToken(NewUuid(), "admin")},
@@ -72,7 +68,7 @@ class CatalogCacheTest : public SuiteTest<CatalogCacheTest> {
     p->set_stock(10);
     catalog::v1::Product created;
     auto ctx = CallAs("gateway", "catalog", AccessToken(NewUuid(), "admin"));
-    grpc::Status s = stub_->UpsertProduct(ctx.get(), request, &created);
+    grpc::Status s = Catalog()->UpsertProduct(ctx.get(), request, &created);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return created;
   }
@@ -88,7 +84,7 @@ class CatalogCacheTest : public SuiteTest<CatalogCacheTest> {
     request.mutable_update_mask()->add_paths("stock");
     catalog::v1::Product updated;
     auto ctx = CallAs("gateway", "catalog", AccessToken(NewUuid(), "admin"));
-    grpc::Status s = stub_->UpsertProduct(ctx.get(), request, &updated);
+    grpc::Status s = Catalog()->UpsertProduct(ctx.get(), request, &updated);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
@@ -128,8 +124,6 @@ class CatalogCacheTest : public SuiteTest<CatalogCacheTest> {
     EXPECT_TRUE(absl::SimpleAtod(r.body.substr(start, r.body.find('\n', start) - start), &value));
     return value;
   }
-
-  static inline CatalogService::Stub* stub_ = nullptr;
 };
 
 TEST_F(CatalogCacheTest, AnAdminChangeIsServedByBothWarmGateways) {
