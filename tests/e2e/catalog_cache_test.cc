@@ -47,9 +47,17 @@ class CatalogCacheTest : public SuiteTest<CatalogCacheTest> {
   }
 
  protected:
-  static std::unique_ptr<CatalogService::Stub> Catalog() {
+  static std::unique_ptr<CatalogService::Stub> Catalog(const std::string& name = "catalog") {
     return CatalogService::NewStub(
-        grpc::CreateChannel(suite_->address("catalog"), grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(suite_->address(name), grpc::InsecureChannelCredentials()));
+  }
+  static int64_t VersionOf(const std::string& catalog) {
+    catalog::v1::CatalogVersion version;
+    auto ctx = CallAs("gateway", "catalog");
+    grpc::Status s = Catalog(catalog)->GetCatalogVersion(
+        ctx.get(), catalog::v1::GetCatalogVersionRequest(), &version);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return version.version();
   }
   static HttpClient Gateway(const std::string& name) { return HttpClient(suite_->port(name)); }
   static std::map<std::string, std::string> AdminJsonHeaders() {
@@ -215,6 +223,26 @@ TEST_F(CatalogCacheTest, AWriteThroughAGatewayIsReadBackThroughItAtOnce) {
   ASSERT_EQ(read.status, 200);
   EXPECT_EQ(read.json["stock"], 4);
   EXPECT_NE(read.Header("x-cache"), "HIT");
+}
+
+// The version is derived from the database's rows, so two catalog replicas that applied the
+// same changes report the same number, whichever replica a gateway asks.
+TEST_F(CatalogCacheTest, TwoCatalogReplicasAgreeOnTheVersionOnceBothHaveAChange) {
+  ASSERT_TRUE(suite_->StartReplica("catalog", "catalog2").ok());
+  const std::string id = NewProduct(absl::StrCat("zq", RandomHex(4))).id();
+  auto agree = [] {
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (VersionOf("catalog") != VersionOf("catalog2") && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return VersionOf("catalog") == VersionOf("catalog2");
+  };
+  ASSERT_TRUE(agree());
+  const int64_t before = VersionOf("catalog2");
+  SetPriceAndStock(id, 1700, 2);  // through the first replica; the second hears of it by NOTIFY
+  EXPECT_GT(VersionOf("catalog"), before);
+  ASSERT_TRUE(agree());
+  EXPECT_GT(VersionOf("catalog2"), before);
 }
 
 }  // namespace
