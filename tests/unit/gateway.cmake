@@ -5,3 +5,7 @@ mercato_test(gateway_unit_test LABEL unit
 mercato_test(config_contract_test LABEL unit
   SOURCES config_contract_test.cc
   LIBS gateway_lib catalog_lib)
+# The response cache of the catalog reads: LRU bound, versions, freshness, keys, HTTP headers.
+mercato_test(response_cache_test LABEL unit
+  SOURCES response_cache_test.cc
+  LIBS gateway_lib)
