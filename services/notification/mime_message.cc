@@ -14,9 +14,9 @@ namespace mercato::notification {
 namespace {
 
 constexpr size_t kMaxQpLine = 76;
-// Bytes of UTF-8 text per encoded word: 45 bytes -> 60 base64 characters, so that a word
-// with its =?UTF-8?B? ?= fits in a 76-character line.
-constexpr size_t kEncodedWordBytes = 45;
+// Bytes of UTF-8 text per encoded word: 39 bytes -> 52 base64 characters, so that a word
+// with its =?UTF-8?B? ?= (and "Subject: " before the first) fits in a 78-character line.
+constexpr size_t kEncodedWordBytes = 39;
 
 bool IsPlainAscii(absl::string_view text) {
   for (unsigned char c : text) {
@@ -111,7 +111,7 @@ std::string QuotedPrintable(absl::string_view text) {
 
 std::string BoundaryFor(absl::string_view message_id) {
   std::string id;
-  for (char c : message_id) {
+  for (char c : message_id.substr(0, message_id.find('@'))) {
     if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-') id.push_back(c);
   }
   return absl::StrCat("=_mercato_", id);
@@ -125,7 +125,7 @@ std::string BuildMessage(const MessageHeaders& headers, const RenderedEmail& bod
       StripLineBreaks(headers.to), ">\r\n", "Subject: ", EncodeHeaderText(headers.subject), "\r\n",
       "Date: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", headers.date, absl::UTCTimeZone()),
       "\r\n", "Message-ID: ", StripLineBreaks(headers.message_id), "\r\n", "MIME-Version: 1.0\r\n",
-      "Content-Type: multipart/alternative; boundary=\"", boundary, "\"\r\n\r\n");
+      "Content-Type: multipart/alternative;\r\n boundary=\"", boundary, "\"\r\n\r\n");
   AppendPart(out, boundary, "text/plain", body.text);
   AppendPart(out, boundary, "text/html", body.html);
   absl::StrAppend(&out, "--", boundary, "--\r\n");

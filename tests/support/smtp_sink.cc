@@ -103,8 +103,8 @@ std::string SinkPython() {
 std::string ReceivedPart::ContentType() const {
   auto it = headers.find("content-type");
   if (it == headers.end()) return "text/plain";
-  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(
-      absl::string_view(it->second).substr(0, it->second.find(';'))));
+  return absl::AsciiStrToLower(
+      absl::StripAsciiWhitespace(absl::string_view(it->second).substr(0, it->second.find(';'))));
 }
 
 std::string ReceivedEmail::Header(const std::string& name) const {
