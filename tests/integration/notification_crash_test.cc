@@ -70,6 +70,7 @@ TEST(NotificationCrashTest, KilledMidStreamItNeverSendsAnEmailTwice) {
   ASSERT_TRUE(Eventually([&] { return (*sink)->Messages().size() >= 10; }, 90s)) << first.ReadLog();
   first.Kill();  // SIGKILL, mid-stream
   const size_t before_restart = (*sink)->Messages().size();
+  ASSERT_LT(before_restart, static_cast<size_t>(kEvents)) << "killed after the stream, not in it";
 
   testing::ChildProcess second(testing::BinaryPath("notification"), env, "notification-crash");
   ASSERT_TRUE(second.Start().ok());
