@@ -41,7 +41,6 @@ int main() {
                                     .interval = config.send_interval,
                                     .abandoned_after = config.smtp.timeout + 2s,
                                     .retention = config.retention});
-  sender.Start();
   auto consumer =
       host.Require(events::EventConsumer::Create(
                        notification::NotificationConsumerOptions(config.consumer), *pool,
@@ -50,8 +49,11 @@ int main() {
                        },
                        host.metrics().registry()),
                    "the order events consumer");
+  sender.Start();
   consumer->Start();
-  spdlog::info("notification: user {}, smtp {}", config.user_address, config.smtp.url);
+  // The SMTP URL may carry a login (smtp://user:password@host): only its host and port.
+  spdlog::info("notification: user {}, smtp server {}", config.user_address,
+               config.smtp.url.substr(config.smtp.url.rfind('@') + 1));
   return host.Serve({}, [&] {
     consumer->Stop();
     sender.Stop();

@@ -8,6 +8,19 @@
 #include "rpc/call.h"
 
 namespace mercato::notification {
+namespace {
+
+// name@domain, nothing that could end the SMTP command or the header it goes into.
+bool IsPlainAddress(const std::string& email) {
+  const size_t at = email.find('@');
+  if (at == 0 || at == std::string::npos || at + 1 == email.size()) return false;
+  for (unsigned char c : email) {
+    if (c <= ' ' || c == '<' || c == '>' || c == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 events::ConsumerOptions NotificationConsumerOptions(events::ConsumerOptions base) {
   base.group = kConsumerGroup;
@@ -29,9 +42,9 @@ absl::Status NotificationService::Handle(const events::v1::Envelope& event, pqxx
   std::optional<OrderNotice> notice = NoticeOf(event);
   if (!notice) return absl::OkStatus();
   auto contact = contacts_.GetContact(notice->user_id);
-  if (absl::IsNotFound(contact.status()) || (contact.ok() && contact->email().empty())) {
-    spdlog::warn("event {} ({}): the user service knows no such user; no email", event.event_id(),
-                 notice->kind);
+  if (absl::IsNotFound(contact.status()) || (contact.ok() && !IsPlainAddress(contact->email()))) {
+    spdlog::warn("event {} ({}): the user service has no usable address for the user; no email",
+                 event.event_id(), notice->kind);
     metrics_.CountEmail(notice->kind, "no_contact");
     return absl::OkStatus();
   }
