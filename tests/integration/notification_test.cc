@@ -226,5 +226,31 @@ TEST_F(NotificationTest, AnEmailQueuedWhileTheSmtpServerIsDownArrivesOnceItIsBac
       1);
 }
 
+// The transport alone against a sink that requires a login: MERCATO_SMTP_USERNAME and
+// MERCATO_SMTP_PASSWORD log in; without them, or with a wrong password, the server's 5xx is a
+// permanent refusal.
+TEST(SmtpTransportTest, LogsInWhenAUsernameIsSetAndA5xxIsPermanent) {
+  auto sink = testing::SmtpSink::Start("mercato:s3cret");
+  ASSERT_TRUE(sink.ok()) << sink.status();
+  const std::string message =
+      "Subject: login test\r\nMessage-ID: <login@mercato.local>\r\n\r\nbody\r\n";
+  auto send = [&](const std::string& user, const std::string& password) {
+    CurlSmtpTransport smtp(
+        {.url = (*sink)->url(), .username = user, .password = password, .timeout = 5s});
+    return smtp.Send("orders@mercato.local", "ada@example.com", message);
+  };
+  const SendResult anonymous = send("", "");
+  EXPECT_EQ(anonymous.outcome, SendOutcome::kPermanent) << anonymous.error;
+  EXPECT_EQ(anonymous.smtp_code, 530);
+  const SendResult wrong = send("mercato", "wrong");
+  EXPECT_EQ(wrong.outcome, SendOutcome::kPermanent) << wrong.error;
+  EXPECT_EQ(wrong.smtp_code, 535);
+  EXPECT_TRUE((*sink)->Messages().empty());
+  const SendResult right = send("mercato", "s3cret");
+  EXPECT_EQ(right.outcome, SendOutcome::kSent) << right.error;
+  ASSERT_EQ((*sink)->Messages().size(), 1u);
+  EXPECT_EQ((*sink)->Messages()[0].Header("message-id"), "<login@mercato.local>");
+}
+
 }  // namespace
 }  // namespace mercato::notification

@@ -179,13 +179,14 @@ ReceivedEmail ParseEmail(const std::string& raw) {
   return email;
 }
 
-absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Start() {
+absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Start(const std::string& login) {
   static std::atomic<int> sequence{0};
   std::unique_ptr<SmtpSink> sink(new SmtpSink());
   sink->dir_ = ScratchDir(absl::StrCat("smtp-sink-", getpid(), "-", ++sequence));
   std::filesystem::remove_all(sink->dir_);
   std::filesystem::create_directories(sink->dir_);
   sink->port_ = FreePort();
+  sink->login_ = login;
   if (absl::Status s = sink->Restart(); !s.ok()) return s;
   return sink;
 }
@@ -201,10 +202,11 @@ void SmtpSink::Stop() {
 
 absl::Status SmtpSink::Restart() {
   Stop();
-  process_ = std::make_unique<ChildProcess>(
-      SinkPython(), std::map<std::string, std::string>{}, "smtp-sink",
-      std::vector<std::string>{SourceDir() + "/tools/smtp-sink/smtp_sink.py", "--port",
-                               std::to_string(port_), "--dir", dir_});
+  std::vector<std::string> args = {SourceDir() + "/tools/smtp-sink/smtp_sink.py", "--port",
+                                   std::to_string(port_), "--dir", dir_};
+  if (!login_.empty()) args.insert(args.end(), {"--login", login_});
+  process_ = std::make_unique<ChildProcess>(SinkPython(), std::map<std::string, std::string>{},
+                                            "smtp-sink", std::move(args));
   if (absl::Status s = process_->Start(); !s.ok()) return s;
   if (absl::Status s = WaitForPort(port_, std::chrono::seconds(20)); !s.ok()) {
     return absl::UnavailableError(

@@ -52,7 +52,8 @@ class SmtpSink {
  public:
   // Starts tools/smtp-sink/smtp_sink.py (with /usr/bin/python3, where python3-aiosmtpd is
   // installed, else python3) on a free port with a new directory; waits until it listens.
-  static absl::StatusOr<std::unique_ptr<SmtpSink>> Start();
+  // With a `login` ("user:password") clients must authenticate (its --login).
+  static absl::StatusOr<std::unique_ptr<SmtpSink>> Start(const std::string& login = "");
   ~SmtpSink();
 
   int port() const { return port_; }
@@ -70,6 +71,7 @@ class SmtpSink {
  private:
   SmtpSink() = default;
   std::string dir_;
+  std::string login_;
   int port_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };
