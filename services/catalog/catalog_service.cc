@@ -147,6 +147,8 @@ absl::Status CatalogService::DoListProducts(const v1::ListProductsRequest& reque
                                             v1::ListProductsResponse* response) {
   auto query = ParseListRequest(request);
   if (!query.ok()) return query.status();
+  // Read first: the page (from the cache or from PostgreSQL) is at least this new.
+  response->set_catalog_version(cache_.version());
   absl::StatusOr<ProductPage> page =
       query->text.empty() ? cache_.List(*query) : store_.SearchProducts(*query);
   if (!page.ok()) return page.status();
@@ -169,8 +171,10 @@ absl::StatusOr<std::vector<v1::Product>> CatalogService::LoadMissing(
 
 absl::Status CatalogService::DoGetProduct(const v1::GetProductRequest& request,
                                           v1::Product* response) {
+  const int64_t version = cache_.version();  // read first: the answer is at least this new
   if (auto cached = cache_.Get(request.id())) {
     *response = *std::move(cached);
+    response->set_catalog_version(version);
     return absl::OkStatus();
   }
   auto loaded = LoadMissing({request.id()});
@@ -179,6 +183,7 @@ absl::Status CatalogService::DoGetProduct(const v1::GetProductRequest& request,
     return absl::NotFoundError(absl::StrCat("no product with id '", request.id(), "'"));
   }
   *response = std::move(loaded->front());
+  response->set_catalog_version(version);
   return absl::OkStatus();
 }
 
@@ -212,7 +217,13 @@ absl::Status CatalogService::DoBatchGetProducts(const v1::BatchGetProductsReques
 }
 
 absl::Status CatalogService::DoListCategories(v1::ListCategoriesResponse* response) {
+  response->set_catalog_version(cache_.version());
   for (auto& c : cache_.Categories()) *response->add_categories() = std::move(c);
+  return absl::OkStatus();
+}
+
+absl::Status CatalogService::DoGetCatalogVersion(v1::CatalogVersion* response) {
+  response->set_version(cache_.version());
   return absl::OkStatus();
 }
 
@@ -333,9 +344,11 @@ grpc::ServerUnaryReactor* CatalogService::ListProducts(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* CatalogService::GetProduct(grpc::CallbackServerContext* ctx,
                                                      const v1::GetProductRequest* request,
                                                      v1::Product* response) {
+  const int64_t version = cache_.version();  // read first: the answer is at least this new
   if (auto cached = cache_.Get(request->id())) {
     return RunInline(ctx, [&] {
       *response = *std::move(cached);
+      response->set_catalog_version(version);
       return absl::OkStatus();
     });
   }
@@ -356,6 +369,12 @@ grpc::ServerUnaryReactor* CatalogService::ListCategories(grpc::CallbackServerCon
                                                          const v1::ListCategoriesRequest*,
                                                          v1::ListCategoriesResponse* response) {
   return RunInline(ctx, [=, this] { return DoListCategories(response); });
+}
+
+grpc::ServerUnaryReactor* CatalogService::GetCatalogVersion(grpc::CallbackServerContext* ctx,
+                                                            const v1::GetCatalogVersionRequest*,
+                                                            v1::CatalogVersion* response) {
+  return RunInline(ctx, [=, this] { return DoGetCatalogVersion(response); });
 }
 
 grpc::ServerUnaryReactor* CatalogService::ReserveStock(grpc::CallbackServerContext* ctx,

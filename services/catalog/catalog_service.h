@@ -47,6 +47,8 @@ class CatalogService final : public v1::CatalogService::CallbackService {
   absl::Status DoBatchGetProducts(const v1::BatchGetProductsRequest& request,
                                   v1::BatchGetProductsResponse* response);
   absl::Status DoListCategories(v1::ListCategoriesResponse* response);
+  // The read model's version (ProductCache::version()), for the gateway's response cache.
+  absl::Status DoGetCatalogVersion(v1::CatalogVersion* response);
   absl::Status DoReserveStock(const v1::ReserveStockRequest& request, v1::Reservation* response);
   absl::Status DoCommitReservation(const v1::CommitReservationRequest& request,
                                    v1::Reservation* response);
@@ -69,6 +71,9 @@ class CatalogService final : public v1::CatalogService::CallbackService {
   grpc::ServerUnaryReactor* ListCategories(grpc::CallbackServerContext* ctx,
                                            const v1::ListCategoriesRequest* request,
                                            v1::ListCategoriesResponse* response) override;
+  grpc::ServerUnaryReactor* GetCatalogVersion(grpc::CallbackServerContext* ctx,
+                                              const v1::GetCatalogVersionRequest* request,
+                                              v1::CatalogVersion* response) override;
   grpc::ServerUnaryReactor* ReserveStock(grpc::CallbackServerContext* ctx,
                                          const v1::ReserveStockRequest* request,
                                          v1::Reservation* response) override;

@@ -146,7 +146,7 @@ TEST_F(IdentityApiTest, EveryRpcOfEveryBackendRefusesACallerWithoutAServiceKey) 
           << method;
     }
   }
-  EXPECT_EQ(methods, 7 + 9 + 12 + 6 + 5);
+  EXPECT_EQ(methods, 6 + 11 + 12 + 6 + 5);
 }
 
 // Asks a server's reflection service, without any credential, for its services (the raw
