@@ -116,6 +116,11 @@ absl::Status CatalogService::DoReleaseReservation(const v1::ReleaseReservationRe
   return inventory_.DoReleaseReservation(request, response);
 }
 
+absl::Status CatalogService::DoReturnStock(const v1::ReturnStockRequest& request,
+                                           v1::Reservation* response) {
+  return inventory_.DoReturnStock(request, response);
+}
+
 absl::StatusOr<ProductQuery> CatalogService::ParseListRequest(
     const v1::ListProductsRequest& request) const {
   if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
@@ -396,6 +401,15 @@ grpc::ServerUnaryReactor* CatalogService::ReleaseReservation(
   return RunBlocking(ctx, executor_, [=, this] {
     if (absl::Status s = RequireCaller({"checkout"}); !s.ok()) return s;
     return DoReleaseReservation(*request, response);
+  });
+}
+
+grpc::ServerUnaryReactor* CatalogService::ReturnStock(grpc::CallbackServerContext* ctx,
+                                                      const v1::ReturnStockRequest* request,
+                                                      v1::Reservation* response) {
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"checkout"}); !s.ok()) return s;
+    return DoReturnStock(*request, response);
   });
 }
 
