@@ -36,6 +36,7 @@ test-resilience: build
 # Clang's thread-safety analysis (-Wthread-safety as errors) over libs/ and services/
 # (scripts/check-thread-safety; clang++ from scripts/setup --test).
 test-thread-safety: build
+	scripts/long-functions
 	scripts/check-thread-safety
 
 # Helm chart and kustomize overlays, checked offline (no cluster): tests/deploy/run.

@@ -116,6 +116,11 @@ absl::Status CatalogService::DoReleaseReservation(const v1::ReleaseReservationRe
   return inventory_.DoReleaseReservation(request, response);
 }
 
+absl::Status CatalogService::DoReturnStock(const v1::ReturnStockRequest& request,
+                                           v1::Reservation* response) {
+  return inventory_.DoReturnStock(request, response);
+}
+
 absl::StatusOr<ProductQuery> CatalogService::ParseListRequest(
     const v1::ListProductsRequest& request) const {
   if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
@@ -142,6 +147,8 @@ absl::Status CatalogService::DoListProducts(const v1::ListProductsRequest& reque
                                             v1::ListProductsResponse* response) {
   auto query = ParseListRequest(request);
   if (!query.ok()) return query.status();
+  // Read first: the page (from the cache or from PostgreSQL) is at least this new.
+  response->set_catalog_version(cache_.version());
   absl::StatusOr<ProductPage> page =
       query->text.empty() ? cache_.List(*query) : store_.SearchProducts(*query);
   if (!page.ok()) return page.status();
@@ -164,8 +171,10 @@ absl::StatusOr<std::vector<v1::Product>> CatalogService::LoadMissing(
 
 absl::Status CatalogService::DoGetProduct(const v1::GetProductRequest& request,
                                           v1::Product* response) {
+  const int64_t version = cache_.version();  // read first: the answer is at least this new
   if (auto cached = cache_.Get(request.id())) {
     *response = *std::move(cached);
+    response->set_catalog_version(version);
     return absl::OkStatus();
   }
   auto loaded = LoadMissing({request.id()});
@@ -174,6 +183,7 @@ absl::Status CatalogService::DoGetProduct(const v1::GetProductRequest& request,
     return absl::NotFoundError(absl::StrCat("no product with id '", request.id(), "'"));
   }
   *response = std::move(loaded->front());
+  response->set_catalog_version(version);
   return absl::OkStatus();
 }
 
@@ -207,7 +217,13 @@ absl::Status CatalogService::DoBatchGetProducts(const v1::BatchGetProductsReques
 }
 
 absl::Status CatalogService::DoListCategories(v1::ListCategoriesResponse* response) {
+  response->set_catalog_version(cache_.version());
   for (auto& c : cache_.Categories()) *response->add_categories() = std::move(c);
+  return absl::OkStatus();
+}
+
+absl::Status CatalogService::DoGetCatalogVersion(v1::CatalogVersion* response) {
+  response->set_version(cache_.version());
   return absl::OkStatus();
 }
 
@@ -328,9 +344,11 @@ grpc::ServerUnaryReactor* CatalogService::ListProducts(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* CatalogService::GetProduct(grpc::CallbackServerContext* ctx,
                                                      const v1::GetProductRequest* request,
                                                      v1::Product* response) {
+  const int64_t version = cache_.version();  // read first: the answer is at least this new
   if (auto cached = cache_.Get(request->id())) {
     return RunInline(ctx, [&] {
       *response = *std::move(cached);
+      response->set_catalog_version(version);
       return absl::OkStatus();
     });
   }
@@ -351,6 +369,12 @@ grpc::ServerUnaryReactor* CatalogService::ListCategories(grpc::CallbackServerCon
                                                          const v1::ListCategoriesRequest*,
                                                          v1::ListCategoriesResponse* response) {
   return RunInline(ctx, [=, this] { return DoListCategories(response); });
+}
+
+grpc::ServerUnaryReactor* CatalogService::GetCatalogVersion(grpc::CallbackServerContext* ctx,
+                                                            const v1::GetCatalogVersionRequest*,
+                                                            v1::CatalogVersion* response) {
+  return RunInline(ctx, [=, this] { return DoGetCatalogVersion(response); });
 }
 
 grpc::ServerUnaryReactor* CatalogService::ReserveStock(grpc::CallbackServerContext* ctx,
@@ -377,6 +401,15 @@ grpc::ServerUnaryReactor* CatalogService::ReleaseReservation(
   return RunBlocking(ctx, executor_, [=, this] {
     if (absl::Status s = RequireCaller({"checkout"}); !s.ok()) return s;
     return DoReleaseReservation(*request, response);
+  });
+}
+
+grpc::ServerUnaryReactor* CatalogService::ReturnStock(grpc::CallbackServerContext* ctx,
+                                                      const v1::ReturnStockRequest* request,
+                                                      v1::Reservation* response) {
+  return RunBlocking(ctx, executor_, [=, this] {
+    if (absl::Status s = RequireCaller({"checkout"}); !s.ok()) return s;
+    return DoReturnStock(*request, response);
   });
 }
 

@@ -2,9 +2,9 @@
 // page tokens. Browsing and look-ups are answered from the in-memory ProductCache on the gRPC
 // thread; search and anything that needs PostgreSQL runs on the executor.
 //
-// Inventory (ReserveStock / CommitReservation / ReleaseReservation) is InventoryService's
-// (inventory_service.h, where its contract is); the admin writes (UpsertProduct / SetStock) go
-// to the store. After a write commits, the products it changed are refreshed in this
+// Inventory (ReserveStock / CommitReservation / ReleaseReservation / ReturnStock) is
+// InventoryService's (inventory_service.h, where its contract is); the admin writes (UpsertProduct
+// / SetStock) go to the store. After a write commits, the products it changed are refreshed in this
 // process's cache before the call returns (read your writes).
 #pragma once
 
@@ -47,11 +47,14 @@ class CatalogService final : public v1::CatalogService::CallbackService {
   absl::Status DoBatchGetProducts(const v1::BatchGetProductsRequest& request,
                                   v1::BatchGetProductsResponse* response);
   absl::Status DoListCategories(v1::ListCategoriesResponse* response);
+  // The read model's version (ProductCache::version()), for the gateway's response cache.
+  absl::Status DoGetCatalogVersion(v1::CatalogVersion* response);
   absl::Status DoReserveStock(const v1::ReserveStockRequest& request, v1::Reservation* response);
   absl::Status DoCommitReservation(const v1::CommitReservationRequest& request,
                                    v1::Reservation* response);
   absl::Status DoReleaseReservation(const v1::ReleaseReservationRequest& request,
                                     v1::Reservation* response);
+  absl::Status DoReturnStock(const v1::ReturnStockRequest& request, v1::Reservation* response);
   // Admin only: the caller is CurrentCall() (RequireAdmin).
   absl::Status DoUpsertProduct(const v1::UpsertProductRequest& request, v1::Product* response);
   absl::Status DoSetStock(const v1::SetStockRequest& request, v1::Product* response);
@@ -68,6 +71,9 @@ class CatalogService final : public v1::CatalogService::CallbackService {
   grpc::ServerUnaryReactor* ListCategories(grpc::CallbackServerContext* ctx,
                                            const v1::ListCategoriesRequest* request,
                                            v1::ListCategoriesResponse* response) override;
+  grpc::ServerUnaryReactor* GetCatalogVersion(grpc::CallbackServerContext* ctx,
+                                              const v1::GetCatalogVersionRequest* request,
+                                              v1::CatalogVersion* response) override;
   grpc::ServerUnaryReactor* ReserveStock(grpc::CallbackServerContext* ctx,
                                          const v1::ReserveStockRequest* request,
                                          v1::Reservation* response) override;
@@ -77,6 +83,9 @@ class CatalogService final : public v1::CatalogService::CallbackService {
   grpc::ServerUnaryReactor* ReleaseReservation(grpc::CallbackServerContext* ctx,
                                                const v1::ReleaseReservationRequest* request,
                                                v1::Reservation* response) override;
+  grpc::ServerUnaryReactor* ReturnStock(grpc::CallbackServerContext* ctx,
+                                        const v1::ReturnStockRequest* request,
+                                        v1::Reservation* response) override;
   grpc::ServerUnaryReactor* UpsertProduct(grpc::CallbackServerContext* ctx,
                                           const v1::UpsertProductRequest* request,
                                           v1::Product* response) override;

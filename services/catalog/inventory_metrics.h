@@ -5,6 +5,8 @@
 //   mercato_stock_reservations_total{outcome="committed"}     held -> committed (stock sold)
 //   mercato_stock_reservations_total{outcome="released"}      held -> released (stock back)
 //   mercato_stock_reservations_total{outcome="expired"}       held -> expired by the sweeper
+//   mercato_stock_reservations_total{outcome="returned"}      committed -> returned (stock back
+//                                                             on hand: ReturnStock)
 //
 // Idempotent repeats are not counted. Built on a registry (the process's Metrics registry);
 // building it twice on one registry yields the same counters.
@@ -27,6 +29,7 @@ struct InventoryMetrics {
   prometheus::Counter& committed;
   prometheus::Counter& released;
   prometheus::Counter& expired;
+  prometheus::Counter& returned;
 };
 
 }  // namespace mercato::catalog

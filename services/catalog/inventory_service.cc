@@ -133,4 +133,17 @@ absl::Status InventoryService::DoReleaseReservation(const v1::ReleaseReservation
   return absl::OkStatus();
 }
 
+absl::Status InventoryService::DoReturnStock(const v1::ReturnStockRequest& request,
+                                             v1::Reservation* response) {
+  if (absl::Status s = ValidateReservationId(request.reservation_id()); !s.ok()) return s;
+  auto returned = store_.ReturnStock(request.reservation_id());
+  if (!returned.ok()) return returned.status();
+  if (returned->changed) {
+    metrics_.returned.Increment();
+    RefreshAfterWrite(returned->reservation);
+  }
+  *response = std::move(returned->reservation);
+  return absl::OkStatus();
+}
+
 }  // namespace mercato::catalog

@@ -1,13 +1,14 @@
 // The catalog's inventory: stock reservations for checkout (ReserveStock, CommitReservation,
-// ReleaseReservation), validated here and kept by an InventoryStore (PostgreSQL:
+// ReleaseReservation, ReturnStock), validated here and kept by an InventoryStore (PostgreSQL:
 // postgres_inventory_store.h); held reservations nobody ends are expired by
 // ReservationExpirySweeper; the outcomes are counted in InventoryMetrics. CatalogService
 // hands the RPCs to it. After a change commits, the products it touched are refreshed in this
 // process's cache before the call returns (read your writes).
 //
 // The inventory contract (what checkout relies on):
-//   States: held -> committed (final: the stock is sold) or held -> released / expired (final:
-//   the stock is back). Reserved units count as held at once (products.reserved), so
+//   States: held -> committed (the stock is sold) -> returned (final: a cancelled order's
+//   goods, never shipped, are back on hand) or held -> released / expired (final: the stock
+//   is back). Reserved units count as held at once (products.reserved), so
 //   Product.stock (on_hand - reserved) is what can still be bought; an admin's SetStock sets
 //   on_hand and never hands held units out a second time.
 //   ReserveStock(id, items, ttl): all items or none, in one transaction. Idempotent per id: a
@@ -26,6 +27,11 @@
 //   ReleaseReservation(id): held -> released, stock returned; released / expired: OK,
 //   unchanged; committed: FAILED_PRECONDITION reservation_committed; unknown: recorded as
 //   released without items, so that a ReserveStock arriving later is reservation_closed.
+//   ReturnStock(id): committed -> returned, each item's quantity back on hand (StockChanged
+//   per product) in one transaction; returned again: OK, unchanged; held / released /
+//   expired: FAILED_PRECONDITION reservation_not_committed; unknown: NOT_FOUND
+//   reservation_not_found. A returned id is final: ReserveStock and CommitReservation are
+//   reservation_closed, ReleaseReservation reservation_committed.
 //   UNAVAILABLE / DEADLINE_EXCEEDED / ABORTED may be retried with the same id.
 #pragma once
 
@@ -74,6 +80,7 @@ class InventoryService {
                                    v1::Reservation* response);
   absl::Status DoReleaseReservation(const v1::ReleaseReservationRequest& request,
                                     v1::Reservation* response);
+  absl::Status DoReturnStock(const v1::ReturnStockRequest& request, v1::Reservation* response);
 
  private:
   // Reloads the reservation's products into the cache (RefreshAfterWrite, cache_refresher.h).

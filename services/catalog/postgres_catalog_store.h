@@ -45,6 +45,9 @@ class PostgresCatalogStore final : public CatalogStore {
   absl::StatusOr<ReservationChange> ReleaseReservation(const std::string& reservation_id) override {
     return inventory_.ReleaseReservation(reservation_id);
   }
+  absl::StatusOr<ReservationChange> ReturnStock(const std::string& reservation_id) override {
+    return inventory_.ReturnStock(reservation_id);
+  }
   absl::StatusOr<ExpiredReservations> ExpireReservations(int limit) override {
     return inventory_.ExpireReservations(limit);
   }

@@ -19,18 +19,30 @@ v1::ReservationState StateFromText(const std::string& state) {
   if (state == "committed") return v1::RESERVATION_STATE_COMMITTED;
   if (state == "released") return v1::RESERVATION_STATE_RELEASED;
   if (state == "expired") return v1::RESERVATION_STATE_EXPIRED;
+  if (state == "returned") return v1::RESERVATION_STATE_RETURNED;
   return v1::RESERVATION_STATE_UNSPECIFIED;
 }
 
+// Final states in which the id can be neither reserved nor committed again.
 bool IsClosed(v1::ReservationState state) {
-  return state == v1::RESERVATION_STATE_RELEASED || state == v1::RESERVATION_STATE_EXPIRED;
+  return state == v1::RESERVATION_STATE_RELEASED || state == v1::RESERVATION_STATE_EXPIRED ||
+         state == v1::RESERVATION_STATE_RETURNED;
+}
+
+const char* ClosedAs(v1::ReservationState state) {
+  switch (state) {
+    case v1::RESERVATION_STATE_EXPIRED:
+      return "expired";
+    case v1::RESERVATION_STATE_RETURNED:
+      return "returned";
+    default:
+      return "released";
+  }
 }
 
 absl::Status ReservationClosed(const std::string& id, v1::ReservationState state) {
-  return ErrorWithCode(
-      absl::StatusCode::kFailedPrecondition, "reservation_closed",
-      absl::StrCat("reservation '", id, "' was already ",
-                   state == v1::RESERVATION_STATE_EXPIRED ? "expired" : "released"));
+  return ErrorWithCode(absl::StatusCode::kFailedPrecondition, "reservation_closed",
+                       absl::StrCat("reservation '", id, "' was already ", ClosedAs(state)));
 }
 
 // The reservation with this id and its items (by product id), or nullopt. `for_update`
@@ -54,6 +66,16 @@ std::optional<v1::Reservation> LoadReservation(pqxx::work& tx, const std::string
     item->set_quantity(row[1].as<int32_t>());
   }
   return r;
+}
+
+// LoadReservation with the row locked; NOT_FOUND "reservation_not_found" for an unknown id.
+absl::StatusOr<v1::Reservation> LockedReservation(pqxx::work& tx, const std::string& id) {
+  auto existing = LoadReservation(tx, id, /*for_update=*/true);
+  if (!existing) {
+    return ErrorWithCode(absl::StatusCode::kNotFound, "reservation_not_found",
+                         absl::StrCat("no reservation '", id, "'"));
+  }
+  return *std::move(existing);
 }
 
 bool SameItems(const google::protobuf::RepeatedPtrField<v1::ReservationItem>& stored,
@@ -82,6 +104,23 @@ absl::Status EndHold(pqxx::work& tx,
         item.product_id(), static_cast<int64_t>(item.quantity()), sold);
     // A sale takes the units off on hand and reserved alike: what can be bought is unchanged.
     if (sold || rows.empty()) continue;
+    absl::Status s =
+        AppendStockChanged(tx, item.product_id(), rows[0][0].as<int64_t>(), low_stock_threshold);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// Puts a committed reservation's units back on hand (sellable again: StockChanged). Locks
+// product rows in id order (items are sorted).
+absl::Status PutBackOnHand(pqxx::work& tx,
+                           const google::protobuf::RepeatedPtrField<v1::ReservationItem>& items,
+                           int64_t low_stock_threshold) {
+  for (const auto& item : items) {
+    auto rows = tx.exec_params(
+        "UPDATE products SET on_hand = on_hand + $2 WHERE id = $1::uuid RETURNING stock",
+        item.product_id(), static_cast<int64_t>(item.quantity()));
+    if (rows.empty()) continue;  // products are never deleted; nothing to put back on
     absl::Status s =
         AppendStockChanged(tx, item.product_id(), rows[0][0].as<int64_t>(), low_stock_threshold);
     if (!s.ok()) return s;
@@ -193,11 +232,8 @@ absl::StatusOr<ReservationChange> PostgresInventoryStore::CommitReservation(
   absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     result = {};
     // Locked, so that a concurrent sweep or release sees the commit (or waits for it).
-    auto existing = LoadReservation(tx, reservation_id, /*for_update=*/true);
-    if (!existing) {
-      return ErrorWithCode(absl::StatusCode::kNotFound, "reservation_not_found",
-                           absl::StrCat("no reservation '", reservation_id, "'"));
-    }
+    auto existing = LockedReservation(tx, reservation_id);
+    if (!existing.ok()) return existing.status();
     if (IsClosed(existing->state())) return ReservationClosed(reservation_id, existing->state());
     if (existing->state() == v1::RESERVATION_STATE_HELD) {
       if (absl::Status s = EndHold(tx, existing->items(), /*sold=*/true, low_stock_threshold_);
@@ -238,7 +274,9 @@ absl::StatusOr<ReservationChange> PostgresInventoryStore::ReleaseReservation(
         result.reservation.set_expires_at_unix_ms(tombstone[0][0].as<int64_t>());
         return absl::OkStatus();
       }
-      if (existing->state() == v1::RESERVATION_STATE_COMMITTED) {
+      // Returned: it was committed (sold) first; its stock is back on hand already.
+      if (existing->state() == v1::RESERVATION_STATE_COMMITTED ||
+          existing->state() == v1::RESERVATION_STATE_RETURNED) {
         return ErrorWithCode(
             absl::StatusCode::kFailedPrecondition, "reservation_committed",
             absl::StrCat("reservation '", reservation_id, "' is committed; its stock is sold"));
@@ -256,6 +294,32 @@ absl::StatusOr<ReservationChange> PostgresInventoryStore::ReleaseReservation(
       return absl::OkStatus();
     }
     return absl::AbortedError("reservation changed concurrently; retry");
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<ReservationChange> PostgresInventoryStore::ReturnStock(
+    const std::string& reservation_id) {
+  ReservationChange result;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    result = {};
+    // Locked: concurrent returns of one id queue here, and the later ones find it returned.
+    auto existing = LockedReservation(tx, reservation_id);
+    if (!existing.ok()) return existing.status();
+    if (existing->state() == v1::RESERVATION_STATE_COMMITTED) {
+      if (absl::Status s = PutBackOnHand(tx, existing->items(), low_stock_threshold_); !s.ok()) {
+        return s;
+      }
+      SetState(tx, reservation_id, "returned");
+      existing->set_state(v1::RESERVATION_STATE_RETURNED);
+      result.changed = true;
+    } else if (existing->state() != v1::RESERVATION_STATE_RETURNED) {
+      return ErrorWithCode(absl::StatusCode::kFailedPrecondition, "reservation_not_committed",
+                           absl::StrCat("reservation '", reservation_id, "' is not committed"));
+    }
+    result.reservation = *std::move(existing);
+    return absl::OkStatus();
   });
   if (!status.ok()) return status;
   return result;

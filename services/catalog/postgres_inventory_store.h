@@ -26,6 +26,7 @@ class PostgresInventoryStore final : public InventoryStore {
                                                  std::chrono::seconds ttl) override;
   absl::StatusOr<ReservationChange> CommitReservation(const std::string& reservation_id) override;
   absl::StatusOr<ReservationChange> ReleaseReservation(const std::string& reservation_id) override;
+  absl::StatusOr<ReservationChange> ReturnStock(const std::string& reservation_id) override;
   absl::StatusOr<ExpiredReservations> ExpireReservations(int limit) override;
 
  private:

@@ -9,6 +9,7 @@ void ProductCache::Reset(std::vector<VersionedProduct> products,
   versions_.clear();
   ordered_.clear();
   by_category_.clear();
+  version_sum_ = 0;
   categories_ = std::move(categories);
   for (auto& p : products) {
     InsertLocked(std::make_shared<const v1::Product>(std::move(p.product)), p.version);
@@ -32,6 +33,7 @@ void ProductCache::InsertLocked(ProductPtr product, int64_t version) {
   for (const auto& c : product->categories()) by_category_[c].insert(key);
   ordered_[key] = product;
   versions_[product->id()] = version;
+  version_sum_ += version;
   by_id_[product->id()] = std::move(product);
 }
 
@@ -44,7 +46,10 @@ void ProductCache::EraseLocked(const std::string& id) {
     if (cat != by_category_.end()) cat->second.erase(key);
   }
   ordered_.erase(key);
-  versions_.erase(id);
+  if (auto v = versions_.find(id); v != versions_.end()) {
+    version_sum_ -= v->second;
+    versions_.erase(v);
+  }
   by_id_.erase(it);
 }
 
@@ -113,6 +118,11 @@ bool ProductCache::HasCategory(const std::string& id) const {
 size_t ProductCache::size() const {
   absl::ReaderMutexLock lock(&mu_);
   return by_id_.size();
+}
+
+int64_t ProductCache::version() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return version_sum_;
 }
 
 }  // namespace mercato::catalog

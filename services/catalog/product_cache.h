@@ -7,6 +7,12 @@
 // writes); changes made by other replicas arrive through PostgreSQL LISTEN/NOTIFY
 // (CacheRefresher) within milliseconds. Memory: about 1 KiB per product, fine for catalogs
 // up to a few hundred thousand products.
+//
+// Version: the sum of the cached rows' versions (v1::CatalogVersion in catalog.proto). Every
+// change of a product row bumps its version column in the committing transaction, and the
+// cache only ever replaces a row by a newer one, so the sum grows with each change applied;
+// replicas that applied the same changes report the same sum. An answer built after reading
+// version() is at least as new as that version.
 #pragma once
 
 #include <map>
@@ -49,6 +55,8 @@ class ProductCache {
   std::vector<v1::Category> Categories() const;
   bool HasCategory(const std::string& id) const;
   size_t size() const;
+  // The catalog version of the content (see above); 0 when empty.
+  int64_t version() const;
 
  private:
   using Key = std::pair<std::string, std::string>;  // (name, id)
@@ -64,6 +72,8 @@ class ProductCache {
   std::map<Key, ProductPtr> ordered_ ABSL_GUARDED_BY(mu_);
   std::unordered_map<std::string, std::set<Key>> by_category_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::Category> categories_ ABSL_GUARDED_BY(mu_);
+  // Sum of versions_' values.
+  int64_t version_sum_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace mercato::catalog

@@ -15,6 +15,17 @@
 // wrong type or a negative number is a 400 whose code names the field ("invalid_price",
 // "unknown_field", ...). Lengths, the currency code and the categories' existence are the
 // catalog's to check; its INVALID_ARGUMENT carries the same kind of code.
+//
+// Refunds (issue #14):
+//
+//   POST  /api/v1/admin/orders/{id}/refunds   header Idempotency-Key (required, as for
+//        checkout), body {"lines":[{"product_id","quantity"}]} | {"amount":{"amount",
+//        "currency"}} | {} (everything not refunded yet), and optionally "reason"
+//        (order_requests.h) -> 200 Order with "history". Errors: 400 idempotency_key_required /
+//        invalid_idempotency_key / invalid_json / invalid_field / unknown_field /
+//        missing_field / invalid_refund; 404 unknown order; 409 refund_exceeds_capture /
+//        order_not_refundable; 422 idempotency_key_reused (the key with another request).
+//        A repeat with the same key and body answers the order and moves no money again.
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -25,6 +36,7 @@
 #include "gateway/auth.h"
 #include "gateway/backend_call.h"
 #include "gateway/json_codec.h"
+#include "gateway/order_requests.h"
 #include "gateway/routes.h"
 
 namespace mercato::gateway {
@@ -158,6 +170,32 @@ void UpsertProduct(Backends& backends, const GatewayConfig& config, const HttpRe
       std::move(respond));
 }
 
+void RefundOrder(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
+                 Respond respond) {
+  if (auto refused = RefuseNonAdmin()) return respond(*std::move(refused));
+  const std::string key(request.Header("idempotency-key"));
+  if (absl::Status s = CheckIdempotencyKey(key); !s.ok()) return respond(ErrorResponse(s));
+  auto body = ParseJsonObject(request);
+  if (!body.ok()) return respond(ErrorResponse(body.status()));
+  auto rpc = ParseRefundBody(*body);
+  if (!rpc.ok()) return respond(ErrorResponse(rpc.status()));
+  rpc->set_order_id(request.Param("id"));
+  rpc->set_idempotency_key(key);
+  using CheckoutAsync = checkout::v1::CheckoutService::StubInterface::async_interface;
+  // Payment's refund runs inside the call: the whole request's budget.
+  CallBackend(
+      backends.checkout->async(), &CheckoutAsync::RefundOrder, *std::move(rpc),
+      config.request_timeout,
+      [](const absl::StatusOr<checkout::v1::Order>& order) {
+        HttpResponse response = order.ok()
+                                    ? JsonResponse(200, OrderJson(*order, /*with_history=*/true))
+                                    : ErrorResponse(order.status());
+        response.Header("Cache-Control", "no-store");
+        return response;
+      },
+      std::move(respond));
+}
+
 }  // namespace
 
 void RegisterAdminRoutes(Router& router, Backends& backends, const GatewayConfig& config) {
@@ -169,6 +207,11 @@ void RegisterAdminRoutes(Router& router, Backends& backends, const GatewayConfig
   router.Add(http::verb::patch, "/api/v1/admin/products/{id}",
              [&](const HttpRequest& r, Respond done) {
                UpsertProduct(backends, config, r, /*create=*/false, std::move(done));
+             },
+             {.auth = AuthPolicy::kRequired});
+  router.Add(http::verb::post, "/api/v1/admin/orders/{id}/refunds",
+             [&](const HttpRequest& r, Respond done) {
+               RefundOrder(backends, config, r, std::move(done));
              },
              {.auth = AuthPolicy::kRequired});
 }

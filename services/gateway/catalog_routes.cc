@@ -1,11 +1,17 @@
-// Shopper-facing catalog routes: listing, search, product detail, categories.
+// Shopper-facing catalog routes: listing, search, product detail, categories. Their answers
+// do not depend on the caller: ETag / If-None-Match (304) always, and the gateway's response
+// cache (response_cache.h) when MERCATO_GATEWAY_CACHE_MAX_BYTES is not 0.
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
 #include "common/status.h"
 #include "gateway/backend_call.h"
 #include "gateway/json_codec.h"
+#include "gateway/response_cache.h"
 #include "gateway/routes.h"
+#include "rpc/call.h"
+#include "rpc/client.h"
+#include "rpc/status_conversion.h"
 
 namespace mercato::gateway {
 namespace {
@@ -33,57 +39,151 @@ absl::StatusOr<catalog::v1::ListProductsRequest> ParseListQuery(const HttpReques
 
 using CatalogAsync = catalog::v1::CatalogService::StubInterface::async_interface;
 
-void ListProducts(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
-                  Respond respond) {
+// Every catalog read says so: a client or intermediary may keep the answer but must ask again
+// (If-None-Match) before reusing it, since only the gateway knows when the catalog changed.
+constexpr char kCatalogCacheControl[] = "public, no-cache";
+
+// One public catalog read on its way: what answering it from the cache, and storing its
+// answer there, needs of the request.
+struct CachedRead {
+  CatalogCache* cache = nullptr;  // null: the response cache is off
+  std::string key;
+  std::string if_none_match;
+  Respond respond;
+};
+
+CachedRead StartRead(CatalogCache* cache, std::string key, const HttpRequest& request,
+                     Respond respond) {
+  return {.cache = cache,
+          .key = std::move(key),
+          .if_none_match = std::string(request.Header(http::field::if_none_match)),
+          .respond = std::move(respond)};
+}
+
+// 200 with the body, or 304 without it when the client already has this ETag.
+HttpResponse CatalogAnswer(const CachedRead& read, const std::string& body, const std::string& etag,
+                           const char* cache_status) {
+  HttpResponse response;
+  if (!read.if_none_match.empty() && EtagMatches(read.if_none_match, etag)) {
+    response.status = 304;
+    response.content_type.clear();
+  } else {
+    response.body = body;
+  }
+  response.Header("ETag", etag).Header("Cache-Control", kCatalogCacheControl);
+  if (read.cache) response.Header("X-Cache", cache_status);
+  return response;
+}
+
+// Answers from the cache when it holds an entry built at the catalog's current, recently
+// confirmed version and the client did not ask for revalidation. True when it answered.
+bool AnswerFromCache(CachedRead& read, const HttpRequest& request) {
+  if (!read.cache || RequestsRevalidation(request)) return false;
+  auto version = read.cache->version.Fresh(CatalogVersionTracker::Clock::now());
+  if (!version) return false;
+  auto entry = read.cache->entries.Find(read.key, *version);
+  if (!entry) return false;
+  read.respond(CatalogAnswer(read, entry->body, entry->etag, "HIT"));
+  return true;
+}
+
+// Asks the catalog (`method` with `rpc`), renders the answer with `render` (reply -> Json),
+// stores it in the cache tagged with the reply's catalog_version, and answers.
+template <typename Request, typename Response, typename Render>
+void ReadThrough(Backends& backends, const GatewayConfig& config, CachedRead read,
+                 AsyncUnaryMethod<CatalogAsync, Request, Response> method, Request rpc,
+                 Render render, bool revalidation) {
+  CallUnaryAsync<CatalogAsync, Request, Response>(
+      backends.catalog->async(), method, std::move(rpc), config.rpc_timeout,
+      [read = std::move(read), render = std::move(render),
+       revalidation](absl::StatusOr<Response> reply) mutable {
+        if (!reply.ok()) return read.respond(ErrorResponse(reply.status()));
+        std::string body = JsonResponse(200, render(*reply)).body;
+        std::string etag = BodyEtag(body);
+        HttpResponse response = CatalogAnswer(read, body, etag, revalidation ? "BYPASS" : "MISS");
+        if (read.cache) {
+          read.cache->entries.Store(read.key, {.body = std::move(body),
+                                               .etag = std::move(etag),
+                                               .version = reply->catalog_version()});
+        }
+        read.respond(std::move(response));
+      });
+}
+
+// From the cache when it can, else through it.
+template <typename Request, typename Response, typename Render>
+void Read(Backends& backends, const GatewayConfig& config, CatalogCache* cache, std::string key,
+          const HttpRequest& request, Respond respond,
+          AsyncUnaryMethod<CatalogAsync, Request, Response> method, Request rpc, Render render) {
+  CachedRead read = StartRead(cache, std::move(key), request, std::move(respond));
+  if (AnswerFromCache(read, request)) return;
+  ReadThrough(backends, config, std::move(read), method, std::move(rpc), std::move(render),
+              RequestsRevalidation(request));
+}
+
+Json ProductsPageJson(const catalog::v1::ListProductsResponse& reply) {
+  Json body = Json::object();
+  AppendProductsJson(reply.products(), body["products"] = Json::array());
+  if (!reply.next_page_token().empty()) body["next_page_token"] = reply.next_page_token();
+  return body;
+}
+
+Json CategoriesJson(const catalog::v1::ListCategoriesResponse& reply) {
+  Json categories = Json::array();
+  for (const auto& c : reply.categories()) categories.push_back(CategoryJson(c));
+  return {{"categories", std::move(categories)}};
+}
+
+void ListProducts(Backends& backends, const GatewayConfig& config, CatalogCache* cache,
+                  const HttpRequest& request, Respond respond) {
   auto rpc = ParseListQuery(request);
   if (!rpc.ok()) return respond(ErrorResponse(rpc.status()));
-  CallBackend(
-      backends.catalog->async(), &CatalogAsync::ListProducts, *std::move(rpc), config.rpc_timeout,
-      [](const auto& reply) {
-        if (!reply.ok()) return ErrorResponse(reply.status());
-        Json body = Json::object();
-        AppendProductsJson(reply->products(), body["products"] = Json::array());
-        if (!reply->next_page_token().empty()) body["next_page_token"] = reply->next_page_token();
-        return JsonResponse(200, body);
-      },
-      std::move(respond));
+  std::string key = ListProductsCacheKey(*rpc);
+  Read(backends, config, cache, std::move(key), request, std::move(respond),
+       &CatalogAsync::ListProducts, *std::move(rpc), &ProductsPageJson);
 }
 
-void GetProduct(Backends& backends, const GatewayConfig& config, const HttpRequest& request,
-                Respond respond) {
+void GetProduct(Backends& backends, const GatewayConfig& config, CatalogCache* cache,
+                const HttpRequest& request, Respond respond) {
   catalog::v1::GetProductRequest rpc;
   rpc.set_id(request.Param("id"));
-  CallBackend(
-      backends.catalog->async(), &CatalogAsync::GetProduct, std::move(rpc), config.rpc_timeout,
-      [](const auto& product) {
-        return product.ok() ? JsonResponse(200, ProductJson(*product))
-                            : ErrorResponse(product.status());
-      },
-      std::move(respond));
+  std::string key = ProductCacheKey(rpc.id());
+  Read(backends, config, cache, std::move(key), request, std::move(respond),
+       &CatalogAsync::GetProduct, std::move(rpc), &ProductJson);
 }
 
-void ListCategories(Backends& backends, const GatewayConfig& config, const HttpRequest&,
-                    Respond respond) {
-  CallBackend(
-      backends.catalog->async(), &CatalogAsync::ListCategories,
-      catalog::v1::ListCategoriesRequest(), config.rpc_timeout,
-      [](const auto& reply) {
-        if (!reply.ok()) return ErrorResponse(reply.status());
-        Json categories = Json::array();
-        for (const auto& c : reply->categories()) categories.push_back(CategoryJson(c));
-        return JsonResponse(200, {{"categories", std::move(categories)}});
-      },
-      std::move(respond));
+void ListCategories(Backends& backends, const GatewayConfig& config, CatalogCache* cache,
+                    const HttpRequest& request, Respond respond) {
+  Read(backends, config, cache, CategoriesCacheKey(), request, std::move(respond),
+       &CatalogAsync::ListCategories, catalog::v1::ListCategoriesRequest(), &CategoriesJson);
 }
 
 }  // namespace
 
-void RegisterCatalogRoutes(Router& router, Backends& backends, const GatewayConfig& config) {
-  using Fn = void (*)(Backends&, const GatewayConfig&, const HttpRequest&, Respond);
+std::unique_ptr<CatalogCache> MakeCatalogCache(Backends& backends, const GatewayConfig& config,
+                                               prometheus::Registry& registry) {
+  if (config.cache_max_bytes == 0) return nullptr;
+  auto* stub = backends.catalog.get();
+  return std::make_unique<CatalogCache>(
+      config.cache_max_bytes, config.cache_poll_interval,
+      [stub]() -> absl::StatusOr<int64_t> {
+        auto ctx = NewClientContext(kCatalogVersionFreshFor);
+        catalog::v1::CatalogVersion version;
+        grpc::Status s =
+            stub->GetCatalogVersion(ctx.get(), catalog::v1::GetCatalogVersionRequest(), &version);
+        if (!s.ok()) return FromGrpcStatus(s);
+        return version.version();
+      },
+      registry);
+}
+
+void RegisterCatalogRoutes(Router& router, Backends& backends, const GatewayConfig& config,
+                           CatalogCache* cache) {
+  using Fn = void (*)(Backends&, const GatewayConfig&, CatalogCache*, const HttpRequest&, Respond);
   auto add = [&](const char* pattern, Fn fn) {
     router.Add(http::verb::get, pattern,
-               [&backends, &config, fn](const HttpRequest& r, Respond done) {
-                 fn(backends, config, r, std::move(done));
+               [&backends, &config, cache, fn](const HttpRequest& r, Respond done) {
+                 fn(backends, config, cache, r, std::move(done));
                },
                {.auth = AuthPolicy::kNone});
   };

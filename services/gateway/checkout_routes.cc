@@ -14,11 +14,17 @@
 //   GET  /api/v1/orders          ?page_size=1..100&page_token=... -> {"orders":[...],
 //                                "next_page_token"} newest first
 //   GET  /api/v1/orders/{id}     -> Order with "history"; 404 unless it is the caller's
+//   POST /api/v1/orders/{id}/cancel   no body (or {}) -> 200 Order with "history" (status
+//                                cancelling or cancelled); 404 unless it is the caller's;
+//                                409 order_not_cancellable (pending, failed, shipped, ...).
+//                                Repeating it for a cancelled order answers the order again.
 //
-// Order: {"id","status":"pending|paid|failed","items":[{"product_id","name","quantity",
-//   "unit_price","line_total"}],"subtotal","shipping","tax","total" (money as
+// Order (json_codec.h): {"id","status":"pending|paid|failed|fulfilling|shipped|delivered|
+//   cancelling|cancelled|refunded|partially_refunded","items":[{"product_id","name",
+//   "quantity","unit_price","line_total"}],"subtotal","shipping","tax","total" (money as
 //   {"amount","currency"}, minor units),"shipping_address":{...},"failure_code",
-//   "card_brand","card_last4","created_at"}
+//   "card_brand","card_last4","created_at","timeline":[{"status","at","carrier"?,
+//   "tracking_number"?,"amount"?}],"cancellable","refunded"}
 //
 // Idempotency as Stripe does it: the checkout service keeps the first outcome per (user,
 // Idempotency-Key) with a fingerprint of the request body, and answers a repeat with that
@@ -38,13 +44,13 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "common/call_context.h"
 #include "common/limits.h"
 #include "common/status.h"
 #include "gateway/backend_call.h"
 #include "gateway/json_codec.h"
 #include "gateway/json_fields.h"
+#include "gateway/order_requests.h"
 #include "gateway/routes.h"
 
 namespace mercato::gateway {
@@ -78,15 +84,6 @@ std::string Fingerprint(const FingerprintKey& key, const Json& body) {
   char hex[sizeof hash * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
   return std::string(hex, sizeof hash * 2);
-}
-
-// 1 to 255 characters of A-Z a-z 0-9 - _ . : (UUIDs, ULIDs and base64url fit).
-bool IsIdempotencyKey(std::string_view key) {
-  if (key.empty() || key.size() > kMaxIdempotencyKeyLength) return false;
-  return std::all_of(key.begin(), key.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.' || c == ':';
-  });
 }
 
 bool AllDigits(const std::string& s) {
@@ -171,66 +168,6 @@ absl::StatusOr<CheckoutBody> ParseCheckoutBody(const Json& body) {
   return out;
 }
 
-const char* StatusName(checkout::v1::OrderStatus status) {
-  switch (status) {
-    case checkout::v1::ORDER_STATUS_PAID:
-      return "paid";
-    case checkout::v1::ORDER_STATUS_FAILED:
-      return "failed";
-    case checkout::v1::ORDER_STATUS_PENDING:
-      return "pending";
-    default:
-      return "unknown";
-  }
-}
-
-std::string IsoTime(int64_t unix_ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(unix_ms),
-                          absl::UTCTimeZone());
-}
-
-void FillOrderJson(const Order& o, Json& out, bool with_history) {
-  out["id"] = o.id();
-  out["status"] = StatusName(o.status());
-  Json& items = out["items"] = Json::array();
-  items.get_ref<Json::array_t&>().reserve(o.items_size());
-  for (const auto& line : o.items()) AppendLineJson(line, items);
-  out["subtotal"] = MoneyJson(o.subtotal());
-  out["shipping"] = MoneyJson(o.shipping());
-  out["tax"] = MoneyJson(o.tax());
-  out["total"] = MoneyJson(o.total());
-  Json& address = out["shipping_address"] = Json::object();
-  const common::v1::Address& a = o.shipping_address();
-  if (!a.id().empty()) address["id"] = a.id();
-  address["name"] = a.name();
-  address["line1"] = a.line1();
-  address["line2"] = a.line2();
-  address["city"] = a.city();
-  address["region"] = a.region();
-  address["postal_code"] = a.postal_code();
-  address["country"] = a.country();
-  out["failure_code"] = o.failure_code();
-  out["card_brand"] = o.card_brand();
-  out["card_last4"] = o.card_last4();
-  out["created_at"] = IsoTime(o.created_at_unix_ms());
-  if (with_history) {
-    Json& history = out["history"] = Json::array();
-    for (const auto& change : o.history()) {
-      Json& h = history.emplace_back(Json::object());
-      h["status"] = StatusName(change.status());
-      h["step"] = change.step();
-      h["detail"] = change.detail();
-      h["at"] = IsoTime(change.at_unix_ms());
-    }
-  }
-}
-
-Json OrderJson(const Order& o, bool with_history) {
-  Json out = Json::object();
-  FillOrderJson(o, out, with_history);
-  return out;
-}
-
 HttpResponse NoStore(HttpResponse response) {
   response.Header("Cache-Control", "no-store");
   return response;
@@ -257,15 +194,8 @@ void CallPlaceOrder(Backends& backends, const GatewayConfig& config,
 void PlaceOrder(Backends& backends, const GatewayConfig& config, const FingerprintKey& key,
                 const HttpRequest& http, Respond respond) {
   const std::string idempotency_key(http.Header("idempotency-key"));
-  if (idempotency_key.empty()) {
-    return respond(
-        ErrorResponse(400, "idempotency_key_required", "the Idempotency-Key header is required"));
-  }
-  if (!IsIdempotencyKey(idempotency_key)) {
-    return respond(ErrorResponse(
-        400, "invalid_idempotency_key",
-        absl::StrCat("the Idempotency-Key header must be 1 to ", kMaxIdempotencyKeyLength,
-                     " characters of A-Z, a-z, 0-9, '-', '_', '.', ':'")));
+  if (absl::Status s = CheckIdempotencyKey(idempotency_key); !s.ok()) {
+    return respond(ErrorResponse(s));
   }
   auto body = ParseJsonObject(http);
   if (!body.ok()) return respond(ErrorResponse(body.status()));
@@ -336,6 +266,22 @@ void GetOrder(Backends& backends, const GatewayConfig& config, const HttpRequest
       std::move(respond));
 }
 
+void CancelOrder(Backends& backends, const GatewayConfig& config, const HttpRequest& http,
+                 Respond respond) {
+  if (absl::Status s = CheckEmptyBody(http); !s.ok()) return respond(NoStore(ErrorResponse(s)));
+  checkout::v1::CancelOrderRequest rpc;
+  rpc.set_id(http.Param("id"));
+  // The refund and the stock's return run inside the call: the whole request's budget.
+  CallBackend(
+      backends.checkout->async(), &CheckoutAsync::CancelOrder, std::move(rpc),
+      config.request_timeout,
+      [](const absl::StatusOr<Order>& order) {
+        if (!order.ok()) return NoStore(ErrorResponse(order.status()));
+        return NoStore(JsonResponse(200, OrderJson(*order, /*with_history=*/true)));
+      },
+      std::move(respond));
+}
+
 }  // namespace
 
 void RegisterCheckoutRoutes(Router& router, Backends& backends, const GatewayConfig& config) {
@@ -356,6 +302,11 @@ void RegisterCheckoutRoutes(Router& router, Backends& backends, const GatewayCon
   router.Add(http::verb::get, "/api/v1/orders/{id}",
              [&backends, &config](const HttpRequest& r, Respond done) {
                GetOrder(backends, config, r, std::move(done));
+             },
+             {.auth = AuthPolicy::kRequired});
+  router.Add(http::verb::post, "/api/v1/orders/{id}/cancel",
+             [&backends, &config](const HttpRequest& r, Respond done) {
+               CancelOrder(backends, config, r, std::move(done));
              },
              {.auth = AuthPolicy::kRequired});
 }

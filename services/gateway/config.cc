@@ -3,6 +3,25 @@
 #include <thread>
 
 namespace mercato::gateway {
+namespace {
+
+void ReadRateLimits(EnvReader& env, GatewayConfig& c) {
+  const std::pair<const char*, RateLimit*> limits[] = {
+      {"MERCATO_RATE_LIMIT_CLIENT", &c.rate_limit_client},
+      {"MERCATO_RATE_LIMIT_USER", &c.rate_limit_user},
+      {"MERCATO_RATE_LIMIT_LOGIN", &c.rate_limit_login},
+      {"MERCATO_RATE_LIMIT_CHECKOUT", &c.rate_limit_checkout}};
+  for (const auto& [name, limit] : limits) {
+    auto parsed = ParseRateLimit(env.String(name, "off"));
+    if (parsed.ok()) {
+      *limit = *parsed;
+    } else {
+      env.AddError(name, std::string(parsed.status().message()));
+    }
+  }
+}
+
+}  // namespace
 
 absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env) {
   using std::chrono::milliseconds;
@@ -40,25 +59,17 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env) {
   c.jwt_clock_skew = std::chrono::seconds(env.Int("MERCATO_JWT_CLOCK_SKEW_S", 30, 0, 300));
   c.cart_cookie_key = env.RequiredSecret("MERCATO_CART_COOKIE_KEY", 32);
   c.backends = ReadBackendPolicies(env, {"catalog", "cart", "user", "checkout"});
-  const std::pair<const char*, RateLimit*> limits[] = {
-      {"MERCATO_RATE_LIMIT_CLIENT", &c.rate_limit_client},
-      {"MERCATO_RATE_LIMIT_USER", &c.rate_limit_user},
-      {"MERCATO_RATE_LIMIT_LOGIN", &c.rate_limit_login},
-      {"MERCATO_RATE_LIMIT_CHECKOUT", &c.rate_limit_checkout}};
-  for (const auto& [name, limit] : limits) {
-    auto parsed = ParseRateLimit(env.String(name, "off"));
-    if (parsed.ok()) {
-      *limit = *parsed;
-    } else {
-      env.AddError(name, std::string(parsed.status().message()));
-    }
-  }
+  ReadRateLimits(env, c);
   auto proxies = TrustedProxies::Parse(env.String("MERCATO_TRUSTED_PROXIES", ""));
   if (proxies.ok()) {
     c.trusted_proxies = *std::move(proxies);
   } else {
     env.AddError("MERCATO_TRUSTED_PROXIES", std::string(proxies.status().message()));
   }
+  c.cache_max_bytes = static_cast<size_t>(
+      env.Int("MERCATO_GATEWAY_CACHE_MAX_BYTES", 16 * 1024 * 1024, 0, int64_t{1} << 32));
+  c.cache_poll_interval = env.Millis("MERCATO_GATEWAY_CACHE_POLL_MS", milliseconds(100),
+                                     milliseconds(10), milliseconds(250));
   if (absl::Status s = env.Finish(); !s.ok()) return s;
   return c;
 }

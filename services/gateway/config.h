@@ -60,6 +60,11 @@ struct GatewayConfig {
   RateLimit rate_limit_checkout;
   // Peers whose X-Forwarded-For names the client (client_address.h); none by default.
   TrustedProxies trusted_proxies;
+  // Bound of the catalog routes' response cache (response_cache.h); 0 = off. The variable's
+  // default is 16 MiB; a GatewayConfig built in code (tests) has it off.
+  size_t cache_max_bytes = 0;
+  // How often the gateway asks the catalog for its version (the cache's freshness).
+  std::chrono::milliseconds cache_poll_interval{100};
 };
 
 // Reads MERCATO_HTTP_PORT, MERCATO_ADMIN_PORT, MERCATO_BIND_ADDRESS, MERCATO_LOG_LEVEL,
@@ -72,7 +77,8 @@ struct GatewayConfig {
 // MERCATO_CART_COOKIE_KEY (required), MERCATO_RESILIENCE,
 // MERCATO_<BACKEND>_RESILIENCE for each backend, MERCATO_RATE_LIMIT_CLIENT,
 // MERCATO_RATE_LIMIT_USER, MERCATO_RATE_LIMIT_LOGIN, MERCATO_RATE_LIMIT_CHECKOUT,
-// MERCATO_TRUSTED_PROXIES (deploy/services.json describes each).
+// MERCATO_TRUSTED_PROXIES, MERCATO_GATEWAY_CACHE_MAX_BYTES, MERCATO_GATEWAY_CACHE_POLL_MS
+// (deploy/services.json describes each).
 absl::StatusOr<GatewayConfig> LoadGatewayConfig(EnvReader& env);
 
 }  // namespace mercato::gateway

@@ -61,6 +61,7 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
                  [this](ReadinessCache::Done done) {
                    CheckBackends(backends_, std::chrono::milliseconds(1000), std::move(done));
                  }),
+      catalog_cache_(MakeCatalogCache(backends, config, metrics.registry())),
       client_limiter_(config.rate_limit_client),
       user_limiter_(config.rate_limit_user),
       login_limiter_(config.rate_limit_login),
@@ -100,7 +101,7 @@ GatewayService::GatewayService(const GatewayConfig& config, Backends& backends,
               [this](const HttpRequest& r, Respond respond) { Readyz(r, std::move(respond)); });
   router_.Add(http::verb::get, "/readyz/local",
               [this](const HttpRequest& r) { return ReadyzLocal(r); });
-  RegisterCatalogRoutes(router_, backends_, config_);
+  RegisterCatalogRoutes(router_, backends_, config_, catalog_cache_.get());
   RegisterAccountRoutes(router_, backends_, config_);
   RegisterCartRoutes(router_, backends_, config_);
   RegisterCheckoutRoutes(router_, backends_, config_);
@@ -330,6 +331,10 @@ void GatewayService::Finish(Exchange& x, HttpResponse response) {
   }
   response.Header("X-Request-Id", x.call.request_id);
   if (!x.call.trace_id.empty()) response.Header("X-Trace-Id", x.call.trace_id);
+  // Read your writes: this client's next catalog read waits for the catalog's new version.
+  if (catalog_cache_ && MayChangeCatalog(x.request)) {
+    catalog_cache_->version.Invalidate(std::chrono::steady_clock::now());
+  }
   --in_flight_;
   x.done(std::move(response));
 }

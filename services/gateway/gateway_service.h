@@ -33,6 +33,7 @@
 #include "gateway/http_server.h"
 #include "gateway/rate_limiter.h"
 #include "gateway/readiness_cache.h"
+#include "gateway/response_cache.h"
 #include "gateway/router.h"
 #include "gateway/static_files.h"
 #include "metrics/metrics.h"
@@ -101,6 +102,8 @@ class GatewayService final : public RequestHandler {
   AccessTokenVerifier verifier_;
   // /readyz's backend checks, cached and single-flight: the route is public.
   ReadinessCache readiness_;
+  // The catalog routes' response cache; null when off.
+  std::unique_ptr<CatalogCache> catalog_cache_;
   Router router_;
   std::atomic<bool> draining_{false};
   std::atomic<int> in_flight_{0};

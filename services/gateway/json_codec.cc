@@ -3,8 +3,10 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/call_context.h"
 #include "common/status.h"
+#include "gateway/json_fields.h"
 
 namespace mercato::gateway {
 
@@ -46,6 +48,98 @@ Json CategoryJson(const catalog::v1::Category& c) {
   Json out = Json::object();
   out["id"] = c.id();
   out["name"] = c.name();
+  return out;
+}
+
+std::string TimestampJson(int64_t unix_ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(unix_ms),
+                          absl::UTCTimeZone());
+}
+
+const char* OrderStatusName(checkout::v1::OrderStatus status) {
+  using checkout::v1::OrderStatus;
+  switch (status) {
+    case OrderStatus::ORDER_STATUS_PENDING:
+      return "pending";
+    case OrderStatus::ORDER_STATUS_PAID:
+      return "paid";
+    case OrderStatus::ORDER_STATUS_FAILED:
+      return "failed";
+    case OrderStatus::ORDER_STATUS_FULFILLING:
+      return "fulfilling";
+    case OrderStatus::ORDER_STATUS_SHIPPED:
+      return "shipped";
+    case OrderStatus::ORDER_STATUS_DELIVERED:
+      return "delivered";
+    case OrderStatus::ORDER_STATUS_CANCELLING:
+      return "cancelling";
+    case OrderStatus::ORDER_STATUS_CANCELLED:
+      return "cancelled";
+    case OrderStatus::ORDER_STATUS_REFUNDED:
+      return "refunded";
+    case OrderStatus::ORDER_STATUS_PARTIALLY_REFUNDED:
+      return "partially_refunded";
+    default:
+      return "unknown";
+  }
+}
+
+namespace {
+
+// Oldest first; carrier and tracking number only for a shipment, the amount only for a
+// refund or a cancel.
+void FillTimelineJson(const checkout::v1::Order& o, Json& timeline) {
+  timeline.get_ref<Json::array_t&>().reserve(o.timeline_size());
+  for (const auto& entry : o.timeline()) {
+    Json& t = timeline.emplace_back(Json::object());
+    t["status"] = OrderStatusName(entry.status());
+    t["at"] = TimestampJson(entry.at_unix_ms());
+    if (!entry.carrier().empty()) t["carrier"] = entry.carrier();
+    if (!entry.tracking_number().empty()) t["tracking_number"] = entry.tracking_number();
+    if (entry.has_amount()) t["amount"] = MoneyJson(entry.amount());
+  }
+}
+
+void FillHistoryJson(const checkout::v1::Order& o, Json& history) {
+  for (const auto& change : o.history()) {
+    Json& h = history.emplace_back(Json::object());
+    h["status"] = OrderStatusName(change.status());
+    h["step"] = change.step();
+    h["detail"] = change.detail();
+    h["at"] = TimestampJson(change.at_unix_ms());
+  }
+}
+
+}  // namespace
+
+void FillOrderJson(const checkout::v1::Order& o, Json& out, bool with_history) {
+  out["id"] = o.id();
+  out["status"] = OrderStatusName(o.status());
+  Json& items = out["items"] = Json::array();
+  items.get_ref<Json::array_t&>().reserve(o.items_size());
+  for (const auto& line : o.items()) AppendLineJson(line, items);
+  out["subtotal"] = MoneyJson(o.subtotal());
+  out["shipping"] = MoneyJson(o.shipping());
+  out["tax"] = MoneyJson(o.tax());
+  out["total"] = MoneyJson(o.total());
+  Json& address = out["shipping_address"] = AddressJson(o.shipping_address());
+  if (o.shipping_address().id().empty()) address.erase("id");  // typed in at checkout
+  out["failure_code"] = o.failure_code();
+  out["card_brand"] = o.card_brand();
+  out["card_last4"] = o.card_last4();
+  out["created_at"] = TimestampJson(o.created_at_unix_ms());
+  FillTimelineJson(o, out["timeline"] = Json::array());
+  out["cancellable"] = o.cancellable();
+  // Nothing refunded is zero in the order's currency, whether or not the service said so.
+  common::v1::Money refunded = o.refunded();
+  if (refunded.currency().empty()) refunded.set_currency(o.total().currency());
+  out["refunded"] = MoneyJson(refunded);
+  if (with_history) FillHistoryJson(o, out["history"] = Json::array());
+}
+
+Json OrderJson(const checkout::v1::Order& o, bool with_history) {
+  Json out = Json::object();
+  FillOrderJson(o, out, with_history);
   return out;
 }
 

@@ -2,12 +2,15 @@
 //   {"error":{"code":"not_found","message":"...","request_id":"..."}}
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gateway/http_types.h"
 #include "mercato/catalog/v1/catalog.pb.h"
+#include "mercato/checkout/v1/checkout.pb.h"
 #include "mercato/common/v1/common.pb.h"
 
 namespace mercato::gateway {
@@ -31,6 +34,18 @@ Json& AppendLineJson(const Line& line, Json& items) {
   item["line_total"] = MoneyJson(line.line_total());
   return item;
 }
+// An instant as the API renders every timestamp: RFC 3339 in UTC with milliseconds,
+// "2026-12-06T23:53:34.120Z".
+std::string TimestampJson(int64_t unix_ms);
+// An order status as the API names it: "paid", "partially_refunded", ... ("unknown" for a
+// value this gateway does not know).
+const char* OrderStatusName(checkout::v1::OrderStatus status);
+// An order: {"id","status","items","subtotal","shipping","tax","total","shipping_address",
+// "failure_code","card_brand","card_last4","created_at","timeline":[{"status","at",
+// "carrier"?,"tracking_number"?,"amount"?}],"cancellable","refunded"}, plus "history" (the
+// saga's steps) when `with_history`. FillOrderJson writes the members into `out`.
+void FillOrderJson(const checkout::v1::Order& order, Json& out, bool with_history);
+Json OrderJson(const checkout::v1::Order& order, bool with_history);
 // Appends each product's JSON to `array`.
 void AppendProductsJson(const google::protobuf::RepeatedPtrField<catalog::v1::Product>& products,
                         Json& array);

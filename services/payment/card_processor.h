@@ -51,10 +51,13 @@ class CardProcessor {
   virtual ~CardProcessor() = default;
 
   virtual absl::StatusOr<AuthorizationResult> Authorize(const AuthorizationRequest& request) = 0;
-  // Each takes the reference Authorize returned and moves the whole amount.
+  // Each takes the reference Authorize returned. Capture and Void move the whole amount.
   virtual absl::Status Capture(const std::string& reference, int64_t amount) = 0;
   virtual absl::Status Void(const std::string& reference) = 0;
-  virtual absl::Status Refund(const std::string& reference, int64_t amount) = 0;
+  // Returns `amount` of the captured money, idempotently per (reference, refund_key): asking
+  // again with a key refunds nothing more.
+  virtual absl::Status Refund(const std::string& reference, int64_t amount,
+                              const std::string& refund_key) = 0;
   // Cancels whatever Authorize made for this idempotency key, if anything: what processors
   // call a technical cancel by merchant reference, for when the answer (and the reference in
   // it) was lost, e.g. by a crash between asking and recording. OK when there is nothing.

@@ -39,4 +39,18 @@ std::optional<events::v1::Envelope> PaymentMovedEvent(const PaymentRecord& payme
   }
 }
 
+events::v1::Envelope PaymentRefundedEvent(const PaymentRecord& payment, int64_t amount,
+                                          const std::string& key) {
+  const v1::Payment& p = payment.payment;
+  events::v1::Envelope event = events::NewEvent(kEventSource);
+  events::v1::PaymentRefunded* refunded = event.mutable_payment_refunded();
+  refunded->set_payment_id(p.id());
+  refunded->set_order_id(p.order_id());
+  refunded->mutable_amount()->set_amount(amount);
+  refunded->mutable_amount()->set_currency(p.amount().currency());
+  *refunded->mutable_total_refunded() = p.refunded_amount();
+  refunded->set_refund_key(key);
+  return event;
+}
+
 }  // namespace mercato::payment

@@ -6,12 +6,15 @@
 //   PaymentCaptured     Transition(... -> CAPTURED)
 //   PaymentVoided       Transition(... -> VOIDED); reason "authorization_voided" (from
 //                       AUTHORIZED) or "voided_before_authorization" (from PENDING)
+//   PaymentRefunded     Refund recorded a refund (PaymentRefundedEvent), partial or whole
 //
-// Other moves (PENDING, DECLINED, REFUNDED) publish nothing in this version. Like the rest of
+// Other moves (PENDING, DECLINED) publish nothing in this version. Like the rest of
 // the store, the events carry the card's brand and last four digits only.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <string>
 
 #include "mercato/events/v1/events.pb.h"
 #include "payment/payment_store.h"
@@ -24,5 +27,10 @@ inline constexpr char kEventSource[] = "payment";
 // The event of `payment` having moved from `from` to its current state, if that move has one.
 std::optional<events::v1::Envelope> PaymentMovedEvent(const PaymentRecord& payment,
                                                       v1::PaymentState from);
+
+// The PaymentRefunded event of refund `key` of `amount`, `payment` as it is after the refund
+// (its refunded_amount the total so far).
+events::v1::Envelope PaymentRefundedEvent(const PaymentRecord& payment, int64_t amount,
+                                          const std::string& key);
 
 }  // namespace mercato::payment

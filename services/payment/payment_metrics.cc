@@ -27,6 +27,10 @@ bool IsLegalMove(std::optional<PaymentState> from, PaymentState to) {
     return to == v1::PAYMENT_STATE_AUTHORIZED || to == v1::PAYMENT_STATE_DECLINED ||
            to == v1::PAYMENT_STATE_VOIDED;
   }
+  if (to == v1::PAYMENT_STATE_REFUNDED || to == v1::PAYMENT_STATE_PARTIALLY_REFUNDED) {
+    return *from == v1::PAYMENT_STATE_CAPTURED ||
+           (*from == v1::PAYMENT_STATE_PARTIALLY_REFUNDED && to == v1::PAYMENT_STATE_REFUNDED);
+  }
   return SourceStateFor(to) == *from;
 }
 
@@ -55,7 +59,9 @@ PaymentMetrics::PaymentMetrics(prometheus::Registry& registry)
            {v1::PAYMENT_STATE_PENDING, v1::PAYMENT_STATE_VOIDED},
            {v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_CAPTURED},
            {v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_VOIDED},
-           {v1::PAYMENT_STATE_CAPTURED, v1::PAYMENT_STATE_REFUNDED}}) {
+           {v1::PAYMENT_STATE_CAPTURED, v1::PAYMENT_STATE_REFUNDED},
+           {v1::PAYMENT_STATE_CAPTURED, v1::PAYMENT_STATE_PARTIALLY_REFUNDED},
+           {v1::PAYMENT_STATE_PARTIALLY_REFUNDED, v1::PAYMENT_STATE_REFUNDED}}) {
     transitions_.Add({{"from", from ? StateName(*from) : "none"}, {"to", StateName(to)}});
   }
 }

@@ -5,10 +5,12 @@
 //   mercato_payment_transitions_total{from,to}     none->pending, pending->authorized,
 //                                                  pending->declined, pending->voided,
 //                                                  authorized->captured, authorized->voided,
-//                                                  captured->refunded
+//                                                  captured->refunded,
+//                                                  captured->partially_refunded,
+//                                                  partially_refunded->refunded
 //
 // Label values come from fixed sets (never from request data), so cardinality is bounded:
-// 6 + 7 series. Counted after the database commit, so a replayed or failed call never
+// 6 + 9 series. Counted after the database commit, so a replayed or failed call never
 // counts as a new payment or move.
 #pragma once
 

@@ -229,14 +229,15 @@ absl::Status PaymentService::MovePayment(const std::string& id, PaymentState tar
 
 absl::Status PaymentService::Reconcile(const std::string& id, PaymentState source,
                                        PaymentState there, PaymentState target) {
-  auto recorded = store_.Transition(id, source, there,
-                                    [](const PaymentRecord&) { return absl::OkStatus(); });
+  auto recorded =
+      store_.Transition(id, source, there, [](const PaymentRecord&) { return absl::OkStatus(); });
   if (!recorded.ok()) return recorded.status();
   if (recorded->changed) {
     metrics_.CountTransition(source, there);
-    spdlog::warn("payment {} was already {} at the processor (a move whose record was lost): "
-                 "recorded {} -> {}",
-                 id, StateName(there), StateName(source), StateName(there));
+    spdlog::warn(
+        "payment {} was already {} at the processor (a move whose record was lost): "
+        "recorded {} -> {}",
+        id, StateName(there), StateName(source), StateName(there));
   }
   return CheckTransition(recorded->record.payment.state(), target);
 }
@@ -285,13 +286,43 @@ absl::StatusOr<int> PaymentService::VoidStale(absl::Duration age, int limit) {
   return voided;
 }
 
+absl::StatusOr<NewRefund> PaymentService::ValidateRefund(const v1::RefundRequest& request) const {
+  if (request.payment_id().empty()) {
+    return InvalidArgument("invalid_argument", "payment_id is required");
+  }
+  const std::string& key = request.idempotency_key();
+  if (key.size() > kMaxIdempotencyKeyLength || !IsPrintableAscii(key)) {
+    return InvalidArgument("invalid_idempotency_key",
+                           absl::StrCat("idempotency_key must be at most ",
+                                        kMaxIdempotencyKeyLength, " printable ASCII characters"));
+  }
+  if (request.has_amount() && request.amount().amount() <= 0) {
+    return InvalidArgument("invalid_amount", "a refund's amount must be positive");
+  }
+  NewRefund refund{.payment_id = request.payment_id(),
+                   .idempotency_key = key.empty() ? kFullRefundKey : key};
+  if (request.has_amount()) refund.amount = request.amount();
+  return refund;
+}
+
 absl::Status PaymentService::DoRefund(const v1::RefundRequest& request, v1::Payment* response) {
-  return MovePayment(
-      request.payment_id(), v1::PAYMENT_STATE_REFUNDED,
-      [this](const PaymentRecord& r) {
-        return processor_.Refund(r.processor_reference, r.payment.amount().amount());
-      },
-      response);
+  absl::StatusOr<NewRefund> refund = ValidateRefund(request);
+  if (!refund.ok()) return refund.status();
+  const std::string& key = refund->idempotency_key;
+  absl::StatusOr<RefundResult> result =
+      store_.Refund(*refund, [this, &key](const PaymentRecord& r, int64_t amount) {
+        return processor_.Refund(r.processor_reference, amount, key);
+      });
+  if (!result.ok()) return result.status();
+  const v1::Payment& payment = result->record.payment;
+  if (result->amount > 0) {
+    if (payment.state() != result->from) metrics_.CountTransition(result->from, payment.state());
+    spdlog::info("payment {} refunded {} {} ({} of {} refunded): {}", payment.id(), result->amount,
+                 payment.amount().currency(), payment.refunded_amount().amount(),
+                 payment.amount().amount(), StateName(payment.state()));
+  }
+  *response = payment;
+  return absl::OkStatus();
 }
 
 absl::Status PaymentService::DoGetPayment(const v1::GetPaymentRequest& request,

@@ -12,20 +12,25 @@
 //              unreachable processor left it) is asked about again with the card of the
 //              repeat: the processor answers a repeated key with the same authorization.
 //              A decline is a payment in state DECLINED with decline_code, not an error.
-//   Capture / Void / Refund  move authorized -> captured, authorized or pending -> voided,
-//              captured -> refunded; repeating a move that was made returns the payment;
-//              any other move is FAILED_PRECONDITION "invalid_transition". Voiding a pending
+//   Capture / Void  move authorized -> captured, authorized or pending -> voided;
+//              repeating a move that was made returns the payment; any other move is
+//              FAILED_PRECONDITION "invalid_transition". Voiding a pending
 //              payment cancels whatever the processor made for its key. When the processor
 //              answers that the authorization is already captured / voided there (our
 //              record of that move was lost), that state is recorded and the call answers
 //              as a move from it would (a void of a captured payment: invalid_transition).
+//   Refund     returns captured money in part or whole, idempotently per (payment,
+//              idempotency_key; empty = "full"), never more than was captured, as PlanRefund
+//              (payment_state.h) rules, under the payment's row lock (PaymentStore::Refund).
+//              The processor is asked with the same key, so a retry refunds nothing twice.
 //   VoidStale  (the AuthorizationSweeper's) voids payments left pending or authorized longer
 //              than MERCATO_PAYMENT_AUTHORIZATION_MAX_AGE_S.
 //   GetPayment by id, or by idempotency key when id is empty.
 //
 // Error codes (mercato::ErrorCodeOf on the client): INVALID_ARGUMENT "invalid_card",
 // "card_expired", "invalid_amount", "invalid_currency", "invalid_idempotency_key",
-// "invalid_argument"; FAILED_PRECONDITION "idempotency_key_reused", "invalid_transition";
+// "invalid_argument"; FAILED_PRECONDITION "idempotency_key_reused", "invalid_transition",
+// "payment_not_captured", "refund_exceeds_capture";
 // NOT_FOUND "payment_not_found".
 #pragma once
 
@@ -44,6 +49,8 @@
 namespace mercato::payment {
 
 inline constexpr size_t kMaxOrderIdLength = 255;
+// The refund key of a Refund without one: the saga's one whole refund.
+inline constexpr char kFullRefundKey[] = "full";
 
 struct PaymentServiceOptions {
   // Key of PaymentFingerprint(); see PaymentConfig.
@@ -93,6 +100,8 @@ class PaymentService final : public v1::PaymentService::CallbackService {
   // Validates an Authorize request apart from the card's expiry, which is checked only when
   // a new payment is made (so that a replay returns the first result whatever the date).
   absl::StatusOr<ValidatedCard> ValidateAuthorize(const v1::AuthorizeRequest& request) const;
+  // The refund a Refund request asks for (INVALID_ARGUMENT for a malformed one).
+  absl::StatusOr<NewRefund> ValidateRefund(const v1::RefundRequest& request) const;
   NewPayment NewPaymentFor(const v1::AuthorizeRequest& request, const ValidatedCard& card) const;
   // The answer to a repeat of an idempotency key that has payment `stored`.
   absl::Status Replay(const PaymentRecord& stored, const NewPayment& asked, v1::Payment* response);
@@ -106,7 +115,7 @@ class PaymentService final : public v1::PaymentService::CallbackService {
   // answers (invalid_transition unless there == target).
   absl::Status Reconcile(const std::string& id, PaymentState source, PaymentState there,
                          PaymentState target);
-  // Moves payment `id` to `target` (CAPTURED, VOIDED or REFUNDED) with `act` as the
+  // Moves payment `id` to `target` (CAPTURED or VOIDED) with `act` as the
   // processor call.
   absl::Status MovePayment(const std::string& id, PaymentState target,
                            const PaymentStore::ActFn& act, v1::Payment* response);

@@ -10,8 +10,6 @@ std::optional<PaymentState> SourceStateFor(PaymentState target) {
     case v1::PAYMENT_STATE_CAPTURED:
     case v1::PAYMENT_STATE_VOIDED:
       return v1::PAYMENT_STATE_AUTHORIZED;
-    case v1::PAYMENT_STATE_REFUNDED:
-      return v1::PAYMENT_STATE_CAPTURED;
     default:
       return std::nullopt;
   }
@@ -37,6 +35,54 @@ absl::Status CheckTransition(PaymentState current, PaymentState target) {
                                     StateName(target)));
 }
 
+bool IsRefundable(PaymentState state) {
+  return state == v1::PAYMENT_STATE_CAPTURED || state == v1::PAYMENT_STATE_PARTIALLY_REFUNDED;
+}
+
+namespace {
+
+absl::Status RefundRefused(absl::string_view code, absl::string_view message) {
+  return ErrorWithCode(absl::StatusCode::kFailedPrecondition, code, message);
+}
+
+}  // namespace
+
+absl::StatusOr<RefundPlan> PlanRefund(const v1::Payment& payment,
+                                      const common::v1::Money* requested,
+                                      std::optional<int64_t> earlier) {
+  if (requested != nullptr &&
+      (requested->amount() <= 0 || requested->currency() != payment.amount().currency())) {
+    return ErrorWithCode(
+        absl::StatusCode::kInvalidArgument, "invalid_amount",
+        absl::StrCat("a refund's amount must be positive and in ", payment.amount().currency()));
+  }
+  if (earlier) {
+    if (requested == nullptr || requested->amount() == *earlier) return RefundPlan{.replay = true};
+    return RefundRefused("idempotency_key_reused",
+                         "this idempotency key was used for a refund of another amount");
+  }
+  const int64_t captured = payment.amount().amount();
+  const int64_t refunded = payment.refunded_amount().amount();
+  if (payment.state() == v1::PAYMENT_STATE_REFUNDED) {
+    return RefundRefused("refund_exceeds_capture", "the payment is wholly refunded");
+  }
+  if (!IsRefundable(payment.state())) {
+    return RefundRefused(
+        "payment_not_captured",
+        absl::StrCat("a payment in state ", StateName(payment.state()), " cannot be refunded"));
+  }
+  const int64_t amount = requested != nullptr ? requested->amount() : captured - refunded;
+  if (amount <= 0 || amount > captured - refunded) {
+    return RefundRefused(
+        "refund_exceeds_capture",
+        absl::StrCat("at most ", captured - refunded, " of ", captured, " is left to refund"));
+  }
+  return RefundPlan{.amount = amount,
+                    .next_state = refunded + amount == captured
+                                      ? v1::PAYMENT_STATE_REFUNDED
+                                      : v1::PAYMENT_STATE_PARTIALLY_REFUNDED};
+}
+
 std::string StateName(PaymentState state) {
   switch (state) {
     case v1::PAYMENT_STATE_AUTHORIZED:
@@ -51,6 +97,8 @@ std::string StateName(PaymentState state) {
       return "declined";
     case v1::PAYMENT_STATE_PENDING:
       return "pending";
+    case v1::PAYMENT_STATE_PARTIALLY_REFUNDED:
+      return "partially_refunded";
     default:
       return "unspecified";
   }
@@ -59,7 +107,8 @@ std::string StateName(PaymentState state) {
 std::optional<PaymentState> StateFromName(absl::string_view name) {
   for (PaymentState s :
        {v1::PAYMENT_STATE_PENDING, v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_CAPTURED,
-        v1::PAYMENT_STATE_REFUNDED, v1::PAYMENT_STATE_VOIDED, v1::PAYMENT_STATE_DECLINED}) {
+        v1::PAYMENT_STATE_REFUNDED, v1::PAYMENT_STATE_VOIDED, v1::PAYMENT_STATE_DECLINED,
+        v1::PAYMENT_STATE_PARTIALLY_REFUNDED}) {
     if (StateName(s) == name) return s;
   }
   return std::nullopt;

@@ -11,6 +11,11 @@
 //   - Transition: a conditional move (only from the given source state), so of several
 //     concurrent calls exactly one makes the move; the processor call (`act`) runs inside
 //     the same transaction, after the row is claimed.
+//   - Refund: under the payment's row lock (SELECT ... FOR UPDATE), so refunds of one payment
+//     queue: a repeated key is found, and the refunds never add up to more than the captured
+//     amount (PlanRefund decides; the database's CHECK constraints hold it too). The
+//     processor call (`act`), the refund row, the payment's new refunded_amount and state and
+//     its PaymentRefunded event are one transaction.
 // Every state change is recorded in the payment's history (ListEvents), and the moves that
 // other services hear about (payment_events.h: authorized, captured, voided) are appended to
 // the outbox (libs/events) in the transaction that makes them.
@@ -79,6 +84,23 @@ struct OpenPayment {
   v1::PaymentState state = v1::PAYMENT_STATE_UNSPECIFIED;
 };
 
+// A refund as asked for.
+struct NewRefund {
+  std::string payment_id;
+  // Never empty: the service makes the empty key "full".
+  std::string idempotency_key;
+  // Unset: what is left of the captured amount.
+  std::optional<common::v1::Money> amount;
+};
+
+struct RefundResult {
+  PaymentRecord record;
+  // The amount this call refunded; 0 when it changed nothing (a replay of the key).
+  int64_t amount = 0;
+  // The payment's state before this refund.
+  v1::PaymentState from = v1::PAYMENT_STATE_UNSPECIFIED;
+};
+
 // One entry of a payment's history.
 struct PaymentEvent {
   std::optional<v1::PaymentState> from;  // nullopt for the initial state
@@ -91,6 +113,8 @@ class PaymentStore {
  public:
   using ActFn = std::function<absl::Status(const PaymentRecord&)>;
   using AskFn = std::function<absl::StatusOr<ChargeOutcome>()>;
+  // The processor call of a refund of `amount` of the payment (as it is before the refund).
+  using RefundFn = std::function<absl::Status(const PaymentRecord&, int64_t amount)>;
 
   virtual ~PaymentStore() = default;
 
@@ -118,6 +142,13 @@ class PaymentStore {
   // returns the payment unchanged. NOT_FOUND when there is no such payment.
   virtual absl::StatusOr<TransitionResult> Transition(const std::string& id, v1::PaymentState from,
                                                       v1::PaymentState to, const ActFn& act) = 0;
+
+  // Refunds payment `refund.payment_id` as PlanRefund (payment_state.h) decides, with its row
+  // locked: a replay returns the payment unchanged (amount = 0); a refusal is returned; else
+  // runs `act` (an error rolls everything back and is returned), records the refund, adds it
+  // to refunded_amount, moves the state and appends PaymentRefunded to the outbox.
+  // NOT_FOUND when there is no such payment.
+  virtual absl::StatusOr<RefundResult> Refund(const NewRefund& refund, const RefundFn& act) = 0;
 
   // NOT_FOUND when there is none.
   virtual absl::StatusOr<PaymentRecord> Get(const std::string& id) = 0;

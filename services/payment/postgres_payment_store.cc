@@ -17,7 +17,7 @@ constexpr int kIdempotencyLockClass = 0x70617931;  // "pay1"
 constexpr char kColumns[] =
     "id::text, idempotency_key, state, amount, currency, card_brand, card_last4, decline_code, "
     "order_id, (extract(epoch FROM created_at) * 1000)::bigint, fingerprint, "
-    "processor_reference";
+    "processor_reference, refunded_amount";
 
 // The id is not echoed: whatever a caller puts there stays out of errors and logs.
 absl::Status NotFound(absl::string_view what) {
@@ -42,6 +42,8 @@ absl::StatusOr<PaymentRecord> RecordFromRow(const pqxx::row& row) {
   p.set_created_at_unix_ms(row[9].as<int64_t>());
   r.fingerprint = row[10].as<std::string>();
   r.processor_reference = row[11].as<std::string>();
+  p.mutable_refunded_amount()->set_amount(row[12].as<int64_t>());
+  p.mutable_refunded_amount()->set_currency(p.amount().currency());
   return r;
 }
 
@@ -89,6 +91,30 @@ absl::StatusOr<TransitionResult> RecordAnswer(pqxx::work& tx, const std::string&
   result.record = *std::move(record);
   result.changed = true;
   return result;
+}
+
+// The amount of payment `id`'s refund with `key`, if there is one.
+std::optional<int64_t> EarlierRefund(pqxx::work& tx, const std::string& id,
+                                     const std::string& key) {
+  pqxx::result rows = tx.exec_params(
+      "SELECT amount FROM refunds WHERE payment_id = $1::uuid AND idempotency_key = $2", id, key);
+  if (rows.empty()) return std::nullopt;
+  return rows[0][0].as<int64_t>();
+}
+
+// Records refund `key` of `amount` of payment `id` and moves the payment to `next_state`.
+absl::StatusOr<PaymentRecord> InsertRefund(pqxx::work& tx, const std::string& id,
+                                           const std::string& key, int64_t amount,
+                                           v1::PaymentState next_state) {
+  tx.exec_params(
+      "INSERT INTO refunds (payment_id, idempotency_key, amount) VALUES ($1::uuid, $2, $3)", id,
+      key, amount);
+  pqxx::result moved = tx.exec_params(
+      absl::StrCat("UPDATE payments SET refunded_amount = refunded_amount + $2, state = $3 "
+                   "WHERE id = $1::uuid RETURNING ",
+                   kColumns),
+      id, amount, StateName(next_state));
+  return RecordFromRow(moved[0]);
 }
 
 }  // namespace
@@ -204,6 +230,38 @@ absl::StatusOr<TransitionResult> PostgresPaymentStore::Transition(const std::str
     if (absl::Status s = AppendMoveEvent(tx, *record, from); !s.ok()) return s;
     result.record = *std::move(record);
     result.changed = true;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<RefundResult> PostgresPaymentStore::Refund(const NewRefund& refund,
+                                                          const RefundFn& act) {
+  const std::string& id = refund.payment_id;
+  if (!IsUuid(id)) return NotFound("this id");
+  RefundResult result;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    result = RefundResult();
+    // Refunds of this payment (and its other moves) queue here until the holder commits;
+    // then this one sees the payment and the refunds as they are.
+    auto found = SelectOne(tx, "id = $1::uuid FOR UPDATE", id);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) return NotFound("this id");
+    result.record = **std::move(found);
+    result.from = result.record.payment.state();
+    absl::StatusOr<RefundPlan> plan =
+        PlanRefund(result.record.payment, refund.amount ? &*refund.amount : nullptr,
+                   EarlierRefund(tx, id, refund.idempotency_key));
+    if (!plan.ok()) return plan.status();
+    if (plan->replay) return absl::OkStatus();
+    if (absl::Status s = act(result.record, plan->amount); !s.ok()) return s;
+    auto moved = InsertRefund(tx, id, refund.idempotency_key, plan->amount, plan->next_state);
+    if (!moved.ok()) return moved.status();
+    events::v1::Envelope event = PaymentRefundedEvent(*moved, plan->amount, refund.idempotency_key);
+    if (absl::Status s = events::AppendToOutbox(tx, std::move(event)); !s.ok()) return s;
+    result.record = *std::move(moved);
+    result.amount = plan->amount;
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

@@ -7,6 +7,7 @@
 // a second transaction that holds the same lock (not the row), so repeats queue behind it
 // while a Void can still move the row; its update and Transition are conditional
 // UPDATE ... WHERE state = <source>; triggers reject illegal moves and write payment_events.
+// Refund locks the payment's row (SELECT ... FOR UPDATE) for its whole transaction.
 #pragma once
 
 #include <vector>
@@ -30,6 +31,7 @@ class PostgresPaymentStore final : public PaymentStore {
                                                              int limit) override;
   absl::StatusOr<TransitionResult> Transition(const std::string& id, v1::PaymentState from,
                                               v1::PaymentState to, const ActFn& act) override;
+  absl::StatusOr<RefundResult> Refund(const NewRefund& refund, const RefundFn& act) override;
   absl::StatusOr<PaymentRecord> Get(const std::string& id) override;
   absl::StatusOr<PaymentRecord> GetByIdempotencyKey(const std::string& key) override;
   absl::StatusOr<std::vector<PaymentEvent>> ListEvents(const std::string& id) override;

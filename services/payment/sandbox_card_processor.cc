@@ -90,8 +90,49 @@ absl::Status SandboxCardProcessor::Void(const std::string& reference) {
   return Settled(Move(reference, "authorized", "voided"), "voided");
 }
 
-absl::Status SandboxCardProcessor::Refund(const std::string& reference, int64_t) {
-  return Settled(Move(reference, "captured", "refunded"), "refunded");
+absl::Status SandboxCardProcessor::RefundInLedger(pqxx::work& tx, const std::string& reference,
+                                                  int64_t amount, const std::string& refund_key) {
+  pqxx::result auth = tx.exec_params(
+      "SELECT state, amount, refunded FROM sandbox_authorizations WHERE reference = $1 "
+      "FOR UPDATE",
+      reference);
+  if (auth.empty()) return absl::OkStatus();  // not one it knows: as Settled
+  pqxx::result earlier =
+      tx.exec_params("SELECT amount FROM sandbox_refunds WHERE reference = $1 AND refund_key = $2",
+                     reference, refund_key);
+  if (!earlier.empty()) {
+    if (earlier[0][0].as<int64_t>() == amount) return absl::OkStatus();
+    return ErrorWithCode(absl::StatusCode::kFailedPrecondition, "idempotency_key_reused",
+                         "sandbox processor: refund key used with another amount");
+  }
+  const std::string state = auth[0][0].as<std::string>();
+  if (state != "captured" && state != "partially_refunded") return Settled(state, "captured");
+  const int64_t total = auth[0][1].as<int64_t>();
+  const int64_t refunded = auth[0][2].as<int64_t>() + amount;
+  if (amount <= 0 || refunded > total) {
+    return ErrorWithCode(absl::StatusCode::kFailedPrecondition, "refund_exceeds_capture",
+                         "sandbox processor: refunds exceed the captured amount");
+  }
+  tx.exec_params("INSERT INTO sandbox_refunds (reference, refund_key, amount) VALUES ($1, $2, $3)",
+                 reference, refund_key, amount);
+  tx.exec_params(
+      "UPDATE sandbox_authorizations SET refunded = $2, state = $3, updated_at = now() "
+      "WHERE reference = $1",
+      reference, refunded, std::string(refunded == total ? "refunded" : "partially_refunded"));
+  return absl::OkStatus();
+}
+
+absl::Status SandboxCardProcessor::Refund(const std::string& reference, int64_t amount,
+                                          const std::string& refund_key) {
+  if (absl::Status s = CheckReference(reference); !s.ok()) return s;
+  if (ledger_ == nullptr) return absl::OkStatus();
+  absl::Status refused;
+  absl::Status status = ledger_->Transact([&](pqxx::work& tx) -> absl::Status {
+    refused = RefundInLedger(tx, reference, amount, refund_key);
+    return absl::OkStatus();  // a refusal changed nothing: nothing to roll back
+  });
+  if (!status.ok()) return absl::UnavailableError("sandbox processor: ledger unavailable");
+  return refused;
 }
 
 absl::Status SandboxCardProcessor::VoidByKey(const std::string& idempotency_key) {

@@ -14,6 +14,10 @@
 // can check that no authorization is left behind. Capture, Void and Refund of an
 // authorization it approved succeed (also when repeated); moving one the ledger holds in
 // another state is FAILED_PRECONDITION "processor_already_<state>" (card_processor.h).
+// Refunds (table sandbox_refunds) go captured -> partially_refunded -> refunded; a repeated
+// refund key refunds nothing more (FAILED_PRECONDITION "idempotency_key_reused" with another
+// amount), and refunds beyond the captured amount are FAILED_PRECONDITION
+// "refund_exceeds_capture".
 //
 //   SandboxCardProcessor processor(&pool);   // or SandboxCardProcessor() without a ledger
 #pragma once
@@ -37,7 +41,8 @@ class SandboxCardProcessor final : public CardProcessor {
   absl::StatusOr<AuthorizationResult> Authorize(const AuthorizationRequest& request) override;
   absl::Status Capture(const std::string& reference, int64_t amount) override;
   absl::Status Void(const std::string& reference) override;
-  absl::Status Refund(const std::string& reference, int64_t amount) override;
+  absl::Status Refund(const std::string& reference, int64_t amount,
+                      const std::string& refund_key) override;
   absl::Status VoidByKey(const std::string& idempotency_key) override;
 
   // The reference of the authorization made for an idempotency key.
@@ -47,6 +52,9 @@ class SandboxCardProcessor final : public CardProcessor {
   // Moves the ledger's authorization `reference` from `from` to `to` if it is in `from`;
   // returns the state it is in afterwards ("" without a ledger or when unknown to it).
   absl::StatusOr<std::string> Move(const std::string& reference, const char* from, const char* to);
+  // Refund's work in the ledger's transaction.
+  static absl::Status RefundInLedger(pqxx::work& tx, const std::string& reference, int64_t amount,
+                                     const std::string& refund_key);
   // OK when the ledger holds the authorization in `wanted` (or `also`), or does not know it.
   static absl::Status Settled(const absl::StatusOr<std::string>& state, const char* wanted,
                               const char* also = nullptr);

@@ -9,7 +9,9 @@ absl::StatusOr<UserConfig> LoadUserConfig(EnvReader& env) {
   c.database_url = env.RequiredString("MERCATO_DATABASE_URL");
   c.db_pool_size = static_cast<int>(env.Int("MERCATO_DB_POOL_SIZE", 8, 1, 200));
   c.access_token_key = auth::ReadSigningKey(env, "MERCATO_ACCESS_TOKEN_KEY");
-  c.identity = auth::ReadIdentityConfig(env, {.callers = {"gateway"}});
+  // The gateway for everything but GetContact, the notification service for GetContact only
+  // (UserService checks which caller may call what).
+  c.identity = auth::ReadIdentityConfig(env, {.callers = {"gateway", "notification"}});
   // Its own tokens are verified with the public half of the key that signs them.
   if (c.access_token_key) c.identity.access_token_key = c.access_token_key->verifying_key();
   c.access_token_ttl = std::chrono::seconds(env.Int(

@@ -19,7 +19,8 @@ inline constexpr int kMaxAccessTokenTtlSeconds = 900;
 
 struct UserConfig {
   ServerConfig server;
-  // The gateway's key (its only caller); the access-token key below verifies shoppers.
+  // The keys of its callers: the gateway, and the notification service (GetContact only);
+  // the access-token key below verifies shoppers.
   auth::IdentityConfig identity;
   std::string bind_address;
   // libpq connection string or URL, e.g. postgresql://user@host:5432/users
@@ -36,7 +37,8 @@ struct UserConfig {
 };
 
 // Reads MERCATO_DATABASE_URL (required), MERCATO_DB_POOL_SIZE, MERCATO_ACCESS_TOKEN_KEY
-// (required, a P-256 private key in PEM), MERCATO_GATEWAY_PUBLIC_KEY (required),
+// (required, a P-256 private key in PEM), MERCATO_GATEWAY_PUBLIC_KEY and
+// MERCATO_NOTIFICATION_PUBLIC_KEY (required),
 // MERCATO_ACCESS_TOKEN_TTL_S (1..900, default 900),
 // MERCATO_REFRESH_TOKEN_TTL_S (default 30 days), MERCATO_ADMIN_EMAIL, MERCATO_ADMIN_PASSWORD
 // (both or neither), MERCATO_BIND_ADDRESS and the shared server settings.

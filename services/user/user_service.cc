@@ -363,69 +363,98 @@ absl::Status UserService::DoDeleteAddress(const v1::DeleteAddressRequest& reques
   return store_.DeleteAddress(*user_id, request.id());
 }
 
+absl::Status UserService::DoGetContact(const v1::GetContactRequest& request,
+                                       v1::Contact* response) {
+  if (absl::Status s = RequireCaller({"notification"}); !s.ok()) return s;
+  auto user = store_.GetUser(request.user_id());
+  if (!user.ok()) {
+    if (!absl::IsNotFound(user.status())) return user.status();
+    // The id is not echoed: whatever a caller put there stays out of errors and logs.
+    return ErrorWithCode(absl::StatusCode::kNotFound, "user_not_found", "no such user");
+  }
+  response->set_user_id(user->id);
+  response->set_email(user->email);
+  response->set_name(user->name);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* UserService::ForGateway(grpc::CallbackServerContext* ctx,
+                                                  std::function<absl::Status()> work) {
+  return RunBlocking(ctx, executor_, [work = std::move(work)] {
+    if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+    return work();
+  });
+}
+
 grpc::ServerUnaryReactor* UserService::Register(grpc::CallbackServerContext* ctx,
                                                 const v1::RegisterRequest* request,
                                                 v1::User* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoRegister(*request, response); });
+  return ForGateway(ctx, [=, this] { return DoRegister(*request, response); });
 }
 
 grpc::ServerUnaryReactor* UserService::Login(grpc::CallbackServerContext* ctx,
                                              const v1::LoginRequest* request,
                                              v1::Session* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoLogin(*request, response); });
+  return ForGateway(ctx, [=, this] { return DoLogin(*request, response); });
 }
 
 grpc::ServerUnaryReactor* UserService::RefreshSession(grpc::CallbackServerContext* ctx,
                                                       const v1::RefreshSessionRequest* request,
                                                       v1::Session* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoRefreshSession(*request, response); });
+  return ForGateway(ctx, [=, this] { return DoRefreshSession(*request, response); });
 }
 
 grpc::ServerUnaryReactor* UserService::Logout(grpc::CallbackServerContext* ctx,
                                               const v1::LogoutRequest* request,
                                               v1::LogoutResponse*) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoLogout(*request); });
+  return ForGateway(ctx, [=, this] { return DoLogout(*request); });
 }
 
 grpc::ServerUnaryReactor* UserService::GetMe(grpc::CallbackServerContext* ctx,
                                              const v1::GetMeRequest*, v1::User* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoGetMe(response); });
+  return ForGateway(ctx, [=, this] { return DoGetMe(response); });
 }
 
 grpc::ServerUnaryReactor* UserService::UpdateMe(grpc::CallbackServerContext* ctx,
                                                 const v1::UpdateMeRequest* request,
                                                 v1::User* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoUpdateMe(*request, response); });
+  return ForGateway(ctx, [=, this] { return DoUpdateMe(*request, response); });
 }
 
 grpc::ServerUnaryReactor* UserService::ListAddresses(grpc::CallbackServerContext* ctx,
                                                      const v1::ListAddressesRequest*,
                                                      v1::ListAddressesResponse* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoListAddresses(response); });
+  return ForGateway(ctx, [=, this] { return DoListAddresses(response); });
 }
 
 grpc::ServerUnaryReactor* UserService::CreateAddress(grpc::CallbackServerContext* ctx,
                                                      const v1::CreateAddressRequest* request,
                                                      common::v1::Address* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoCreateAddress(*request, response); });
+  return ForGateway(ctx, [=, this] { return DoCreateAddress(*request, response); });
 }
 
 grpc::ServerUnaryReactor* UserService::GetAddress(grpc::CallbackServerContext* ctx,
                                                   const v1::GetAddressRequest* request,
                                                   common::v1::Address* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoGetAddress(*request, response); });
+  return ForGateway(ctx, [=, this] { return DoGetAddress(*request, response); });
 }
 
 grpc::ServerUnaryReactor* UserService::UpdateAddress(grpc::CallbackServerContext* ctx,
                                                      const v1::UpdateAddressRequest* request,
                                                      common::v1::Address* response) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoUpdateAddress(*request, response); });
+  return ForGateway(ctx, [=, this] { return DoUpdateAddress(*request, response); });
 }
 
 grpc::ServerUnaryReactor* UserService::DeleteAddress(grpc::CallbackServerContext* ctx,
                                                      const v1::DeleteAddressRequest* request,
                                                      v1::DeleteAddressResponse*) {
-  return RunBlocking(ctx, executor_, [=, this] { return DoDeleteAddress(*request); });
+  return ForGateway(ctx, [=, this] { return DoDeleteAddress(*request); });
+}
+
+grpc::ServerUnaryReactor* UserService::GetContact(grpc::CallbackServerContext* ctx,
+                                                  const v1::GetContactRequest* request,
+                                                  v1::Contact* response) {
+  return RunBlocking(ctx, executor_, [=, this] { return DoGetContact(*request, response); });
 }
 
 }  // namespace mercato::user

@@ -3,7 +3,9 @@
 // Everything touches PostgreSQL or hashes a password, so every call runs on the executor.
 //
 // Identity: the signed-in calls act on CurrentCall().user_id, which comes from metadata the
-// gateway sets after verifying the access token (rpc/handler.h: RequireSignedIn()).
+// gateway sets after verifying the access token (rpc/handler.h: RequireSignedIn()). Every RPC
+// but GetContact is the gateway's only; GetContact is the notification service's only
+// (PERMISSION_DENIED for any other caller, the gateway included).
 #pragma once
 
 #include <atomic>
@@ -63,6 +65,9 @@ class UserService final : public v1::UserService::CallbackService {
   absl::Status DoUpdateAddress(const v1::UpdateAddressRequest& request,
                                common::v1::Address* response);
   absl::Status DoDeleteAddress(const v1::DeleteAddressRequest& request);
+  // The notification service only (RequireCaller): the user's normalised email and name;
+  // NOT_FOUND "user_not_found" for an unknown id.
+  absl::Status DoGetContact(const v1::GetContactRequest& request, v1::Contact* response);
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* ctx,
                                      const v1::RegisterRequest* request,
@@ -95,8 +100,14 @@ class UserService final : public v1::UserService::CallbackService {
   grpc::ServerUnaryReactor* DeleteAddress(grpc::CallbackServerContext* ctx,
                                           const v1::DeleteAddressRequest* request,
                                           v1::DeleteAddressResponse* response) override;
+  grpc::ServerUnaryReactor* GetContact(grpc::CallbackServerContext* ctx,
+                                       const v1::GetContactRequest* request,
+                                       v1::Contact* response) override;
 
  private:
+  // RunBlocking for the RPCs only the gateway may call (PERMISSION_DENIED for another caller).
+  grpc::ServerUnaryReactor* ForGateway(grpc::CallbackServerContext* ctx,
+                                       std::function<absl::Status()> work);
   // Starts a new token family for the user and fills the session.
   absl::Status StartSession(const UserRecord& user, v1::Session* session);
   // Fills the session: a new access token, the (already stored) refresh token and the user.

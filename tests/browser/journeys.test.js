@@ -11,6 +11,11 @@ import {
 } from './lib.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+// What the order page calls each status (the timeline's entries, the order's status).
+const LABELS = {pending: 'Processing', paid: 'Paid', failed: 'Not completed',
+  fulfilling: 'Being packed', shipped: 'Shipped', delivered: 'Delivered',
+  cancelling: 'Cancelling', cancelled: 'Cancelled', refunded: 'Refunded',
+  partially_refunded: 'Partly refunded'};
 const DECLINED = 'Your card was declined, and nothing was charged. ' +
   'Please check the details or use another card.';
 
@@ -428,6 +433,61 @@ describe('storefront', () => {
           await api('PATCH', `/api/v1/admin/products/${product.id}`,
               {token: admin, body: {stock: product.stock}});
         }
+        assertNoProblems(page);
+        await page.context().close();
+      });
+
+  test('the order page shows the timeline and cancels the order with its Cancel button',
+      async () => {
+        const shopper = newShopper('Cancel');
+        await registerShopper(shopper);
+        const token = await tokenFor(shopper);
+        const product = await productWithStock('category=books&page_size=20', 2);
+        await apiOk('POST', '/api/v1/cart/items',
+            {token, body: {product_id: product.id, quantity: 1}});
+        const placed = await apiOk('POST', '/api/v1/checkout', {
+          token,
+          headers: {'Idempotency-Key': `browser-cancel-${shopper.email}`.replace(/[@]/g, '.')},
+          body: {
+            shipping_address: {name: shopper.name, line1: '1 Market Street', city: 'Springfield',
+              region: 'IL', postal_code: '62701', country: 'US'},
+            payment: {card: {number: '4242424242424242', exp_month: 12,
+              exp_year: new Date().getFullYear() + 2, cvc: '123'}},
+          },
+        });
+        const paid = await apiOk('GET', `/api/v1/orders/${placed.id}`, {token});
+        assert.equal(paid.status, 'paid');
+        assert.equal(paid.cancellable, true);
+        assert.deepEqual(paid.timeline.map((e) => e.status), ['paid']);
+        const when = (iso) => new Intl.DateTimeFormat('en-US',
+            {dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC'}).format(new Date(iso));
+
+        const page = await newPage(browser);
+        await page.goto(`${BASE}/signin?next=${encodeURIComponent(`/orders/${placed.id}`)}`);
+        await page.getByLabel('Email').fill(shopper.email);
+        await page.getByLabel('Password').fill(shopper.password);
+        await page.getByRole('button', {name: 'Sign in'}).click();
+        await expectUrl(page, `${BASE}/orders/${placed.id}`);
+        const number = placed.id.slice(0, 8).toUpperCase();
+        await expectText(page.locator('h1'), `Order ${number}`);
+        await expectText(page.locator('#order-status'), LABELS.paid);
+        await expectTexts(page.locator('.timeline-entry .timeline-status'), [LABELS.paid]);
+        await expectTexts(page.locator('.timeline-entry .timeline-at'), [when(paid.timeline[0].at)]);
+        await screenshot(page, 'order-timeline');
+
+        await page.getByRole('button', {name: 'Cancel order'}).click();
+        await expectText(page.locator('#order-status'), 'Cancelled');
+        const cancelled = await apiOk('GET', `/api/v1/orders/${placed.id}`, {token});
+        assert.equal(cancelled.status, 'cancelled');
+        assert.equal(cancelled.cancellable, false);
+        assert.deepEqual(cancelled.refunded, paid.total);
+        await expectText(page.locator('.order-meta + [role=status]'),
+            'Your order is cancelled. The money goes back to your card.');
+        await expectTexts(page.locator('.timeline-entry .timeline-status'),
+            cancelled.timeline.map((e) => LABELS[e.status]));
+        await expectText(page.locator('.order-refunded'), `Refunded: ${usd(paid.total.amount)}`);
+        assert.equal(await page.getByRole('button', {name: 'Cancel order'}).count(), 0);
+        await screenshot(page, 'order-cancelled');
         assertNoProblems(page);
         await page.context().close();
       });

@@ -18,6 +18,9 @@ Every check runs (a failure does not hide the next one); the summary lists each 
   netpol      the NetworkPolicies evaluated: exactly the "calls" of services.json, each
               service to its own datastore, DNS, Prometheus and the ingress controller
   parity      kustomize overlays/dev and the chart's defaults produce the same objects
+  keda        scale to zero: the workers' KEDA ScaledObjects field by field, exactly when
+              <worker>.autoscaling.keda.enabled (kustomize: components/keda-workers), and then
+              no HPA for them
   values      every value documented (## @param) and typed in values.schema.json; the
               values table in docs/kubernetes.md up to date (--write-docs rewrites it)
 """
@@ -64,6 +67,7 @@ CRD_SOURCES = [
      ["example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml",
       "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml"]),
     ("istio.io/api", "v1.28.0", ["kubernetes/customresourcedefinitions.gen.yaml"]),
+    ("github.com/kedacore/keda/v2", "v2.16.1", ["config/crd/bases/keda.sh_scaledobjects.yaml"]),
 ]
 # Kinds validated by nothing at all would be listed here, by name. Empty: every kind the
 # chart and the overlays render has a schema.
@@ -113,6 +117,11 @@ def scenarios():
     out.append(Scenario("kustomize:prod", "kustomize", K8S / "overlays/prod", deep_merge(common, {
         "postgresql": {"enabled": False}, "redis": {"enabled": False}, "production": True})))
     # overlays/dev plus the optional components (deploy/k8s/components), as test fixtures.
+    out.append(Scenario("kustomize:dev-keda", "kustomize", ROOT / "tests/deploy/overlays/dev-keda",
+                        deep_merge(common, {"postgresql": {"enabled": True},
+                                            "redis": {"enabled": True},
+                                            **{w: {"autoscaling": {"keda": KEDA_COMPONENT}}
+                                               for w in WORKERS}})))
     for mesh in ("istio", "linkerd"):
         out.append(Scenario(f"kustomize:dev-{mesh}", "kustomize",
                             ROOT / f"tests/deploy/overlays/dev-{mesh}", deep_merge(common, {
@@ -121,9 +130,17 @@ def scenarios():
     return out
 
 
+# The workers KEDA may scale to zero, and what deploy/k8s/components/keda-workers sets (the
+# chart's defaults for <worker>.autoscaling.keda, enabled).
+WORKERS = ("fulfillment", "notification")
+KEDA_COMPONENT = {"enabled": True, "lagThreshold": 20, "maxReplicaCount": 3, "cooldownPeriod": 300,
+                  "pollingInterval": 15}
+KEDA_TOPIC = "mercato.orders.v1"
+
 # Pairs that must render the same objects: a kustomize scenario and the chart's values for it.
 PARITY = [
     ("kustomize:dev", []),
+    ("kustomize:dev-keda", [f"{w}.autoscaling.keda.enabled=true" for w in WORKERS]),
     ("kustomize:dev-istio", ["istio.enabled=true", "serviceMonitor.enabled=true"]),
     ("kustomize:dev-linkerd", ["linkerd.enabled=true", "serviceMonitor.enabled=true"]),
 ]
@@ -605,11 +622,15 @@ def check_policy(ctx):
                     ctx.error(f"{cw}: image {c['image']} has no fixed tag")
 
         apps = app_deployments(docs)
-        missing = set(SERVICES) - set(apps)
+        missing = enabled_services(s) - set(apps)
         if missing:
             ctx.error(f"{s.name}: no Deployment for {sorted(missing)}")
+        extra = set(apps) - enabled_services(s)
+        if extra:
+            ctx.error(f"{s.name}: Deployments for the disabled {sorted(extra)}")
         hpas = {h["spec"]["scaleTargetRef"]["name"]: h
                 for h in objects(docs, "HorizontalPodAutoscaler")}
+        scaled = {o["spec"]["scaleTargetRef"]["name"] for o in objects(docs, "ScaledObject")}
         pdbs = objects(docs, "PodDisruptionBudget")
         for name, d in apps.items():
             where = f"{s.name}: Deployment/{d['metadata']['name']}"
@@ -642,7 +663,14 @@ def check_policy(ctx):
             live = c.get("livenessProbe") or {}
             if live.get("periodSeconds", 10) * live.get("failureThreshold", 3) * 1000 <= grace_ms:
                 ctx.error(f"{where}: the liveness probe would kill a draining pod")
-            if s.flag("autoscaling.enabled"):
+            if d["metadata"]["name"] in scaled:
+                # KEDA owns the count (its own HPA); the keda check looks at the rest.
+                if d["metadata"]["name"] in hpas:
+                    ctx.error(f"{where}: a HorizontalPodAutoscaler besides its KEDA ScaledObject "
+                              "(two controllers would fight over the replicas)")
+                if "replicas" in d["spec"]:
+                    ctx.error(f"{where}: sets replicas although KEDA owns the count")
+            elif s.flag("autoscaling.enabled"):
                 h = hpas.get(d["metadata"]["name"])
                 if h is None:
                     ctx.error(f"{where}: no HorizontalPodAutoscaler")
@@ -711,6 +739,11 @@ def check_policy(ctx):
                         "mercato.dev/placeholder", ""):
                     ctx.error(f"{s.name}: Secret {x['metadata']['name']} is not marked as a "
                               "dev-only placeholder")
+
+
+def enabled_services(s):
+    """The services a scenario runs: every one of services.json but a worker switched off."""
+    return {n for n in SERVICES if s.flag(f"{n}.enabled", True) is not False}
 
 
 # --- drift ----------------------------------------------------------------------------------
@@ -987,6 +1020,8 @@ def check_netpol(ctx):
         # Expected connections between our pods: services.json, nothing more.
         expected = set()
         for name, svc in SERVICES.items():
+            if name not in enabled_services(s):
+                continue
             for callee in svc["calls"]:
                 expected.add((name, callee, SERVICES[callee]["port"]))
             if svc["database"] and "postgresql" in pods:
@@ -1037,6 +1072,14 @@ def check_netpol(ctx):
             if reach != (svc["kind"] == "http"):
                 verb = "reaches" if reach else "cannot reach"
                 ctx.error(f"{s.name}: the ingress controller {verb} {name}:{svc['port']}")
+        check_smtp_egress(ctx, s, policies, ns_labels, pods)
+        # KEDA's operator reads the workers' consumer group lag from the bundled broker.
+        keda_operator = Endpoint("keda-operator", {"app": "keda-operator"},
+                                 {"kubernetes.io/metadata.name": "keda"})
+        if objects(docs, "ScaledObject") and "kafka" in pods and not allowed(
+                policies, ns_labels, keda_operator, pods["kafka"], 9092):
+            ctx.error(f"{s.name}: the KEDA operator cannot reach the bundled Kafka broker "
+                      "(ScaledObjects would never see the lag)")
         # Managed datastores: only their owners may reach their address ranges.
         for store, port, owners, cidr_key in (
                 ("postgresql", 5432, [n for n, v in SERVICES.items() if v["database"]],
@@ -1058,6 +1101,33 @@ def check_netpol(ctx):
                 if allowed(policies, ns_labels, ep, target, port) != (name in owners):
                     ctx.error(f"{s.name}: {name} {'may' if name not in owners else 'cannot'} "
                               f"reach the managed {store}")
+
+
+def check_smtp_egress(ctx, s, policies, ns_labels, pods):
+    """The notification worker reaches the SMTP server of its MERCATO_SMTP_URL, nothing else
+    does (an IP address in the URL, else the first address of notification.smtp.cidrs)."""
+    worker = app_deployments(s.docs).get("notification")
+    if worker is None:
+        return
+    url = str(env_of(pod_spec(worker)["containers"][0], s.docs).get(
+        "MERCATO_SMTP_URL", ("", ""))[1])
+    m = re.fullmatch(r"(smtps?)://([^/:]+)(?::([0-9]+))?/?", url)
+    if not m:
+        ctx.error(f"{s.name}: notification: MERCATO_SMTP_URL {url!r} is not smtp[s]://host[:port]")
+        return
+    port = int(m.group(3) or (465 if m.group(1) == "smtps" else 25))
+    try:
+        ip = str(ipaddress.ip_address(m.group(2)))
+    except ValueError:
+        cidrs = s.flag("notification.smtp.cidrs") or []
+        if not cidrs:
+            return  # a host name in a kustomize overlay: its patch names the range
+        ip = str(next(ipaddress.ip_network(cidrs[0]).hosts(), ipaddress.ip_network(cidrs[0])[0]))
+    server = Endpoint("smtp", None, {}, ip=ip)
+    for name, ep in pods.items():
+        if allowed(policies, ns_labels, ep, server, port) != (name == "notification"):
+            verb = "cannot reach" if name == "notification" else "may reach"
+            ctx.error(f"{s.name}: {name} {verb} the SMTP server {ip}:{port}")
 
 
 # --- parity ---------------------------------------------------------------------------------
@@ -1174,6 +1244,64 @@ def first_difference(a, b, path=""):
     return f"{path}: {a!r} vs {b!r}"
 
 
+# --- keda -----------------------------------------------------------------------------------
+@check("keda")
+def check_keda(ctx):
+    """Scale to zero: a worker with autoscaling.keda.enabled (kustomize: components/keda-workers)
+    has exactly this ScaledObject and no HPA; without it, an HPA and no ScaledObject."""
+    for s in ctx.rendered():
+        docs = s.docs
+        apps = app_deployments(docs)
+        hpas = {h["spec"]["scaleTargetRef"]["name"]: h
+                for h in objects(docs, "HorizontalPodAutoscaler")}
+        scaled = {o["metadata"]["name"]: o for o in objects(docs, "ScaledObject")}
+        workers = {apps[w]["metadata"]["name"]: w for w in WORKERS if w in apps}
+        for o in scaled.values():
+            if o["spec"]["scaleTargetRef"].get("name") not in workers:
+                ctx.error(f"{s.name}: ScaledObject/{o['metadata']['name']} scales "
+                          f"{o['spec']['scaleTargetRef']}, not a worker's Deployment")
+        for full, name in workers.items():
+            where = f"{s.name}: {name}"
+            keda = s.flag(f"{name}.autoscaling.keda") or {}
+            o = scaled.get(full)
+            if not keda.get("enabled"):
+                if o is not None:
+                    ctx.error(f"{where}: a ScaledObject although KEDA is off")
+                if s.flag("autoscaling.enabled") and full in hpas and s.kind == "helm":
+                    want = s.flag(f"{name}.autoscaling.minReplicas")
+                    got = hpas[full]["spec"].get("minReplicas")
+                    if got != want:
+                        ctx.error(f"{where}: HPA minReplicas {got}, values say {want}")
+                continue
+            if o is None:
+                ctx.error(f"{where}: autoscaling.keda.enabled but no ScaledObject/{full}")
+                continue
+            if full in hpas:
+                ctx.error(f"{where}: an HPA besides the KEDA ScaledObject")
+            if "replicas" in apps[name]["spec"]:
+                ctx.error(f"{where}: the Deployment sets replicas although KEDA owns the count")
+            brokers = env_of(pod_spec(apps[name])["containers"][0], docs).get(
+                "MERCATO_KAFKA_BROKERS", (None, None))[1]
+            want = {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": full},
+                "pollingInterval": keda["pollingInterval"],
+                "cooldownPeriod": keda["cooldownPeriod"],
+                "minReplicaCount": 0, "maxReplicaCount": keda["maxReplicaCount"],
+                # The consumer group is the worker's name (deploy/services.json,
+                # MERCATO_KAFKA_BROKERS), the topic the order events'.
+                "triggers": [{"type": "kafka", "metadata": {
+                    "bootstrapServers": brokers, "consumerGroup": name, "topic": KEDA_TOPIC,
+                    "lagThreshold": str(keda["lagThreshold"]),
+                    "offsetResetPolicy": "earliest"}}]}}
+            got = {"apiVersion": o["apiVersion"], "kind": o["kind"], "spec": o["spec"]}
+            if got != want:
+                ctx.error(f"{where}: ScaledObject/{full} differs from what the values ask: "
+                          f"{first_difference(got, want)}")
+    if not any(objects(s.docs, "ScaledObject") for s in ctx.rendered()):
+        ctx.error("no scenario renders a ScaledObject (helm/mercato/ci/keda-values.yaml, "
+                  "tests/deploy/overlays/dev-keda)")
+
+
 # --- self-test ------------------------------------------------------------------------------
 def _container(docs, name):
     return by_name(docs, "Deployment", f"{RELEASE}-{name}")["spec"]["template"]["spec"][
@@ -1242,6 +1370,28 @@ MUTATIONS = [
      lambda d: _container(d, "gateway")["ports"][1].update(containerPort=9200), "admin_port"),
     ("drift", "another service's image",
      lambda d: _container(d, "cart").update(image="mercato/catalog:1"), "not mercato/cart"),
+    ("schema", "an unknown ScaledObject field (KEDA's CRD schema)",
+     lambda d: by_name(d, "ScaledObject", f"{RELEASE}-fulfillment")["spec"].update(
+         minReplicas=0), "minReplicas", "helm:keda"),
+    ("keda", "a ScaledObject's lag threshold",
+     lambda d: by_name(d, "ScaledObject", f"{RELEASE}-fulfillment")["spec"]["triggers"][0][
+         "metadata"].update(lagThreshold="5"), "lagThreshold", "helm:keda"),
+    ("keda", "another consumer group",
+     lambda d: by_name(d, "ScaledObject", f"{RELEASE}-notification")["spec"]["triggers"][0][
+         "metadata"].update(consumerGroup="fulfillment"), "consumerGroup", "helm:keda"),
+    ("keda", "an HPA besides the ScaledObject",
+     lambda d: d.append(dict(copy.deepcopy(by_name(d, "HorizontalPodAutoscaler",
+                                                   f"{RELEASE}-user")), spec=dict(
+         copy.deepcopy(by_name(d, "HorizontalPodAutoscaler", f"{RELEASE}-user")["spec"]),
+         scaleTargetRef={"apiVersion": "apps/v1", "kind": "Deployment",
+                         "name": f"{RELEASE}-fulfillment"}))), "besides", "helm:keda"),
+    ("netpol", "the SMTP server reachable by another service",
+     lambda d: by_name(d, "NetworkPolicy", f"{RELEASE}-user")["spec"]["egress"].append(
+         {"to": [{"ipBlock": {"cidr": "127.0.0.1/32"}}], "ports": [{"port": 2525}]})
+     if by_name(d, "NetworkPolicy", f"{RELEASE}-user")["spec"].get("egress") else
+     by_name(d, "NetworkPolicy", f"{RELEASE}-user")["spec"].update(
+         egress=[{"to": [{"ipBlock": {"cidr": "127.0.0.1/32"}}], "ports": [{"port": 2525}]}]),
+     "user may reach the SMTP server"),
     ("parity", "chart and overlay disagree",
      lambda d: by_name(d, "Deployment", f"{RELEASE}-cart")["spec"]["template"]["spec"]
      .update(terminationGracePeriodSeconds=30), "terminationGracePeriodSeconds",

@@ -146,7 +146,7 @@ TEST_F(IdentityApiTest, EveryRpcOfEveryBackendRefusesACallerWithoutAServiceKey) 
           << method;
     }
   }
-  EXPECT_EQ(methods, 6 + 9 + 11 + 3 + 5);
+  EXPECT_EQ(methods, 6 + 11 + 12 + 6 + 5);
 }
 
 // Asks a server's reflection service, without any credential, for its services (the raw
@@ -303,6 +303,11 @@ TEST_F(IdentityApiTest, AServiceMayCallOnlyWhatItsRoleNeeds) {
       {"gateway", "catalog", "/mercato.catalog.v1.CatalogService/ReleaseReservation"},
       {"cart", "catalog", "/mercato.catalog.v1.CatalogService/CommitReservation"},
       {"cart", "catalog", "/mercato.catalog.v1.CatalogService/SetStock"},
+      {"gateway", "catalog", "/mercato.catalog.v1.CatalogService/ReturnStock"},
+      {"cart", "catalog", "/mercato.catalog.v1.CatalogService/ReturnStock"},
+      {"gateway", "user", "/mercato.user.v1.UserService/GetContact"},
+      {"notification", "user", "/mercato.user.v1.UserService/GetMe"},
+      {"notification", "user", "/mercato.user.v1.UserService/Register"},
       {"checkout", "cart", "/mercato.cart.v1.CartService/AddItem"},
       {"checkout", "cart", "/mercato.cart.v1.CartService/MergeGuestCart"},
   };

@@ -125,6 +125,16 @@ class InventoryApiTest : public SuiteTest<InventoryApiTest> {
     return s;
   }
 
+  static absl::Status Return(const std::string& id, catalog::v1::Reservation* out = nullptr,
+                             std::unique_ptr<grpc::ClientContext> ctx = AsCheckout()) {
+    catalog::v1::ReturnStockRequest request;
+    request.set_reservation_id(id);
+    catalog::v1::Reservation r;
+    absl::Status s = FromGrpcStatus(stub_->ReturnStock(ctx.get(), request, &r));
+    if (out) *out = r;
+    return s;
+  }
+
   // mercato_stock_reservations_total{outcome="..."} from the catalog's /metrics.
   static double ReservationsCounted(const std::string& outcome) {
     HttpResult r = HttpClient(suite_->admin_port("catalog")).Get("/metrics");
@@ -339,6 +349,35 @@ TEST_F(InventoryApiTest, ReserveCommitReleaseAsCheckoutUsesThem) {
   EXPECT_EQ(ReservationsCounted("out_of_stock") - out_of_stock_before, 1);
   EXPECT_EQ(ReservationsCounted("committed") - committed_before, 1);
   EXPECT_EQ(ReservationsCounted("released") - released_before, 1);
+}
+
+TEST_F(InventoryApiTest, ReturnStockAsCheckoutPutsSoldUnitsBackOnSale) {
+  const std::string product = NewProduct(5);
+  const std::string id = absl::StrCat("ret-", RandomHex(6));
+  ASSERT_TRUE(Reserve(id, product, 2).ok());
+  ASSERT_TRUE(Commit(id).ok());
+  EXPECT_EQ(ShownStock(product), 3);
+  const double returned_before = ReservationsCounted("returned");
+  // Only checkout may: the gateway (even with an admin's token) is refused.
+  absl::Status by_gateway = Return(id, nullptr, AsAdmin());
+  EXPECT_EQ(by_gateway.code(), absl::StatusCode::kPermissionDenied) << by_gateway;
+  catalog::v1::Reservation r;
+  ASSERT_TRUE(Return(id, &r).ok());
+  EXPECT_EQ(r.state(), catalog::v1::RESERVATION_STATE_RETURNED);
+  EXPECT_EQ(ShownStock(product), 5);
+  ASSERT_TRUE(Return(id, &r).ok());  // idempotent
+  EXPECT_EQ(r.state(), catalog::v1::RESERVATION_STATE_RETURNED);
+  EXPECT_EQ(ShownStock(product), 5);
+  EXPECT_EQ(ReservationsCounted("returned"), returned_before + 1);
+  // Held and unknown reservations.
+  const std::string held = absl::StrCat("ret-held-", RandomHex(6));
+  ASSERT_TRUE(Reserve(held, product, 1).ok());
+  absl::Status not_committed = Return(held);
+  EXPECT_EQ(not_committed.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorCodeOf(not_committed), "reservation_not_committed");
+  absl::Status unknown = Return(absl::StrCat("ret-never-", RandomHex(6)));
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ErrorCodeOf(unknown), "reservation_not_found");
 }
 
 TEST_F(InventoryApiTest, ValidationErrorsAtTheGrpcLevel) {

@@ -100,9 +100,15 @@ class PaymentApiTest : public SuiteTest<PaymentApiTest> {
     if (!s.ok()) return s;
     return p;
   }
-  absl::StatusOr<pay::Payment> Refund(const std::string& id) {
+  absl::StatusOr<pay::Payment> Refund(const std::string& id, const std::string& key = "",
+                                      int64_t amount = 0) {
     pay::RefundRequest r;
     r.set_payment_id(id);
+    r.set_idempotency_key(key);
+    if (amount != 0) {
+      r.mutable_amount()->set_amount(amount);
+      r.mutable_amount()->set_currency("EUR");
+    }
     pay::Payment p;
     auto ctx = Context();
     absl::Status s = FromGrpcStatus(stub_->Refund(ctx.get(), r, &p));
@@ -190,7 +196,7 @@ TEST_F(PaymentApiTest, AuthorizeVoid) {
   ASSERT_TRUE(voided_again.ok()) << voided_again.status();
   EXPECT_EQ(voided_again->state(), pay::PAYMENT_STATE_VOIDED);
   ExpectError(Capture(p->id()), absl::StatusCode::kFailedPrecondition, "invalid_transition");
-  ExpectError(Refund(p->id()), absl::StatusCode::kFailedPrecondition, "invalid_transition");
+  ExpectError(Refund(p->id()), absl::StatusCode::kFailedPrecondition, "payment_not_captured");
   EXPECT_EQ(Sql(absl::StrCat("SELECT state FROM payments WHERE id = '", p->id(), "'")), "voided");
 }
 
@@ -198,8 +204,41 @@ TEST_F(PaymentApiTest, RefundOfAnUncapturedPaymentIsRefused) {
   auto p = Authorize(Request("flow-refund-early", kApproved));
   ASSERT_TRUE(p.ok()) << p.status();
   auto refund = Refund(p->id());
-  ExpectError(refund, absl::StatusCode::kFailedPrecondition, "invalid_transition");
-  EXPECT_EQ(refund.status().message(), "a payment in state authorized cannot become refunded");
+  ExpectError(refund, absl::StatusCode::kFailedPrecondition, "payment_not_captured");
+  EXPECT_EQ(refund.status().message(), "a payment in state authorized cannot be refunded");
+}
+
+TEST_F(PaymentApiTest, PartialRefundsWithIdempotencyKeys) {
+  auto p = Authorize(Request("flow-partial", kApproved));  // 2500 EUR cents
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_TRUE(Capture(p->id()).ok());
+  auto first = Refund(p->id(), "return-1", 1000);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->state(), pay::PAYMENT_STATE_PARTIALLY_REFUNDED);
+  EXPECT_EQ(first->refunded_amount().amount(), 1000);
+  EXPECT_EQ(first->refunded_amount().currency(), "EUR");
+  auto repeat = Refund(p->id(), "return-1", 1000);
+  ASSERT_TRUE(repeat.ok()) << repeat.status();
+  EXPECT_EQ(repeat->refunded_amount().amount(), 1000);
+  ExpectError(Refund(p->id(), "return-1", 999), absl::StatusCode::kFailedPrecondition,
+              "idempotency_key_reused");
+  ExpectError(Refund(p->id(), "return-2", 1501), absl::StatusCode::kFailedPrecondition,
+              "refund_exceeds_capture");
+  ExpectError(Refund(p->id(), "return-2", -1), absl::StatusCode::kInvalidArgument,
+              "invalid_amount");
+  // The saga's call (no key, no amount) refunds what is left, once.
+  auto rest = Refund(p->id());
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(rest->state(), pay::PAYMENT_STATE_REFUNDED);
+  EXPECT_EQ(rest->refunded_amount().amount(), 2500);
+  ASSERT_TRUE(Refund(p->id()).ok());
+  EXPECT_EQ(Sql(absl::StrCat("SELECT string_agg(idempotency_key || ':' || amount, ',' ORDER BY "
+                             "id) FROM refunds WHERE payment_id = '",
+                             p->id(), "'")),
+            "return-1:1000,full:1500");
+  auto got = Get(p->id());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->refunded_amount().amount(), 2500);
 }
 
 TEST_F(PaymentApiTest, EverySandboxCard) {

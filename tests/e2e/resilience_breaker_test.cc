@@ -129,7 +129,8 @@ TEST_F(BreakerE2eTest, OpensFailsFastStaysOffPaymentThenClosesOnRecovery) {
   std::printf(
       "fail-fast checkouts through the gateway: n=%zu p50=%.2f ms p99=%.2f ms max=%.2f ms\n",
       fast_ms.size(), p50, p99, Percentile(fast_ms, 1.0));
-  EXPECT_LT(p99, 50.0);
+  // None waited for a deadline (the p99 goal of 50 ms is a figure in docs/resilience.md).
+  EXPECT_LT(p99, kFailFastBoundMs);
 
   // Payment recovers. After the sleep window a trial call goes through and closes the breaker.
   payment_->SetFailing(false);

@@ -116,9 +116,8 @@ TEST_F(DependencyE2eTest, HungPaymentCostsAtMostThreeShoppersTheDeadline) {
       waited.size(), waited.empty() ? 0.0 : waited.back().ms, fast_ms.size(),
       Percentile(fast_ms, 0.5), Percentile(fast_ms, 0.99));
   // The goal is p99 < 50 ms (15.8 ms measured alone on the 2-core machine, docs/resilience.md
-  // "Deadlines and breakers"); the bound here leaves room for a machine shared with builds.
-  EXPECT_LT(Percentile(fast_ms, 0.5), 50.0);
-  EXPECT_LT(Percentile(fast_ms, 0.99), 250.0);
+  // "Deadlines and breakers"); the test asserts the outcome: none waited for a deadline.
+  EXPECT_LT(Percentile(fast_ms, 0.99), kFailFastBoundMs);
   // Browsing and the cart do not need payment.
   EXPECT_EQ(Call(port(), "GET", "/api/v1/products?page_size=10", "", {}).status, 200);
   Shopper browsing;

@@ -2,6 +2,7 @@
 // HTTP, with a real PostgreSQL: registration, sign-in, refresh rotation and reuse detection,
 // logout, forged tokens, address ownership, brute-force limits, and that no secret reaches
 // a log line.
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <jwt.h>
 
@@ -16,6 +17,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/status.h"
+#include "mercato/user/v1/user.grpc.pb.h"
+#include "rpc/status_conversion.h"
 #include "support/addresses.h"
 #include "support/http_client.h"
 #include "support/identity.h"
@@ -596,6 +600,53 @@ TEST_F(UserApiTest, UnicodeSpellingsOfAnEmailShareItsThrottle) {
   EXPECT_EQ(other.status, 401) << other.body;
   EXPECT_EQ(other.json["error"]["code"], "invalid_credentials");
   EXPECT_EQ(Sql("SELECT count(*) FROM users WHERE email_key = '" + email + "'"), "1");
+}
+
+// GetContact over gRPC on the real binary: the notification service's token only.
+TEST_F(UserApiTest, GetContactIsOpenToTheNotificationServiceOnly) {
+  const Shopper shopper = SignedIn("contact");
+  auto channel = grpc::CreateChannel(suite_->address("user"), grpc::InsecureChannelCredentials());
+  auto stub = user::v1::UserService::NewStub(channel);
+  user::v1::GetContactRequest request;
+  request.set_user_id(shopper.id);
+  user::v1::Contact contact;
+  auto as_notification = CallAs("notification", "user");
+  grpc::Status ok = stub->GetContact(as_notification.get(), request, &contact);
+  ASSERT_TRUE(ok.ok()) << ok.error_message();
+  EXPECT_EQ(contact.user_id(), shopper.id);
+  EXPECT_EQ(contact.email(), absl::AsciiStrToLower(shopper.email));
+  EXPECT_EQ(contact.name(), "Test Shopper");
+  // The gateway, even with the shopper's own access token: PERMISSION_DENIED.
+  for (const std::string& token : {std::string(), shopper.access_token}) {
+    user::v1::Contact refused;
+    auto as_gateway = CallAs("gateway", "user", token);
+    EXPECT_EQ(stub->GetContact(as_gateway.get(), request, &refused).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(refused.email(), "");
+  }
+  // A service that may not call the user service at all, and no token at all.
+  user::v1::Contact refused;
+  auto as_checkout = CallAs("checkout", "user");
+  EXPECT_EQ(stub->GetContact(as_checkout.get(), request, &refused).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  auto anonymous = CallAs("", "user");
+  EXPECT_EQ(stub->GetContact(anonymous.get(), request, &refused).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // Unknown ids.
+  for (const std::string& id : {NewUuid(), std::string("not-a-uuid")}) {
+    user::v1::GetContactRequest unknown;
+    unknown.set_user_id(id);
+    auto ctx = CallAs("notification", "user");
+    grpc::Status s = stub->GetContact(ctx.get(), unknown, &refused);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << id;
+    EXPECT_EQ(ErrorCodeOf(FromGrpcStatus(s)), "user_not_found") << id;
+  }
+  // Its token opens nothing else: the notification service cannot read a profile.
+  user::v1::User me;
+  auto as_notification_me = CallAs("notification", "user", shopper.access_token);
+  EXPECT_EQ(stub->GetMe(as_notification_me.get(), user::v1::GetMeRequest(), &me).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(me.email(), "");
 }
 
 TEST_F(UserApiTest, NoPasswordHashOrTokenInAnyLogLine) {

@@ -13,7 +13,9 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "catalog/cache_refresher.h"
 #include "catalog/catalog_service.h"
@@ -24,6 +26,8 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "db/migrations.h"
+#include "mercato/events/v1/events.pb.h"
+#include "support/concurrency.h"
 #include "support/inventory_requests.h"
 #include "support/migrated_database.h"
 #include "support/postgres.h"
@@ -126,6 +130,12 @@ class InventoryStoreTest : public ::testing::Test {
     request.set_reservation_id(id);
     v1::Reservation r;
     return Answer(service_->DoReleaseReservation(request, &r), r, out);
+  }
+  absl::Status DoReturn(const std::string& id, v1::Reservation* out = nullptr) {
+    v1::ReturnStockRequest request;
+    request.set_reservation_id(id);
+    v1::Reservation r;
+    return Answer(service_->DoReturnStock(request, &r), r, out);
   }
   static absl::Status Answer(absl::Status status, const v1::Reservation& reply,
                              v1::Reservation* out) {
@@ -892,6 +902,93 @@ TEST(InventoryMigrationTest, HeldUnitsOfTheOldStockColumnBecomeReserved) {
                              "WHERE id = '",
                              b, "'")),
             "7|0|7");
+}
+
+// ---- returned stock (issue 14) ----
+
+// The StockChanged events of product `id` in the outbox: "sellable/low_stock,...".
+std::string StockEvents(const std::string& id) {
+  std::vector<std::string> seen;
+  const std::string rows =
+      Sql(absl::StrCat("SELECT string_agg(encode(payload, 'hex'), ',' ORDER BY id) FROM outbox "
+                       "WHERE aggregate_id = '",
+                       id, "' AND event_type = 'mercato.events.v1.StockChanged'"));
+  for (absl::string_view row : absl::StrSplit(rows, ',', absl::SkipEmpty())) {
+    events::v1::Envelope e;
+    EXPECT_TRUE(e.ParseFromString(absl::HexStringToBytes(row)));
+    seen.push_back(absl::StrCat(e.stock_changed().sellable_quantity(), "/",
+                                e.stock_changed().low_stock() ? "low" : "ok"));
+  }
+  return absl::StrJoin(seen, ",");
+}
+
+TEST_F(InventoryStoreTest, ReturnStockPutsCommittedUnitsBackOnHandOnce) {
+  const std::string a = NewProduct(10), b = NewProduct(3);
+  ASSERT_TRUE(DoReserve(Reserve("ret-1", {Item(a, 4), Item(b, 3)})).ok());
+  ASSERT_TRUE(DoCommit("ret-1").ok());
+  EXPECT_EQ(Shelf(a), "6|0|6|0");
+  EXPECT_EQ(Shelf(b), "0|0|0|0");
+  v1::Reservation r;
+  ASSERT_TRUE(DoReturn("ret-1", &r).ok());
+  EXPECT_EQ(r.state(), v1::RESERVATION_STATE_RETURNED);
+  EXPECT_EQ(r.items_size(), 2);
+  EXPECT_EQ(State("ret-1"), "returned");
+  EXPECT_EQ(Shelf(a), "10|0|10|0");
+  EXPECT_EQ(Shelf(b), "3|0|3|0");
+  EXPECT_EQ(cache_.Get(a)->stock(), 10);
+  EXPECT_EQ(cache_.Get(b)->stock(), 3);
+  // Idempotent: a repeat returns it as it is and puts nothing back again.
+  ASSERT_TRUE(DoReturn("ret-1", &r).ok());
+  EXPECT_EQ(r.state(), v1::RESERVATION_STATE_RETURNED);
+  EXPECT_EQ(Shelf(a), "10|0|10|0");
+  EXPECT_EQ(metrics().returned.Value(), 1);
+  // created 10, reserved 6, (commit: none), returned 10 / created 3, reserved 0, returned 3.
+  EXPECT_EQ(StockEvents(a), "10/ok,6/ok,10/ok");
+  EXPECT_EQ(StockEvents(b), "3/low,0/low,3/low");
+  // Returned is final.
+  EXPECT_EQ(ExplicitErrorCodeOf(DoCommit("ret-1")), "reservation_closed");
+  EXPECT_EQ(ExplicitErrorCodeOf(DoRelease("ret-1")), "reservation_committed");
+  EXPECT_EQ(ExplicitErrorCodeOf(DoReserve(Reserve("ret-1", {Item(a, 4), Item(b, 3)}))),
+            "reservation_closed");
+  EXPECT_EQ(Shelf(a), "10|0|10|0");
+}
+
+TEST_F(InventoryStoreTest, OnlyCommittedReservationsAreReturned) {
+  const std::string a = NewProduct(10);
+  ASSERT_TRUE(DoReserve(Reserve("ret-held", {Item(a, 1)})).ok());
+  ASSERT_TRUE(DoReserve(Reserve("ret-released", {Item(a, 1)})).ok());
+  ASSERT_TRUE(DoRelease("ret-released").ok());
+  ASSERT_TRUE(DoReserve(Reserve("ret-expired", {Item(a, 1)})).ok());
+  ExpireNow("ret-expired");
+  ASSERT_TRUE(store_->ExpireReservations(100).ok());
+  for (const char* id : {"ret-held", "ret-released", "ret-expired"}) {
+    absl::Status s = DoReturn(id);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << id;
+    EXPECT_EQ(ExplicitErrorCodeOf(s), "reservation_not_committed") << id;
+  }
+  EXPECT_EQ(Shelf(a), "10|1|9|1");
+  absl::Status unknown = DoReturn("ret-never-reserved");
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ExplicitErrorCodeOf(unknown), "reservation_not_found");
+  EXPECT_EQ(Sql("SELECT count(*) FROM reservations WHERE id = 'ret-never-reserved'"), "0");
+  EXPECT_EQ(ExplicitErrorCodeOf(DoReturn("bad id!")), "invalid_reservation_id");
+  EXPECT_EQ(metrics().returned.Value(), 0);
+}
+
+TEST_F(InventoryStoreTest, ConcurrentReturnsOfOneReservationReturnItsStockOnce) {
+  const std::string a = NewProduct(20);
+  ASSERT_TRUE(DoReserve(Reserve("ret-race", {Item(a, 5)})).ok());
+  ASSERT_TRUE(DoCommit("ret-race").ok());
+  std::vector<absl::Status> results(16);
+  std::vector<v1::Reservation> replies(16);
+  testing::RunConcurrently(16, [&](int i) { results[i] = DoReturn("ret-race", &replies[i]); });
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i];
+    EXPECT_EQ(replies[i].state(), v1::RESERVATION_STATE_RETURNED);
+  }
+  EXPECT_EQ(Shelf(a), "20|0|20|0");
+  EXPECT_EQ(metrics().returned.Value(), 1);
+  EXPECT_EQ(StockEvents(a), "20/ok,15/ok,20/ok");
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "db/migrations.h"
+#include "mercato/events/v1/events.pb.h"
 #include "payment/authorization_sweeper.h"
 #include "payment/payment_service.h"
 #include "payment/postgres_payment_store.h"
@@ -313,34 +314,41 @@ TEST_F(PaymentStoreTest, ConcurrentCaptureAndVoidOnlyOneWins) {
             absl::StrCat("->pending,pending>authorized,authorized>", final_state));
 }
 
-TEST_F(PaymentStoreTest, ConcurrentRefundsRefundOnce) {
+TEST_F(PaymentStoreTest, ConcurrentWholeRefundsRefundOnce) {
   auto p = Authorize(Request("refund-race", kSandboxApprovedCard));
   ASSERT_TRUE(p.ok()) << p.status();
-  std::atomic<int> acts{0};
   auto captured =
       store_.Transition(p->id(), v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_CAPTURED,
                         [](const PaymentRecord&) { return absl::OkStatus(); });
   ASSERT_TRUE(captured.ok() && captured->changed);
-  std::vector<absl::StatusOr<TransitionResult>> results(30);
+  WarmPool();
+  std::atomic<int> acts{0};
+  std::vector<absl::StatusOr<RefundResult>> results(30);
   RunConcurrently(30, [&](int i) {
-    results[i] = store_.Transition(p->id(), v1::PAYMENT_STATE_CAPTURED, v1::PAYMENT_STATE_REFUNDED,
-                                   [&](const PaymentRecord& r) {
-                                     ++acts;
-                                     EXPECT_EQ(r.payment.state(), v1::PAYMENT_STATE_REFUNDED);
-                                     return absl::OkStatus();
-                                   });
+    results[i] = store_.Refund({.payment_id = p->id(), .idempotency_key = "full"},
+                               [&](const PaymentRecord& r, int64_t amount) {
+                                 ++acts;
+                                 EXPECT_EQ(r.payment.state(), v1::PAYMENT_STATE_CAPTURED);
+                                 EXPECT_EQ(amount, 1999);
+                                 return absl::OkStatus();
+                               });
   });
-  int changed = 0;
+  int refunded = 0;
   for (const auto& r : results) {
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->record.payment.state(), v1::PAYMENT_STATE_REFUNDED);
-    changed += r->changed ? 1 : 0;
+    EXPECT_EQ(r->record.payment.refunded_amount().amount(), 1999);
+    refunded += r->amount > 0 ? 1 : 0;
   }
-  EXPECT_EQ(changed, 1);
+  EXPECT_EQ(refunded, 1);
   EXPECT_EQ(acts.load(), 1);
   EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM payment_events WHERE payment_id = '", p->id(),
                                "' AND to_state = 'refunded'")),
             1);
+  EXPECT_EQ(Sql(absl::StrCat("SELECT string_agg(idempotency_key || ':' || amount, ',') FROM "
+                             "refunds WHERE payment_id = '",
+                             p->id(), "'")),
+            "full:1999");
 }
 
 TEST_F(PaymentStoreTest, FailedActRollsTheMoveBack) {
@@ -635,8 +643,8 @@ class InterruptedProcessor final : public CardProcessor {
     return sandbox_.Capture(ref, amount);
   }
   absl::Status Void(const std::string& ref) override { return sandbox_.Void(ref); }
-  absl::Status Refund(const std::string& ref, int64_t amount) override {
-    return sandbox_.Refund(ref, amount);
+  absl::Status Refund(const std::string& ref, int64_t amount, const std::string& key) override {
+    return sandbox_.Refund(ref, amount, key);
   }
   absl::Status VoidByKey(const std::string& key) override { return sandbox_.VoidByKey(key); }
 
@@ -706,6 +714,207 @@ TEST_F(PaymentStoreTest, MovesAppendTheirEventsAndAFailedActAppendsNone) {
   ASSERT_TRUE(store_.Transition(voided_id, v1::PAYMENT_STATE_PENDING, v1::PAYMENT_STATE_VOIDED, ok)
                   ->changed);
   EXPECT_EQ(events_of(voided_id), "mercato.events.v1.PaymentVoided");
+}
+
+// Partial refunds through the service, with the sandbox processor's ledger.
+class PaymentRefundTest : public PaymentLedgerTest {
+ protected:
+  // An authorized and captured payment of `amount` EUR cents.
+  v1::Payment CapturedPayment(const std::string& key, int64_t amount) {
+    v1::AuthorizeRequest request = Request(key, kSandboxApprovedCard, amount);
+    request.mutable_amount()->set_currency("EUR");
+    v1::Payment p;
+    EXPECT_TRUE(ledger_service_.DoAuthorize(request, &p).ok());
+    v1::CaptureRequest capture;
+    capture.set_payment_id(p.id());
+    EXPECT_TRUE(ledger_service_.DoCapture(capture, &p).ok());
+    EXPECT_EQ(p.state(), v1::PAYMENT_STATE_CAPTURED);
+    return p;
+  }
+  absl::StatusOr<v1::Payment> Refund(const std::string& id, const std::string& key,
+                                     std::optional<int64_t> amount) {
+    v1::RefundRequest r;
+    r.set_payment_id(id);
+    r.set_idempotency_key(key);
+    if (amount) {
+      r.mutable_amount()->set_amount(*amount);
+      r.mutable_amount()->set_currency("EUR");
+    }
+    v1::Payment p;
+    absl::Status s = ledger_service_.DoRefund(r, &p);
+    if (!s.ok()) return s;
+    return p;
+  }
+  std::string Refunds(const std::string& id) {
+    return Sql(absl::StrCat(
+        "SELECT coalesce(string_agg(idempotency_key || ':' || amount, ',' ORDER BY id), '') "
+        "FROM refunds WHERE payment_id = '",
+        id, "'"));
+  }
+  std::string Row(const std::string& id) {
+    return Sql(
+        absl::StrCat("SELECT state || '|' || refunded_amount FROM payments WHERE id = '", id, "'"));
+  }
+  std::string LedgerRow(const std::string& key) {
+    return Sql(absl::StrCat(
+        "SELECT a.state || '|' || a.refunded || '|' || (SELECT coalesce(sum(r.amount), 0) FROM "
+        "sandbox_refunds r WHERE r.reference = a.reference) FROM sandbox_authorizations a "
+        "WHERE idempotency_key = '",
+        key, "'"));
+  }
+};
+
+TEST_F(PaymentRefundTest, ConcurrentPartialRefundsBeyondTheCaptureAddUpExactly) {
+  // 12 refunds of 300 race for a capture of 2500: exactly 8 fit (2400), 4 are refused, and
+  // every sum (payment, refunds, outbox, processor) agrees.
+  const v1::Payment p = CapturedPayment("refund-partial-race", 2500);
+  WarmPool();
+  std::vector<absl::StatusOr<v1::Payment>> results(12);
+  RunConcurrently(12, [&](int i) { results[i] = Refund(p.id(), absl::StrCat("part-", i), 300); });
+  int ok = 0, refused = 0;
+  for (const auto& r : results) {
+    if (r.ok()) {
+      ++ok;
+      EXPECT_EQ(r->refunded_amount().amount() % 300, 0);
+      EXPECT_EQ(r->state(), v1::PAYMENT_STATE_PARTIALLY_REFUNDED);
+    } else {
+      ++refused;
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+      EXPECT_EQ(ErrorCodeOf(r.status()), "refund_exceeds_capture") << r.status();
+    }
+  }
+  EXPECT_EQ(ok, 8);
+  EXPECT_EQ(refused, 4);
+  EXPECT_EQ(Row(p.id()), "partially_refunded|2400");
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM refunds WHERE payment_id = '", p.id(), "'")),
+            8);
+  EXPECT_EQ(
+      Count(absl::StrCat("SELECT sum(amount) FROM refunds WHERE payment_id = '", p.id(), "'")),
+      2400);
+  EXPECT_EQ(LedgerRow("refund-partial-race"), "partially_refunded|2400|2400");
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM outbox WHERE aggregate_id = '", p.id(),
+                               "' AND event_type = 'mercato.events.v1.PaymentRefunded'")),
+            8);
+  // The rest, with no amount, makes it whole.
+  auto rest = Refund(p.id(), "", std::nullopt);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(rest->state(), v1::PAYMENT_STATE_REFUNDED);
+  EXPECT_EQ(rest->refunded_amount().amount(), 2500);
+  EXPECT_EQ(Row(p.id()), "refunded|2500");
+  EXPECT_EQ(LedgerRow("refund-partial-race"), "refunded|2500|2500");
+  EXPECT_EQ(Sql(absl::StrCat("SELECT string_agg(coalesce(from_state, '-') || '>' || to_state, "
+                             "',' ORDER BY id) FROM payment_events WHERE payment_id = '",
+                             p.id(), "'")),
+            "->pending,pending>authorized,authorized>captured,captured>partially_refunded,"
+            "partially_refunded>refunded");
+}
+
+TEST_F(PaymentRefundTest, ConcurrentRepeatsOfOneKeyRefundOnce) {
+  const v1::Payment p = CapturedPayment("refund-repeat", 1000);
+  WarmPool();
+  std::vector<absl::StatusOr<v1::Payment>> results(10);
+  RunConcurrently(10, [&](int i) { results[i] = Refund(p.id(), "once", 400); });
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->state(), v1::PAYMENT_STATE_PARTIALLY_REFUNDED);
+    EXPECT_EQ(r->refunded_amount().amount(), 400);
+    EXPECT_EQ(r->refunded_amount().currency(), "EUR");
+  }
+  EXPECT_EQ(Refunds(p.id()), "once:400");
+  EXPECT_EQ(LedgerRow("refund-repeat"), "partially_refunded|400|400");
+  // Later repeats too, with the amount or without; another amount is refused.
+  auto again = Refund(p.id(), "once", std::nullopt);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->refunded_amount().amount(), 400);
+  auto reused = Refund(p.id(), "once", 500);
+  ASSERT_FALSE(reused.ok());
+  EXPECT_EQ(reused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorCodeOf(reused.status()), "idempotency_key_reused");
+  EXPECT_EQ(Refunds(p.id()), "once:400");
+  EXPECT_EQ(Row(p.id()), "partially_refunded|400");
+  // Keys are per payment: another payment may use "once" too.
+  const v1::Payment other = CapturedPayment("refund-repeat-2", 1000);
+  ASSERT_TRUE(Refund(other.id(), "once", 500).ok());
+  EXPECT_EQ(Refunds(other.id()), "once:500");
+}
+
+TEST_F(PaymentRefundTest, ThePaymentRefundedEventCarriesTheRefundAndTheTotal) {
+  const v1::Payment p = CapturedPayment("refund-event", 1000);
+  ASSERT_TRUE(Refund(p.id(), "a", 250).ok());
+  ASSERT_TRUE(Refund(p.id(), "", std::nullopt).ok());
+  pqxx::result rows;
+  ASSERT_TRUE(pool_
+                  ->Transact([&](pqxx::work& tx) -> absl::Status {
+                    rows = tx.exec_params(
+                        "SELECT payload FROM outbox WHERE aggregate_id = $1 AND event_type = "
+                        "'mercato.events.v1.PaymentRefunded' ORDER BY id",
+                        p.id());
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_EQ(rows.size(), 2u);
+  std::vector<std::string> seen;
+  for (const auto& row : rows) {
+    events::v1::Envelope envelope;
+    ASSERT_TRUE(envelope.ParseFromString(pqxx::binarystring(row[0]).str()));
+    const auto& e = envelope.payment_refunded();
+    EXPECT_EQ(e.payment_id(), p.id());
+    EXPECT_EQ(e.order_id(), "order-refund-event");
+    EXPECT_EQ(e.amount().currency(), "EUR");
+    EXPECT_EQ(e.total_refunded().currency(), "EUR");
+    seen.push_back(
+        absl::StrCat(e.refund_key(), ":", e.amount().amount(), "/", e.total_refunded().amount()));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"a:250/250", "full:750/1000"}));
+}
+
+TEST_F(PaymentRefundTest, TheDatabaseKeepsRefundsWithinTheCapture) {
+  const v1::Payment p = CapturedPayment("refund-db-guard", 1000);
+  auto exec = [&](const std::string& sql) {
+    return pool_->Transact([&](pqxx::work& tx) -> absl::Status {
+      tx.exec(sql);
+      return absl::OkStatus();
+    });
+  };
+  const std::string where = absl::StrCat(" WHERE id = '", p.id(), "'");
+  for (const char* set :
+       {"refunded_amount = 1001, state = 'refunded'",
+        "refunded_amount = 1000, state = 'partially_refunded'", "refunded_amount = 10",
+        "state = 'refunded'", "refunded_amount = 0, state = 'partially_refunded'"}) {
+    EXPECT_EQ(exec(absl::StrCat("UPDATE payments SET ", set, where)).code(),
+              absl::StatusCode::kFailedPrecondition)
+        << set;
+  }
+  ASSERT_TRUE(Refund(p.id(), "a", 600).ok());
+  EXPECT_EQ(exec(absl::StrCat("UPDATE payments SET refunded_amount = 500", where)).code(),
+            absl::StatusCode::kFailedPrecondition);  // never shrinks
+  EXPECT_EQ(exec(absl::StrCat("UPDATE payments SET state = 'captured', refunded_amount = 0", where))
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(exec(absl::StrCat("INSERT INTO refunds (payment_id, idempotency_key, amount) "
+                              "VALUES ('",
+                              p.id(), "', 'a', 1)"))
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Row(p.id()), "partially_refunded|600");
+}
+
+TEST_F(PaymentRefundTest, RefundsOfPaymentsNotCapturedAreRefused) {
+  v1::Payment authorized;
+  ASSERT_TRUE(
+      ledger_service_.DoAuthorize(Request("refund-uncaptured", kSandboxApprovedCard), &authorized)
+          .ok());
+  auto refund = Refund(authorized.id(), "a", std::nullopt);
+  ASSERT_FALSE(refund.ok());
+  EXPECT_EQ(refund.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorCodeOf(refund.status()), "payment_not_captured");
+  EXPECT_EQ(Row(authorized.id()), "authorized|0");
+  EXPECT_EQ(Refunds(authorized.id()), "");
+  EXPECT_EQ(Ledger("refund-uncaptured"), "authorized");
+  auto missing = Refund(NewUuid(), "a", 1);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  auto not_uuid = Refund("not-a-uuid", "a", 1);
+  EXPECT_EQ(not_uuid.status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -50,6 +50,7 @@ class UserStubWithAsync : public user::v1::MockUserServiceStub {
     MERCATO_FORWARD_ASYNC(UpdateAddress, user::v1::UpdateAddressRequest, common::v1::Address)
     MERCATO_FORWARD_ASYNC(DeleteAddress, user::v1::DeleteAddressRequest,
                           user::v1::DeleteAddressResponse)
+    MERCATO_FORWARD_ASYNC(GetContact, user::v1::GetContactRequest, user::v1::Contact)
 
    private:
     user::v1::MockUserServiceStub* blocking_;

@@ -47,6 +47,7 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
   for (const auto& name : suite->order_) {
     Instance& inst = suite->instances_[name];
     inst.name = name;
+    inst.binary = name;
     inst.kind = services[name]["kind"].get<std::string>();
     inst.port = FreePort();
     inst.admin_port = FreePort();
@@ -65,6 +66,11 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
     if (inst.kind == "http") {
       inst.env["MERCATO_HTTP_PORT"] = absl::StrCat(inst.port);
       inst.env["MERCATO_WEB_ROOT"] = SourceDir() + "/services/gateway/web";
+      // The response cache off unless a test turns it on (catalog_cache_test.cc): tests write
+      // to the catalog over gRPC, as another gateway replica would, and read the result back
+      // through this gateway at once, which the cache promises only within its freshness
+      // bound (gateway/response_cache.h).
+      inst.env["MERCATO_GATEWAY_CACHE_MAX_BYTES"] = "0";
     } else {
       inst.env["MERCATO_GRPC_PORT"] = absl::StrCat(inst.port);
     }
@@ -87,6 +93,12 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(SuiteOptions options) {
     }
     if (svc["env"].contains("MERCATO_PAYMENT_FINGERPRINT_KEY")) {
       inst.env["MERCATO_PAYMENT_FINGERPRINT_KEY"] = "mercato-test-fingerprint-key-0123456789abcdef";
+    }
+    // The notification worker's SMTP server: by default an address where none listens (its
+    // emails stay queued, like events without a broker); a test with an SMTP sink passes
+    // MERCATO_SMTP_URL in options.env.
+    if (svc["env"].contains("MERCATO_SMTP_URL")) {
+      inst.env["MERCATO_SMTP_URL"] = absl::StrCat("smtp://127.0.0.1:", FreePort());
     }
     // The gateway's guest cart cookie key (tests sign cookies with it: cart_cookie.h).
     if (svc["env"].contains("MERCATO_CART_COOKIE_KEY")) {
@@ -128,7 +140,7 @@ ChildProcess& Suite::process(const std::string& service) { return *instances_.at
 absl::Status Suite::StartService(const std::string& service) {
   Instance& inst = instances_.at(service);
   if (inst.process) inst.process->Kill();
-  inst.process = std::make_unique<ChildProcess>(BinaryPath(service), inst.env, service);
+  inst.process = std::make_unique<ChildProcess>(BinaryPath(inst.binary), inst.env, service);
   if (auto s = inst.process->Start(); !s.ok()) return s;
   absl::Status ready;
   if (inst.kind == "http") {
@@ -144,6 +156,23 @@ absl::Status Suite::StartService(const std::string& service) {
                                                "\n--- log ---\n", inst.process->ReadLog()));
   }
   return absl::OkStatus();
+}
+
+absl::Status Suite::StartReplica(const std::string& service, const std::string& replica) {
+  const Instance& original = instances_.at(service);
+  Instance copy{.name = replica,
+                .binary = original.binary,
+                .kind = original.kind,
+                .database_url = original.database_url,
+                .env = original.env};
+  copy.port = FreePort();
+  copy.admin_port = FreePort();
+  copy.env[copy.kind == "http" ? "MERCATO_HTTP_PORT" : "MERCATO_GRPC_PORT"] =
+      absl::StrCat(copy.port);
+  copy.env["MERCATO_ADMIN_PORT"] = absl::StrCat(copy.admin_port);
+  instances_[replica] = std::move(copy);
+  order_.push_back(replica);
+  return StartService(replica);
 }
 
 void Suite::SetEnv(const std::string& service, const std::string& name, const std::string& value) {

@@ -1,6 +1,8 @@
 // Test support: starts real Mercato service binaries, wired together as deploy/services.json
 // describes, against the shared test PostgreSQL and Redis (and Kafka, when asked), each on free
 // ports, each with the key variables it reads made from the test keys (support/identity.h).
+// Gateways run with their response cache off (MERCATO_GATEWAY_CACHE_MAX_BYTES=0) unless
+// options.env turns it on.
 //
 //   auto suite = Suite::Start({.services = {"gateway"}});  // + everything the gateway calls
 //   HttpClient http(suite->port("gateway"));
@@ -56,6 +58,10 @@ class Suite {
 
   // Starts (again) one service on its same ports and waits until it is healthy.
   absl::Status StartService(const std::string& service);
+  // Starts one more instance of a running `service` under the name `replica` (port(replica)
+  // and the rest then work): the same environment and database, ports of its own. Stopped with
+  // the suite, before the others.
+  absl::Status StartReplica(const std::string& service, const std::string& replica);
   // Sets (an empty value: removes) a variable of the service's environment, from its next
   // StartService on.
   void SetEnv(const std::string& service, const std::string& name, const std::string& value);
@@ -66,6 +72,7 @@ class Suite {
  private:
   struct Instance {
     std::string name;
+    std::string binary;  // the service's name, also for a replica
     std::string kind;
     int port = 0;
     int admin_port = 0;

@@ -117,7 +117,8 @@ class FakeCatalogStore : public CatalogStore {
       reservations[id] = tombstone;
       return ReservationChange{tombstone, true};
     }
-    if (it->second.state() == v1::RESERVATION_STATE_COMMITTED) {
+    if (it->second.state() == v1::RESERVATION_STATE_COMMITTED ||
+        it->second.state() == v1::RESERVATION_STATE_RETURNED) {
       return mercato::ErrorWithCode(absl::StatusCode::kFailedPrecondition, "reservation_committed",
                                     id);
     }
@@ -128,6 +129,24 @@ class FakeCatalogStore : public CatalogStore {
       Hold(products[item.product_id()], -item.quantity(), 0);
     }
     it->second.set_state(v1::RESERVATION_STATE_RELEASED);
+    return ReservationChange{it->second, true};
+  }
+  absl::StatusOr<ReservationChange> ReturnStock(const std::string& id) override {
+    auto it = reservations.find(id);
+    if (it == reservations.end()) {
+      return mercato::ErrorWithCode(absl::StatusCode::kNotFound, "reservation_not_found", id);
+    }
+    if (it->second.state() == v1::RESERVATION_STATE_RETURNED) {
+      return ReservationChange{it->second, false};
+    }
+    if (it->second.state() != v1::RESERVATION_STATE_COMMITTED) {
+      return mercato::ErrorWithCode(absl::StatusCode::kFailedPrecondition,
+                                    "reservation_not_committed", id);
+    }
+    for (const auto& item : it->second.items()) {
+      Hold(products[item.product_id()], 0, item.quantity());
+    }
+    it->second.set_state(v1::RESERVATION_STATE_RETURNED);
     return ReservationChange{it->second, true};
   }
   // Expires every held reservation (the fake has no clock).

@@ -124,6 +124,35 @@ TEST_F(CatalogServiceTest, GetProductFromCacheThenStoreThenNotFound) {
   EXPECT_EQ(s.message(), "no product with id 'does-not-exist'");
 }
 
+// The read model's version (the sum of its rows' versions) is published by GetCatalogVersion
+// and carried by every answer the gateway caches; a change applied to the cache raises it.
+TEST_F(CatalogServiceTest, AnswersCarryTheCatalogVersion) {
+  v1::CatalogVersion version;
+  ASSERT_TRUE(service_->DoGetCatalogVersion(&version).ok());
+  EXPECT_EQ(version.version(), 30);
+  v1::ListProductsResponse page;
+  ASSERT_TRUE(service_->DoListProducts({}, &page).ok());
+  EXPECT_EQ(page.catalog_version(), 30);
+  v1::GetProductRequest get;
+  get.set_id("00000000-0000-4000-8000-000000000011");
+  v1::Product product;
+  ASSERT_TRUE(service_->DoGetProduct(get, &product).ok());
+  EXPECT_EQ(product.catalog_version(), 30);
+  v1::ListCategoriesResponse categories;
+  ASSERT_TRUE(service_->DoListCategories(&categories).ok());
+  EXPECT_EQ(categories.catalog_version(), 30);
+
+  VersionedProduct& changed = store_.products.at(get.id());
+  changed.product.set_stock(3);
+  changed.version = 2;
+  ASSERT_TRUE(refresher_.Refresh({get.id()}).ok());
+  ASSERT_TRUE(service_->DoGetCatalogVersion(&version).ok());
+  EXPECT_EQ(version.version(), 31);
+  ASSERT_TRUE(service_->DoGetProduct(get, &product).ok());
+  EXPECT_EQ(product.stock(), 3);
+  EXPECT_EQ(product.catalog_version(), 31);
+}
+
 TEST_F(CatalogServiceTest, BatchGetKeepsRequestOrderAndListsMissing) {
   v1::BatchGetProductsRequest request;
   request.add_ids("00000000-0000-4000-8000-000000000012");

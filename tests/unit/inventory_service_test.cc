@@ -231,6 +231,34 @@ TEST_F(InventoryServiceTest, CommitAndReleaseAreCountedOnlyWhenTheyChangeSomethi
   EXPECT_EQ(metrics().released.Value(), 1);
 }
 
+TEST_F(InventoryServiceTest, ReturnStockIsCountedOnceAndRefreshesTheCache) {
+  ASSERT_TRUE(DoReserve(Reserve("sold", {Item(kA, 2)})).ok());
+  v1::CommitReservationRequest commit;
+  commit.set_reservation_id("sold");
+  v1::Reservation r;
+  ASSERT_TRUE(service_->DoCommitReservation(commit, &r).ok());
+  EXPECT_EQ(CachedStock(kA), 8);
+  v1::ReturnStockRequest give_back;
+  give_back.set_reservation_id("sold");
+  ASSERT_TRUE(service_->DoReturnStock(give_back, &r).ok());
+  EXPECT_EQ(r.state(), v1::RESERVATION_STATE_RETURNED);
+  EXPECT_EQ(CachedStock(kA), 10);  // read your writes
+  ASSERT_TRUE(service_->DoReturnStock(give_back, &r).ok());
+  EXPECT_EQ(r.state(), v1::RESERVATION_STATE_RETURNED);
+  EXPECT_EQ(CachedStock(kA), 10);
+  EXPECT_EQ(metrics().returned.Value(), 1);
+  // Held, unknown, malformed.
+  ASSERT_TRUE(DoReserve(Reserve("held", {Item(kB, 1)})).ok());
+  give_back.set_reservation_id("held");
+  EXPECT_EQ(ExplicitErrorCodeOf(service_->DoReturnStock(give_back, &r)),
+            "reservation_not_committed");
+  give_back.set_reservation_id("never-reserved");
+  EXPECT_EQ(ExplicitErrorCodeOf(service_->DoReturnStock(give_back, &r)), "reservation_not_found");
+  give_back.set_reservation_id("has space");
+  EXPECT_EQ(ExplicitErrorCodeOf(service_->DoReturnStock(give_back, &r)), "invalid_reservation_id");
+  EXPECT_EQ(metrics().returned.Value(), 1);
+}
+
 TEST_F(InventoryServiceTest, CommitAndReleaseValidateTheId) {
   v1::Reservation r;
   v1::CommitReservationRequest commit;

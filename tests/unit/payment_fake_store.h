@@ -10,6 +10,7 @@
 
 #include "absl/time/clock.h"
 #include "common/status.h"
+#include "payment/payment_state.h"
 #include "payment/payment_store.h"
 
 namespace mercato::payment {
@@ -106,6 +107,35 @@ class FakePaymentStore : public PaymentStore {
     return TransitionResult{.record = moved, .changed = true};
   }
 
+  // Refunds as the real store does (PlanRefund), under the store's lock.
+  absl::StatusOr<RefundResult> Refund(const NewRefund& refund, const RefundFn& act) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!next_error.ok()) return std::exchange(next_error, absl::OkStatus());
+    auto it = payments_.find(refund.payment_id);
+    if (it == payments_.end()) {
+      return ErrorWithCode(absl::StatusCode::kNotFound, "payment_not_found", "no payment");
+    }
+    v1::Payment& p = it->second.payment;
+    RefundResult result{.record = it->second, .from = p.state()};
+    auto& keys = refunds_[refund.payment_id];
+    std::optional<int64_t> earlier;
+    if (auto k = keys.find(refund.idempotency_key); k != keys.end()) earlier = k->second;
+    auto plan = PlanRefund(p, refund.amount ? &*refund.amount : nullptr, earlier);
+    if (!plan.ok()) return plan.status();
+    if (plan->replay) return result;
+    if (absl::Status s = act(it->second, plan->amount); !s.ok()) return s;
+    keys[refund.idempotency_key] = plan->amount;
+    p.mutable_refunded_amount()->set_amount(p.refunded_amount().amount() + plan->amount);
+    p.mutable_refunded_amount()->set_currency(p.amount().currency());
+    if (plan->next_state != p.state()) {
+      events_[refund.payment_id].push_back({p.state(), plan->next_state, "", absl::Now()});
+      p.set_state(plan->next_state);
+    }
+    result.record = it->second;
+    result.amount = plan->amount;
+    return result;
+  }
+
   absl::StatusOr<PaymentRecord> Get(const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = payments_.find(id);
@@ -153,6 +183,8 @@ class FakePaymentStore : public PaymentStore {
   std::map<std::string, PaymentRecord> payments_;
   std::map<std::string, std::string> by_key_;
   std::map<std::string, std::vector<PaymentEvent>> events_;
+  // Per payment: refund key -> amount.
+  std::map<std::string, std::map<std::string, int64_t>> refunds_;
 };
 
 }  // namespace mercato::payment

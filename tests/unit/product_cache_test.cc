@@ -97,5 +97,29 @@ TEST_F(ProductCacheTest, GetManyReturnsOnlyExisting) {
   EXPECT_FALSE(cache_.HasCategory("odd"));
 }
 
+// The catalog version (the sum of the cached rows' versions) grows with each change applied,
+// ignores a stale one, and is the same for two caches that applied the same changes in
+// another order.
+TEST_F(ProductCacheTest, VersionCountsEveryAppliedChange) {
+  EXPECT_EQ(cache_.version(), 50);  // 50 rows at version 1
+  cache_.Apply({P("id-100", "renamed", {"even"}, 3)}, {});
+  EXPECT_EQ(cache_.version(), 52);
+  cache_.Apply({P("id-100", "stale", {"even"}, 2)}, {});
+  EXPECT_EQ(cache_.version(), 52);
+  cache_.Apply({P("id-new", "new", {"odd"}, 1)}, {});
+  EXPECT_EQ(cache_.version(), 53);
+
+  ProductCache other;
+  other.Reset({P("id-new", "new", {"odd"}, 1)}, {});
+  std::vector<VersionedProduct> rest;
+  for (int i = 0; i < 50; ++i) {
+    rest.push_back(P("id-" + std::to_string(100 + i), "name-" + std::to_string(i % 10),
+                     {i % 2 ? "odd" : "even"}, i == 0 ? 3 : 1));
+  }
+  other.Apply(rest, {});
+  EXPECT_EQ(other.version(), cache_.version());
+  EXPECT_EQ(ProductCache().version(), 0);
+}
+
 }  // namespace
 }  // namespace mercato::catalog

@@ -17,6 +17,7 @@ namespace {
 const auth::SigningKey& Key() { return testing::TestKey(testing::kAccessTokenKeyName); }
 const std::string& kKey = Key().pem();
 const std::string& kGatewayKey = testing::TestKey("gateway").verifying_key().pem();
+const std::string& kNotificationKey = testing::TestKey("notification").verifying_key().pem();
 
 EnvReader EnvOf(std::map<std::string, std::string> vars) {
   auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
@@ -29,18 +30,21 @@ EnvReader EnvOf(std::map<std::string, std::string> vars) {
 TEST(UserConfigTest, Defaults) {
   EnvReader env = EnvOf({{"MERCATO_DATABASE_URL", "postgresql://x/users"},
                          {"MERCATO_ACCESS_TOKEN_KEY", kKey},
-                         {"MERCATO_GATEWAY_PUBLIC_KEY", kGatewayKey}});
+                         {"MERCATO_GATEWAY_PUBLIC_KEY", kGatewayKey},
+                         {"MERCATO_NOTIFICATION_PUBLIC_KEY", kNotificationKey}});
   auto c = LoadUserConfig(env);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->server.grpc_port, 50053);
   EXPECT_EQ(c->server.admin_port, 9103);
   EXPECT_EQ(c->db_pool_size, 8);
   EXPECT_EQ(c->access_token_key->pem(), kKey);
-  // Its own tokens verify with the public half; only the gateway may call it.
+  // Its own tokens verify with the public half; the gateway and the notification service
+  // (GetContact only, checked by UserService) may call it.
   EXPECT_EQ(*c->identity.access_token_key, Key().verifying_key());
   EXPECT_FALSE(c->identity.service_key.has_value());
-  ASSERT_EQ(c->identity.callers.size(), 1u);
-  EXPECT_EQ(c->identity.callers.begin()->first, "gateway");
+  ASSERT_EQ(c->identity.callers.size(), 2u);
+  EXPECT_EQ(c->identity.callers.count("gateway"), 1u);
+  EXPECT_EQ(c->identity.callers.count("notification"), 1u);
   EXPECT_EQ(c->access_token_ttl, std::chrono::seconds(900));
   EXPECT_EQ(c->refresh_token_ttl, std::chrono::seconds(30 * 24 * 3600));
   EXPECT_TRUE(c->admin_email.empty());
@@ -51,6 +55,7 @@ TEST(UserConfigTest, ReadsEverySetting) {
   EnvReader env = EnvOf({{"MERCATO_DATABASE_URL", "postgresql://x/users"},
                          {"MERCATO_ACCESS_TOKEN_KEY", kKey},
                          {"MERCATO_GATEWAY_PUBLIC_KEY", kGatewayKey},
+                         {"MERCATO_NOTIFICATION_PUBLIC_KEY", kNotificationKey},
                          {"MERCATO_DB_POOL_SIZE", "3"},
                          {"MERCATO_ACCESS_TOKEN_TTL_S", "300"},
                          {"MERCATO_REFRESH_TOKEN_TTL_S", "86400"},
@@ -78,6 +83,8 @@ TEST(UserConfigTest, ReportsEveryProblemWithoutEchoingSecrets) {
             std::string::npos)
       << message;
   EXPECT_NE(message.find("MERCATO_GATEWAY_PUBLIC_KEY is required"), std::string::npos) << message;
+  EXPECT_NE(message.find("MERCATO_NOTIFICATION_PUBLIC_KEY is required"), std::string::npos)
+      << message;
   EXPECT_NE(message.find("MERCATO_ACCESS_TOKEN_TTL_S must be between 1 and 900"), std::string::npos)
       << message;
   EXPECT_NE(message.find("MERCATO_ADMIN_EMAIL must be set together"), std::string::npos) << message;
@@ -87,7 +94,8 @@ TEST(UserConfigTest, ReportsEveryProblemWithoutEchoingSecrets) {
 
 TEST(UserConfigTest, AccessTokenKeyIsRequired) {
   EnvReader env = EnvOf({{"MERCATO_DATABASE_URL", "postgresql://x/users"},
-                         {"MERCATO_GATEWAY_PUBLIC_KEY", kGatewayKey}});
+                         {"MERCATO_GATEWAY_PUBLIC_KEY", kGatewayKey},
+                         {"MERCATO_NOTIFICATION_PUBLIC_KEY", kNotificationKey}});
   auto c = LoadUserConfig(env);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(std::string(c.status().message()).find("MERCATO_ACCESS_TOKEN_KEY is required"),

@@ -475,5 +475,42 @@ TEST_F(UserServiceTest, PruneDeletesExpiredTokensAndStaleCounts) {
   EXPECT_TRUE(store_.throttle().empty());
 }
 
+TEST_F(UserServiceTest, GetContactIsTheNotificationServicesOnly) {
+  v1::User user = Register("  Ann@Example.COM ");
+  v1::GetContactRequest request;
+  request.set_user_id(user.id());
+  v1::Contact contact;
+  {
+    ScopedCallContext scope(CallContext{.caller = "notification"});
+    ASSERT_TRUE(service_.DoGetContact(request, &contact).ok());
+  }
+  EXPECT_EQ(contact.user_id(), user.id());
+  EXPECT_EQ(contact.email(), "ann@example.com");
+  EXPECT_EQ(contact.name(), user.name());
+  // Anyone else: the gateway (also with the user's own access token), no caller at all.
+  for (const CallContext& other :
+       {CallContext{.caller = "gateway"},
+        CallContext{.caller = "gateway", .user_id = user.id(), .user_role = "customer"},
+        CallContext{.caller = "checkout"}, CallContext{}}) {
+    ScopedCallContext scope(other);
+    v1::Contact refused;
+    absl::Status s = service_.DoGetContact(request, &refused);
+    EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << other.caller;
+    EXPECT_EQ(refused.email(), "");
+  }
+}
+
+TEST_F(UserServiceTest, GetContactOfAnUnknownUserIsNotFound) {
+  ScopedCallContext scope(CallContext{.caller = "notification"});
+  for (const std::string& id : {NewUuid(), std::string("not-a-uuid"), std::string()}) {
+    v1::GetContactRequest request;
+    request.set_user_id(id);
+    v1::Contact contact;
+    absl::Status s = service_.DoGetContact(request, &contact);
+    EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << id;
+    EXPECT_EQ(ErrorCodeOf(s), "user_not_found") << id;
+  }
+}
+
 }  // namespace
 }  // namespace mercato::user

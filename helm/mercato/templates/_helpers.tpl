@@ -132,6 +132,9 @@ kcat -L -b 127.0.0.1:9092 -m 3 | grep -q 'topic "mercato.deadletter.v1"'
 {{- if $t.kafka -}}
 {{- $_ := set $data "MERCATO_KAFKA_BROKERS" (include "mercato.kafkaBootstrapServers" $ctx) -}}
 {{- end -}}
+{{- if eq .svc "notification" -}}
+{{- $_ := set $data "MERCATO_SMTP_URL" $ctx.Values.notification.smtp.url -}}
+{{- end -}}
 {{- if and (eq .svc "gateway") $ctx.Values.gateway.trustedProxies -}}
 {{- $_ := set $data "MERCATO_TRUSTED_PROXIES" (join "," $ctx.Values.gateway.trustedProxies) -}}
 {{- end -}}
@@ -191,4 +194,40 @@ umask 077 && mkdir -p /tmp/redis && printf 'requirepass %s\n' "$(cat /run/secret
 {{/* A probe of the bundled Redis, authenticated from the Secret's file. */}}
 {{- define "mercato.redisPing" -}}
 REDISCLI_AUTH="$(cat /run/secrets/redis/redis-password)" redis-cli ping | grep -q PONG
+{{- end -}}
+
+{{/* Whether a worker scales with a KEDA ScaledObject: (dict "ctx" $ "name" "fulfillment"). */}}
+{{- define "mercato.kedaEnabled" -}}
+{{- $svc := get .ctx.Values .name -}}
+{{- if and (hasKey $svc.autoscaling "keda") $svc.autoscaling.keda.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* Whether something other than the Deployment owns the replica count (an HPA or KEDA). */}}
+{{- define "mercato.autoscaled" -}}
+{{- if or .ctx.Values.autoscaling.enabled (include "mercato.kedaEnabled" .) -}}true{{- end -}}
+{{- end -}}
+
+{{/* Whether any enabled worker scales with KEDA (the bundled broker then admits the operator). */}}
+{{- define "mercato.anyKeda" -}}
+{{- range $name := include "mercato.serviceNames" . | fromYamlArray -}}
+{{- if include "mercato.kedaEnabled" (dict "ctx" $ "name" $name) -}}true{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret of the notification worker's SMTP login: notification.smtp.existingSecret, else
+the app Secret (the chart's holds an empty smtp-password: no login). */}}
+{{- define "mercato.smtpSecretName" -}}
+{{- .Values.notification.smtp.existingSecret | default (include "mercato.appSecretName" .) -}}
+{{- end -}}
+
+{{- define "mercato.smtpPasswordKey" -}}
+{{- ternary .Values.notification.smtp.passwordKey "smtp-password" (not (empty .Values.notification.smtp.existingSecret)) -}}
+{{- end -}}
+
+{{/* The SMTP server's port, for the egress NetworkPolicy: the one in notification.smtp.url, else
+25 (smtp://) or 465 (smtps://). */}}
+{{- define "mercato.smtpPort" -}}
+{{- $url := .Values.notification.smtp.url -}}
+{{- $port := regexFind ":[0-9]+/?$" $url | trimPrefix ":" | trimSuffix "/" -}}
+{{- $port | default (ternary "465" "25" (hasPrefix "smtps://" $url)) -}}
 {{- end -}}

@@ -33,10 +33,13 @@ at once, each naming the value to fix. Included by every template that depends o
   {{- /* Every pool of every replica must fit in max_connections (plus a few for admins). */ -}}
   {{- $needed := 0 -}}
   {{- range $name, $t := $topology -}}
-    {{- if $t.database -}}
+    {{- if and $t.database (include "mercato.serviceEnabled" (dict "ctx" $ "name" $name)) -}}
       {{- $svc := get $v $name -}}
       {{- $pool := int (get $svc.config "MERCATO_DB_POOL_SIZE" | default 8) -}}
       {{- $replicas := ternary (int $svc.autoscaling.maxReplicas) (int $svc.replicaCount) $v.autoscaling.enabled -}}
+      {{- if include "mercato.kedaEnabled" (dict "ctx" $ "name" $name) -}}
+        {{- $replicas = int $svc.autoscaling.keda.maxReplicaCount -}}
+      {{- end -}}
       {{- $needed = add $needed (mul $pool $replicas) -}}
     {{- end -}}
   {{- end -}}
@@ -45,7 +48,11 @@ at once, each naming the value to fix. Included by every template that depends o
   {{- end -}}
 {{- else -}}
   {{- if not $v.externalDatabase.existingSecret -}}
-    {{- range $db := list "catalog" "users" "checkout" "payment" -}}
+    {{- $dbs := list "catalog" "users" "checkout" "payment" -}}
+    {{- range $w := list "fulfillment" "notification" -}}
+      {{- if (get $v $w).enabled -}}{{- $dbs = append $dbs $w -}}{{- end -}}
+    {{- end -}}
+    {{- range $db := $dbs -}}
       {{- if not (regexMatch "^postgres(ql)?://" (get $v.externalDatabase.urls $db)) -}}
         {{- $errors = append $errors (printf "externalDatabase.urls.%s: postgresql.enabled is false, so give the %s database's URL (postgresql://user:password@host:5432/%s), or name a Secret in externalDatabase.existingSecret" $db $db $db) -}}
       {{- end -}}
@@ -88,13 +95,14 @@ without bound (every event kept until a broker acknowledges it). */ -}}
   {{- $managed := list "MERCATO_GRPC_PORT" "MERCATO_HTTP_PORT" "MERCATO_ADMIN_PORT" "MERCATO_LOG_LEVEL" "MERCATO_SHUTDOWN_GRACE_MS" -}}
   {{- range $t.calls -}}{{- $managed = append $managed (printf "MERCATO_%s_ADDR" (upper .)) -}}{{- end -}}
   {{- if eq $name "gateway" -}}{{- $managed = append $managed "MERCATO_TRUSTED_PROXIES" -}}{{- end -}}
+  {{- if eq $name "notification" -}}{{- $managed = append $managed "MERCATO_SMTP_URL" -}}{{- end -}}
   {{- range $key, $value := $svc.config -}}
     {{- if not (has $key $readable) -}}
       {{- $errors = append $errors (printf "%s.config.%s: the %s service does not read this variable (see deploy/services.json)" $name $key $name) -}}
     {{- else if hasKey $t.secretEnv $key -}}
       {{- $errors = append $errors (printf "%s.config.%s: a secret; it comes from a Secret, never from the ConfigMap (see secrets.* and the datastore values)" $name $key) -}}
     {{- else if has $key $managed -}}
-      {{- $errors = append $errors (printf "%s.config.%s: set by the chart (ports from the topology, logLevel, shutdown.graceMs, service addresses, gateway.trustedProxies); change those values instead" $name $key) -}}
+      {{- $errors = append $errors (printf "%s.config.%s: set by the chart (ports from the topology, logLevel, shutdown.graceMs, service addresses, gateway.trustedProxies, notification.smtp.url); change those values instead" $name $key) -}}
     {{- end -}}
   {{- end -}}
   {{- if gt (int $svc.autoscaling.minReplicas) (int $svc.autoscaling.maxReplicas) -}}
@@ -105,6 +113,37 @@ without bound (every event kept until a broker acknowledges it). */ -}}
     {{- range $r := list "cpu" "memory" -}}
       {{- if not (get (get $res $kind | default dict) $r) -}}
         {{- $errors = append $errors (printf "%s.resources.%s.%s: required (the HPA computes utilisation from requests; limits protect the node)" $name $kind $r) -}}
+      {{- end -}}
+    {{- end -}}
+  {{- end -}}
+{{- end -}}
+
+{{- /* The notification worker's SMTP server: required (every order email goes there), and
+reachable through the egress policy. Readiness does not depend on it. */ -}}
+{{- if $v.notification.enabled -}}
+  {{- if not (regexMatch "^smtps?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$" $v.notification.smtp.url) -}}
+    {{- /* The value is not echoed: a URL with a login in it would print the password. */ -}}
+    {{- $errors = append $errors "notification.smtp.url: the notification worker emails shoppers over SMTP: give the server as smtp://host:port (STARTTLS when offered) or smtps://host:port, without a login (that comes from notification.smtp.existingSecret), or set notification.enabled=false" -}}
+  {{- end -}}
+  {{- if and $v.networkPolicies.enabled (not $v.notification.smtp.cidrs) -}}
+    {{- $errors = append $errors "notification.smtp.cidrs: networkPolicies.enabled needs the SMTP server's address range(s) for the notification worker's egress policy" -}}
+  {{- end -}}
+{{- end -}}
+
+{{- /* Scale to zero: a worker KEDA stops must not leave work behind that only a timer of its
+own would do. Fulfillment advances shipments on a timer (packed -> shipped -> delivered), so
+the idle time before KEDA removes the last replica must exceed both delays together. */ -}}
+{{- range $name := list "fulfillment" "notification" -}}
+  {{- $svc := get $v $name -}}
+  {{- if and $svc.enabled $svc.autoscaling.keda.enabled -}}
+    {{- if eq $name "fulfillment" -}}
+      {{- $ship := int (get $svc.config "MERCATO_FULFILLMENT_SHIP_DELAY_MS" | default 30000) -}}
+      {{- $delivery := int (get $svc.config "MERCATO_FULFILLMENT_DELIVERY_DELAY_MS" | default 60000) -}}
+      {{- /* KEDA counts the cooldown from its last poll that saw lag, up to one polling
+             interval before the worker consumed the event. */ -}}
+      {{- $needed := add $ship $delivery (mul (int $svc.autoscaling.keda.pollingInterval) 1000) -}}
+      {{- if le (mul (int $svc.autoscaling.keda.cooldownPeriod) 1000) $needed -}}
+        {{- $errors = append $errors (printf "fulfillment.autoscaling.keda.cooldownPeriod (%d s) must exceed MERCATO_FULFILLMENT_SHIP_DELAY_MS + MERCATO_FULFILLMENT_DELIVERY_DELAY_MS + pollingInterval (%d ms): scaled to zero earlier, a paid order would wait to ship until the next order event" (int $svc.autoscaling.keda.cooldownPeriod) $needed) -}}
       {{- end -}}
     {{- end -}}
   {{- end -}}

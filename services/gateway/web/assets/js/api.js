@@ -315,3 +315,8 @@ export function listOrders({pageToken, pageSize} = {}, signal) {
 export function getOrder(id, signal) {
   return request('GET', `/api/v1/orders/${encodeURIComponent(id)}`, {auth: 'required', signal});
 }
+
+// The order, cancelling or cancelled; 409 order_not_cancellable once it has shipped.
+export function cancelOrder(id) {
+  return request('POST', `/api/v1/orders/${encodeURIComponent(id)}/cancel`, {auth: 'required'});
+}

@@ -48,7 +48,18 @@ export function pluralize(count, one, many) {
   return `${count} ${count === 1 ? one : many}`;
 }
 
-const ORDER_STATUS = {paid: 'Paid', pending: 'Processing', failed: 'Not completed'};
+const ORDER_STATUS = {
+  pending: 'Processing',
+  paid: 'Paid',
+  failed: 'Not completed',
+  fulfilling: 'Being packed',
+  shipped: 'Shipped',
+  delivered: 'Delivered',
+  cancelling: 'Cancelling',
+  cancelled: 'Cancelled',
+  refunded: 'Refunded',
+  partially_refunded: 'Partly refunded',
+};
 
 export function orderStatusLabel(status) {
   return ORDER_STATUS[status] ?? status;

@@ -3,7 +3,8 @@ import * as api from '../api.js';
 import {cardLabel, countryName, formatDate, formatMoney, orderStatusLabel, pluralize}
   from '../format.js';
 import {h} from '../dom.js';
-import {loading, pager, showPageError, signInPrompt} from './common.js';
+import {describeError, loading, messageArea, pager, setMessage, showPageError, signInPrompt}
+  from './common.js';
 
 const PAGE_SIZE = 10;
 
@@ -123,6 +124,73 @@ export async function ordersView(ctx) {
       orders.length || more ? pager(ctx, '/orders', page.next_page_token) : null);
 }
 
+// What happened to the order, oldest first: each state with its time, the carrier and
+// tracking number of a shipment, the amount of a refund.
+function timeline(order) {
+  const entries = order.timeline ?? [];
+  if (!entries.length) return null;
+  return h('section', {class: 'order-timeline'},
+      h('h2', null, 'Timeline'),
+      h('ol', {class: 'timeline'}, entries.map((entry) => h('li',
+          {class: `timeline-entry status-${entry.status}`, dataset: {status: entry.status}},
+          h('span', {class: 'timeline-status'}, orderStatusLabel(entry.status)),
+          h('time', {class: 'timeline-at', datetime: entry.at}, formatDate(entry.at)),
+          entry.carrier || entry.tracking_number ? h('span', {class: 'timeline-detail'},
+              [entry.carrier, entry.tracking_number ? `tracking number ${entry.tracking_number}` :
+                null].filter(Boolean).join(' · ')) : null,
+          entry.amount ? h('span', {class: 'timeline-detail timeline-amount'},
+              `Refunded ${formatMoney(entry.amount)}`) : null))));
+}
+
+// Cancels the order and shows it again (cancelled, or cancelling while the refund runs).
+function cancelButton(ctx, order, error) {
+  const button = h('button', {type: 'button', class: 'button secondary', id: 'cancel-order'},
+      'Cancel order');
+  button.addEventListener('click', async () => {
+    if (button.disabled) return;  // a double click: the first request carries on
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    button.textContent = 'Cancelling…';
+    setMessage(error, 'error');
+    try {
+      const cancelled = await api.cancelOrder(order.id);
+      showOrder(ctx, cancelled, cancelled.status === 'cancelled' ?
+        'Your order is cancelled. The money goes back to your card.' :
+        'Your order is being cancelled. The money goes back to your card shortly.');
+    } catch (e) {
+      setMessage(error, 'error', e?.code === 'order_not_cancellable' ?
+        'This order can no longer be cancelled.' : describeError(e));
+      button.disabled = false;
+      button.setAttribute('aria-busy', 'false');
+      button.textContent = 'Cancel order';
+    }
+  });
+  return button;
+}
+
+function showOrder(ctx, order, notice) {
+  const error = messageArea('error');
+  const refunded = order.refunded?.amount > 0 ? h('p', {class: 'order-refunded'},
+      `Refunded: ${formatMoney(order.refunded)}`) : null;
+  ctx.show(`Order ${orderNumber(order)}`,
+      h('nav', {class: 'breadcrumbs', 'aria-label': 'Breadcrumb'},
+          h('a', {href: '/orders'}, 'Your orders'), ' › ',
+          h('span', {'aria-current': 'page'}, `Order ${orderNumber(order)}`)),
+      h('h1', null, `Order ${orderNumber(order)}`),
+      h('p', {class: 'order-meta'},
+          `Placed ${formatDate(order.created_at)} · `,
+          h('span', {class: `order-status status-${order.status}`, id: 'order-status'},
+              orderStatusLabel(order.status))),
+      notice ? h('p', {class: 'message info', role: 'status'}, notice) : null,
+      order.status === 'failed' ? h('p', {class: 'message error'},
+          'This order was not completed and nothing was charged.') : null,
+      refunded,
+      timeline(order),
+      order.cancellable ? h('div', {class: 'order-actions'}, cancelButton(ctx, order, error),
+          error) : null,
+      orderDetails(order));
+}
+
 export async function orderView(ctx) {
   if (!requireSignIn(ctx, 'this order')) return;
   loading(ctx);
@@ -133,16 +201,5 @@ export async function orderView(ctx) {
     showPageError(ctx, e, 'This order could not be loaded');
     return;
   }
-  ctx.show(`Order ${orderNumber(order)}`,
-      h('nav', {class: 'breadcrumbs', 'aria-label': 'Breadcrumb'},
-          h('a', {href: '/orders'}, 'Your orders'), ' › ',
-          h('span', {'aria-current': 'page'}, `Order ${orderNumber(order)}`)),
-      h('h1', null, `Order ${orderNumber(order)}`),
-      h('p', {class: 'order-meta'},
-          `Placed ${formatDate(order.created_at)} · `,
-          h('span', {class: `order-status status-${order.status}`},
-              orderStatusLabel(order.status))),
-      order.status === 'failed' ? h('p', {class: 'message error'},
-          'This order was not completed and nothing was charged.') : null,
-      orderDetails(order));
+  showOrder(ctx, order, null);
 }
