@@ -17,6 +17,11 @@ StalledOrderRecovery::~StalledOrderRecovery() { Stop(); }
 
 absl::StatusOr<int> StalledOrderRecovery::RunOnce() {
   int finished = 0;
+  if (options_.lifecycle != nullptr) {
+    auto lifecycle = options_.lifecycle->RecoverOnce();
+    if (!lifecycle.ok()) return lifecycle.status();
+    finished += *lifecycle;
+  }
   for (int batch = 0; batch < kMaxBatchesPerPass; ++batch) {
     if (task_.stopping()) break;
     const std::string lease_owner = NewUuid();
