@@ -167,6 +167,7 @@ END
 $$ LANGUAGE plpgsql;
 
 -- The saga's own trigger (001) refuses any change of step or payment of a paid order; the
--- lifecycle changes neither, so both run.
-CREATE TRIGGER orders_lifecycle_machine BEFORE UPDATE ON orders
+-- lifecycle changes neither, so both run, the saga's first (triggers fire in name order), so
+-- that a saga move keeps its own message.
+CREATE TRIGGER orders_step_machine_lifecycle BEFORE UPDATE ON orders
   FOR EACH ROW EXECUTE FUNCTION orders_lifecycle_machine();
