@@ -44,7 +44,13 @@ common::v1::Money MoneyOf(int64_t amount, const std::string& currency) {
 }  // namespace
 
 std::string OrderLifecycle::RefundKeyFor(const std::string& idempotency_key) {
-  return absl::StrCat("refund:", idempotency_key);
+  std::string key = absl::StrCat("refund:", idempotency_key);
+  if (key.size() <= kMaxPaymentKeyLength) return key;
+  // Payment keys are at most 255 characters; a longer admin key keeps its first 200 and a
+  // stable hash of the whole (64-bit FNV-1a), still one payment key per admin key.
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : idempotency_key) hash = (hash ^ c) * 1099511628211ull;
+  return absl::StrCat("refund:", idempotency_key.substr(0, 200), "~", absl::Hex(hash));
 }
 
 absl::StatusOr<v1::Order> OrderLifecycle::Current(const std::string& order_id) {

@@ -67,6 +67,8 @@ class OrderLifecycle {
 
   // The payment idempotency keys.
   static constexpr char kCancelRefundKey[] = "cancel";
+  static constexpr size_t kMaxPaymentKeyLength = 255;
+  // "refund:" + the admin's key (shortened with a hash beyond 255 characters).
   static std::string RefundKeyFor(const std::string& idempotency_key);
 
  private:

@@ -251,5 +251,15 @@ TEST(OrderLifecycleRulesTest, StagesAfterCancelRefundAndBeforePayment) {
   EXPECT_EQ(move->stage, FulfillmentStage::kShipped);
 }
 
+TEST(OrderLifecycleRulesTest, PaymentRefundKeysFitThePaymentService) {
+  EXPECT_EQ(OrderLifecycle::RefundKeyFor("k-1"), "refund:k-1");
+  const std::string a = OrderLifecycle::RefundKeyFor(std::string(255, 'a'));
+  const std::string b = OrderLifecycle::RefundKeyFor(std::string(254, 'a') + "b");
+  EXPECT_LE(a.size(), 255u);
+  EXPECT_LE(b.size(), 255u);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a, OrderLifecycle::RefundKeyFor(std::string(255, 'a')));
+}
+
 }  // namespace
 }  // namespace mercato::checkout
