@@ -366,6 +366,12 @@ absl::Status PostgresCheckoutStore::Advance(OrderRecord& order, const std::strin
   order.order.set_status(StatusOfStep(update.step));
   order.order.set_cancellable(Cancellable(order));
   order.order.mutable_refunded()->set_currency(order.order.total().currency());
+  if (update.step == OrderStep::kPaid) {
+    // What the timeline row just inserted says (the answer to PlaceOrder shows it).
+    v1::TimelineEntry* paid = order.order.add_timeline();
+    paid->set_status(v1::ORDER_STATUS_PAID);
+    paid->set_at_unix_ms(updated_at_us / 1000);
+  }
   if (!update.payment_id.empty()) order.order.set_payment_id(update.payment_id);
   if (!update.card_brand.empty()) order.order.set_card_brand(update.card_brand);
   if (!update.card_last4.empty()) order.order.set_card_last4(update.card_last4);
