@@ -3,6 +3,7 @@
 // fingerprinted.
 #include <gtest/gtest.h>
 
+#include "checkout/order_lifecycle.h"
 #include "checkout/order_lifecycle_rules.h"
 #include "common/status.h"
 
