@@ -12,9 +12,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "checkout/order_lifecycle.h"
+#include "checkout/payment_event_recorder.h"
 #include "checkout/postgres_checkout_store.h"
 #include "common/ids.h"
 #include "common/status.h"
+#include "events/contracts.h"
 #include "mercato/cart/v1/cart_mock.grpc.pb.h"
 #include "mercato/catalog/v1/catalog_mock.grpc.pb.h"
 #include "mercato/payment/v1/payment_mock.grpc.pb.h"
@@ -494,6 +496,28 @@ TEST_F(CheckoutLifecycleTest, CancelRacingShipHasExactlyOneWinner) {
     }
   }
   EXPECT_EQ(cancelled + shipped, kOrders);
+}
+
+// The payment service's PaymentRefunded events are recorded against the order, once each.
+TEST_F(CheckoutLifecycleTest, PaymentRefundedEventsAreRecordedAgainstTheOrder) {
+  const std::string id = PaidOrder();
+  events::v1::Envelope refunded = events::NewEvent("payment");
+  auto* p = refunded.mutable_payment_refunded();
+  p->set_payment_id("pay-" + id);
+  p->set_order_id(id);
+  p->mutable_amount()->set_amount(700);
+  p->mutable_amount()->set_currency("USD");
+  p->mutable_total_refunded()->set_amount(700);
+  p->mutable_total_refunded()->set_currency("USD");
+  p->set_refund_key("refund:goodwill");
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(
+        pool_->Transact([&](pqxx::work& tx) { return RecordPaymentEvent(refunded, tx); }).ok());
+  }
+  EXPECT_EQ(Sql("SELECT string_agg(kind || ':' || amount || ':' || detail, ',') FROM "
+                "order_payment_events WHERE order_id = '" +
+                id + "'"),
+            "refunded:700:refund:goodwill");
 }
 
 // Whatever the code does, the database refuses moves the lifecycle does not have.

@@ -171,3 +171,8 @@ $$ LANGUAGE plpgsql;
 -- that a saga move keeps its own message.
 CREATE TRIGGER orders_step_machine_lifecycle BEFORE UPDATE ON orders
   FOR EACH ROW EXECUTE FUNCTION orders_lifecycle_machine();
+
+-- The payment service's refunds (PaymentRefunded) are recorded against the order too.
+ALTER TABLE order_payment_events DROP CONSTRAINT order_payment_events_kind_check;
+ALTER TABLE order_payment_events ADD CONSTRAINT order_payment_events_kind_check
+  CHECK (kind IN ('authorized', 'captured', 'voided', 'refunded'));
