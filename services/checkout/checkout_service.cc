@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/call_context.h"
 #include "common/status.h"
 #include "rpc/handler.h"
 
@@ -14,6 +15,19 @@ constexpr char kPageTokenPrefix[] = "orders:v1:";
 
 absl::Status OrderNotFound() {
   return ErrorWithCode(absl::StatusCode::kNotFound, "order_not_found", "no such order");
+}
+
+// The shopper's own calls come through the gateway only (the fulfillment service's token is
+// good for RecordFulfillment alone).
+absl::StatusOr<std::string> RequireShopper() {
+  if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+  return RequireSignedIn();
+}
+
+absl::Status SetOrder(absl::StatusOr<v1::Order> order, v1::Order* response) {
+  if (!order.ok()) return order.status();
+  *response = *std::move(order);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -35,7 +49,7 @@ std::optional<int64_t> DecodePageToken(const std::string& token) {
 
 absl::Status CheckoutService::DoPlaceOrder(const v1::PlaceOrderRequest& request,
                                            v1::Order* response) {
-  auto user_id = RequireSignedIn();
+  auto user_id = RequireShopper();
   if (!user_id.ok()) return user_id.status();
   auto order = saga_.PlaceOrder(*user_id, request);
   if (!order.ok()) return order.status();
@@ -44,7 +58,7 @@ absl::Status CheckoutService::DoPlaceOrder(const v1::PlaceOrderRequest& request,
 }
 
 absl::Status CheckoutService::DoGetOrder(const v1::GetOrderRequest& request, v1::Order* response) {
-  auto user_id = RequireSignedIn();
+  auto user_id = RequireShopper();
   if (!user_id.ok()) return user_id.status();
   auto record = store_.GetOrder(request.id());
   if (!record.ok()) {
@@ -59,7 +73,7 @@ absl::Status CheckoutService::DoGetOrder(const v1::GetOrderRequest& request, v1:
 
 absl::Status CheckoutService::DoListOrders(const v1::ListOrdersRequest& request,
                                            v1::ListOrdersResponse* response) {
-  auto user_id = RequireSignedIn();
+  auto user_id = RequireShopper();
   if (!user_id.ok()) return user_id.status();
   if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
     return ErrorWithCode(absl::StatusCode::kInvalidArgument, "invalid_page_size",
@@ -85,6 +99,33 @@ absl::Status CheckoutService::DoListOrders(const v1::ListOrdersRequest& request,
   return absl::OkStatus();
 }
 
+absl::Status CheckoutService::DoCancelOrder(const v1::CancelOrderRequest& request,
+                                            v1::Order* response) {
+  auto user_id = RequireShopper();
+  if (!user_id.ok()) return user_id.status();
+  // An accepted cancel is finished whatever the caller's deadline (recovery otherwise).
+  CallContext context = CurrentCall();
+  context.deadline = std::chrono::system_clock::time_point::max();
+  ScopedCallContext scope(std::move(context));
+  return SetOrder(lifecycle_.Cancel(*user_id, request.id()), response);
+}
+
+absl::Status CheckoutService::DoRefundOrder(const v1::RefundOrderRequest& request,
+                                            v1::Order* response) {
+  if (absl::Status s = RequireCaller({"gateway"}); !s.ok()) return s;
+  if (absl::Status s = RequireAdmin(); !s.ok()) return s;
+  CallContext context = CurrentCall();
+  context.deadline = std::chrono::system_clock::time_point::max();
+  ScopedCallContext scope(std::move(context));
+  return SetOrder(lifecycle_.Refund(request), response);
+}
+
+absl::Status CheckoutService::DoRecordFulfillment(const v1::RecordFulfillmentRequest& request,
+                                                  v1::Order* response) {
+  if (absl::Status s = RequireCaller({"fulfillment"}); !s.ok()) return s;
+  return SetOrder(lifecycle_.RecordFulfillment(request), response);
+}
+
 grpc::ServerUnaryReactor* CheckoutService::PlaceOrder(grpc::CallbackServerContext* ctx,
                                                       const v1::PlaceOrderRequest* request,
                                                       v1::Order* response) {
@@ -101,6 +142,24 @@ grpc::ServerUnaryReactor* CheckoutService::ListOrders(grpc::CallbackServerContex
                                                       const v1::ListOrdersRequest* request,
                                                       v1::ListOrdersResponse* response) {
   return RunBlocking(ctx, executor_, [=, this] { return DoListOrders(*request, response); });
+}
+
+grpc::ServerUnaryReactor* CheckoutService::CancelOrder(grpc::CallbackServerContext* ctx,
+                                                       const v1::CancelOrderRequest* request,
+                                                       v1::Order* response) {
+  return RunBlocking(ctx, executor_, [=, this] { return DoCancelOrder(*request, response); });
+}
+
+grpc::ServerUnaryReactor* CheckoutService::RefundOrder(grpc::CallbackServerContext* ctx,
+                                                       const v1::RefundOrderRequest* request,
+                                                       v1::Order* response) {
+  return RunBlocking(ctx, executor_, [=, this] { return DoRefundOrder(*request, response); });
+}
+
+grpc::ServerUnaryReactor* CheckoutService::RecordFulfillment(
+    grpc::CallbackServerContext* ctx, const v1::RecordFulfillmentRequest* request,
+    v1::Order* response) {
+  return RunBlocking(ctx, executor_, [=, this] { return DoRecordFulfillment(*request, response); });
 }
 
 }  // namespace mercato::checkout

@@ -44,6 +44,13 @@ namespace mercato::checkout {
 //   kFailed      stock released, any payment voided or refunded: terminal, status FAILED
 enum class OrderStep { kPriced, kReserved, kAuthorized, kCaptured, kPaid, kFailed };
 
+// How far the shipment got (RecordFulfillment), apart from the status: a partially refunded
+// order still ships.
+enum class FulfillmentStage { kNone, kFulfilling, kShipped, kDelivered };
+// A cancellation's progress (CancelOrder, order_lifecycle.h): kRequested (CANCELLING
+// recorded) -> kRefunded (payment refunded) -> kReturned (stock back); then CANCELLED.
+enum class CancelStep { kNone, kRequested, kRefunded, kReturned };
+
 std::string_view StepName(OrderStep step);
 std::optional<OrderStep> StepFromName(std::string_view name);
 v1::OrderStatus StatusOfStep(OrderStep step);
@@ -69,6 +76,36 @@ struct OrderRecord {
   absl::Time updated_at = absl::UnixEpoch();
   // Keyset position in the owner's order list (newest first).
   int64_t seq = 0;
+  // After payment (order.status holds the lifecycle status, order.refunded the completed
+  // refunds, order.cancellable and order.timeline are filled when read):
+  FulfillmentStage stage = FulfillmentStage::kNone;
+  // The refunds started and not failed (completed or in flight): never above the total.
+  int64_t refund_reserved = 0;
+  CancelStep cancel_step = CancelStep::kNone;
+  // What the cancellation refunds (set when it starts).
+  int64_t cancel_amount = 0;
+};
+
+// One admin refund of an order (RefundOrder), as stored.
+struct RefundRecord {
+  std::string order_id;
+  std::string idempotency_key;
+  // The request in canonical form (RefundPlan::fingerprint).
+  std::string fingerprint;
+  int64_t amount = 0;
+  std::string currency;
+  // "pending" (reserved, the payment service not yet known to have refunded it),
+  // "completed", "failed" (failure_code says why; its reservation was given back).
+  std::string state;
+  std::string failure_code;
+  // The order's payment.
+  std::string payment_id;
+};
+
+struct RefundStart {
+  RefundRecord refund;
+  // False when the key already had a refund: that one is returned as stored.
+  bool created = false;
 };
 
 struct CreateOrderResult {
@@ -140,6 +177,50 @@ class CheckoutStore {
   // before_seq > 0.
   virtual absl::StatusOr<std::vector<OrderRecord>> ListOrders(const std::string& user_id, int limit,
                                                               int64_t before_seq) = 0;
+
+  // --- after payment (order_lifecycle.h; the rules are order_lifecycle_rules.h's, applied
+  // under the order's row lock, so that concurrent calls see each other's outcome) ---
+
+  // Accepts a cancellation: a cancellable order becomes CANCELLING (timeline entry),
+  // cancel_amount = what was captured and not yet reserved by a refund (reserved now), driven
+  // by the caller for `lease`. A CANCELLING or CANCELLED order is returned as it is.
+  // FAILED_PRECONDITION "order_not_cancellable" otherwise; NOT_FOUND "order_not_found".
+  virtual absl::StatusOr<OrderRecord> BeginCancel(const std::string& order_id,
+                                                  absl::Duration lease) = 0;
+  // Records that a CANCELLING order's cancellation reached `step` (only forward; a step
+  // already reached is a no-op).
+  virtual absl::Status AdvanceCancel(const std::string& order_id, CancelStep step) = 0;
+  // CANCELLING -> CANCELLED: refunded += cancel_amount, a timeline entry and OrderCancelled in
+  // the outbox, once; a CANCELLED order is returned as it is.
+  virtual absl::StatusOr<OrderRecord> FinishCancel(const std::string& order_id) = 0;
+  // Up to `limit` CANCELLING orders whose lease ran out, leased again for `lease` (rows
+  // locked elsewhere skipped).
+  virtual absl::StatusOr<std::vector<OrderRecord>> ClaimStalledCancels(absl::Duration lease,
+                                                                       int limit) = 0;
+
+  // Starts an admin refund (validated by ValidateRefundRequest): the refund of (order, key)
+  // if there is one (created = false); else, under the order's row lock, plans it
+  // (PlanRefund: FAILED_PRECONDITION "order_not_refundable" / "refund_exceeds_capture",
+  // INVALID_ARGUMENT "invalid_refund"; nothing recorded) and records it pending, its amount
+  // (and lines) reserved, driven by the caller for `lease`.
+  virtual absl::StatusOr<RefundStart> BeginRefund(const v1::RefundOrderRequest& request,
+                                                  absl::Duration lease) = 0;
+  // pending -> completed: the order's refunded sum, its status (PARTIALLY_REFUNDED /
+  // REFUNDED unless a cancellation owns it), a timeline entry and OrderRefunded, once.
+  // Returns the order.
+  virtual absl::StatusOr<OrderRecord> CompleteRefund(const std::string& order_id,
+                                                     const std::string& idempotency_key) = 0;
+  // pending -> failed with `failure_code`: its reservation (amount, lines) given back.
+  virtual absl::Status FailRefund(const std::string& order_id, const std::string& idempotency_key,
+                                  const std::string& failure_code) = 0;
+  // Up to `limit` pending refunds whose lease ran out, leased again for `lease`.
+  virtual absl::StatusOr<std::vector<RefundRecord>> ClaimStalledRefunds(absl::Duration lease,
+                                                                        int limit) = 0;
+
+  // Records a fulfillment stage under the order's row lock (DecideFulfillment): the stage,
+  // the status when it follows the stage, a timeline entry; a repeat changes nothing.
+  virtual absl::StatusOr<OrderRecord> RecordFulfillment(
+      const v1::RecordFulfillmentRequest& request) = 0;
 };
 
 using CheckoutStorePtr = std::unique_ptr<CheckoutStore>;

@@ -29,8 +29,9 @@ absl::StatusOr<CheckoutConfig> LoadCheckoutConfig(EnvReader& env) {
                  "must be longer than MERCATO_CHECKOUT_LEASE_MS");
   }
   c.events = events::ReadEventsConfig(env, "checkout");
-  c.identity = auth::ReadIdentityConfig(
-      env, {.callers = {"gateway"}, .calls_others = true, .verifies_access_tokens = true});
+  c.identity = auth::ReadIdentityConfig(env, {.callers = {"gateway", "fulfillment"},
+                                              .calls_others = true,
+                                              .verifies_access_tokens = true});
   if (absl::Status s = env.Finish(); !s.ok()) return s;
   return c;
 }

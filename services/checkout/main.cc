@@ -1,12 +1,14 @@
 // The checkout service: the order saga (cart -> priced order -> reserved stock -> captured
 // payment -> paid order) over gRPC, with the orders in PostgreSQL and a recovery loop that
-// finishes every order a crash left behind. Its order events leave through the outbox relay;
-// the payment service's events are recorded against the orders.
+// finishes every order a crash left behind; after payment, the shopper's cancellations, admin
+// refunds and the fulfillment service's stages (order_lifecycle.h). Its order events leave through
+// the outbox relay; the payment service's events are recorded against the orders.
 #include <spdlog/spdlog.h>
 
 #include "checkout/checkout_metrics.h"
 #include "checkout/checkout_service.h"
 #include "checkout/config.h"
+#include "checkout/order_lifecycle.h"
 #include "checkout/order_recovery.h"
 #include "checkout/order_saga.h"
 #include "checkout/payment_event_recorder.h"
@@ -45,10 +47,15 @@ int main() {
        .lease = absl::FromChrono(config.lease),
        .payment_grace = absl::FromChrono(config.payment_grace),
        .payment_available = [guard = payment_channel.guard] { return guard->Available(); }});
-  checkout::CheckoutService service(store, saga, host.executor());
+  checkout::OrderLifecycle lifecycle(
+      store, *catalog, *cart, *payment,
+      {.rpc_timeout = config.server.rpc_timeout, .lease = absl::FromChrono(config.lease)});
+  checkout::CheckoutService service(store, saga, lifecycle, host.executor());
   // First pass at once: whatever a previous process left unfinished (once its leases end).
-  checkout::StalledOrderRecovery recovery(
-      store, saga, {.interval = config.recovery_interval, .lease = absl::FromChrono(config.lease)});
+  checkout::StalledOrderRecovery recovery(store, saga,
+                                          {.interval = config.recovery_interval,
+                                           .lease = absl::FromChrono(config.lease),
+                                           .lifecycle = &lifecycle});
   recovery.Start();
   auto relay =
       host.Require(events::OutboxRelay::Create(*pool, config.events.kafka,

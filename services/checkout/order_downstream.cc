@@ -117,4 +117,20 @@ absl::StatusOr<payment::v1::Payment> OrderDownstream::Refund(const std::string& 
   return CallUnary(payment_, &PaymentStub::Refund, request, rpc_timeout_);
 }
 
+absl::StatusOr<catalog::v1::Reservation> OrderDownstream::ReturnStock(const std::string& order_id) {
+  catalog::v1::ReturnStockRequest request;
+  request.set_reservation_id(order_id);
+  return CallUnary(catalog_, &CatalogStub::ReturnStock, request, rpc_timeout_);
+}
+
+absl::StatusOr<payment::v1::Payment> OrderDownstream::Refund(const std::string& payment_id,
+                                                             const common::v1::Money& amount,
+                                                             const std::string& idempotency_key) {
+  payment::v1::RefundRequest request;
+  request.set_payment_id(payment_id);
+  *request.mutable_amount() = amount;
+  request.set_idempotency_key(idempotency_key);
+  return CallUnary(payment_, &PaymentStub::Refund, request, rpc_timeout_);
+}
+
 }  // namespace mercato::checkout

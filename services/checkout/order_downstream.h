@@ -52,6 +52,8 @@ class OrderDownstream {
   absl::Status ReserveStock(const OrderRecord& order);
   absl::StatusOr<catalog::v1::Reservation> ReleaseStock(const std::string& order_id);
   absl::Status CommitStock(const std::string& order_id);
+  // A committed reservation's stock back on hand (a cancelled order): idempotent.
+  absl::StatusOr<catalog::v1::Reservation> ReturnStock(const std::string& order_id);
 
   // payment
   absl::StatusOr<payment::v1::Payment> Authorize(const OrderRecord& order,
@@ -60,6 +62,10 @@ class OrderDownstream {
   absl::StatusOr<payment::v1::Payment> Capture(const std::string& payment_id);
   absl::StatusOr<payment::v1::Payment> Void(const std::string& payment_id);
   absl::StatusOr<payment::v1::Payment> Refund(const std::string& payment_id);
+  // A partial refund, idempotent per (payment, key): a repeat moves no money again.
+  absl::StatusOr<payment::v1::Payment> Refund(const std::string& payment_id,
+                                              const common::v1::Money& amount,
+                                              const std::string& idempotency_key);
 
  private:
   catalog::v1::CatalogService::StubInterface& catalog_;

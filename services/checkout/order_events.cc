@@ -48,4 +48,28 @@ std::optional<events::v1::Envelope> OrderStepEvent(const OrderRecord& order,
   return std::nullopt;
 }
 
+events::v1::Envelope OrderCancelledEvent(const OrderRecord& order) {
+  events::v1::Envelope event = events::NewEvent(kEventSource);
+  events::v1::OrderCancelled* cancelled = event.mutable_order_cancelled();
+  cancelled->set_order_id(order.order.id());
+  cancelled->set_user_id(order.order.user_id());
+  cancelled->mutable_refunded()->set_amount(order.cancel_amount);
+  cancelled->mutable_refunded()->set_currency(order.order.total().currency());
+  return event;
+}
+
+events::v1::Envelope OrderRefundedEvent(const OrderRecord& order, const RefundRecord& refund) {
+  events::v1::Envelope event = events::NewEvent(kEventSource);
+  events::v1::OrderRefunded* refunded = event.mutable_order_refunded();
+  const v1::Order& o = order.order;
+  refunded->set_order_id(o.id());
+  refunded->set_user_id(o.user_id());
+  refunded->mutable_amount()->set_amount(refund.amount);
+  refunded->mutable_amount()->set_currency(o.total().currency());
+  *refunded->mutable_total_refunded() = o.refunded();
+  refunded->set_fully_refunded(o.refunded().amount() >= o.total().amount());
+  refunded->set_refund_id(refund.idempotency_key);
+  return event;
+}
+
 }  // namespace mercato::checkout

@@ -17,6 +17,15 @@ StalledOrderRecovery::~StalledOrderRecovery() { Stop(); }
 
 absl::StatusOr<int> StalledOrderRecovery::RunOnce() {
   int finished = 0;
+  if (options_.lifecycle != nullptr) {
+    // Its failure must not keep the pending orders waiting: logged, and the pass goes on.
+    auto lifecycle = options_.lifecycle->RecoverOnce();
+    if (lifecycle.ok()) {
+      finished += *lifecycle;
+    } else {
+      spdlog::warn("recovery of cancellations and refunds: {}", lifecycle.status());
+    }
+  }
   for (int batch = 0; batch < kMaxBatchesPerPass; ++batch) {
     if (task_.stopping()) break;
     const std::string lease_owner = NewUuid();

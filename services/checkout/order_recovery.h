@@ -3,7 +3,8 @@
 // A background thread runs a pass at start-up and then every `interval`; each pass claims
 // batches of such orders (CheckoutStore::ClaimStalled: FOR UPDATE SKIP LOCKED, a fresh lease
 // token per batch), so any number of checkout replicas may recover at once and never together
-// with a request that still holds an order.
+// with a request that still holds an order. With a lifecycle, each pass also finishes the
+// cancellations and refunds whose driver crashed or gave up (OrderLifecycle::RecoverOnce).
 //
 //   StalledOrderRecovery recovery(store, saga, {.interval = config.recovery_interval,
 //                                               .lease = config.lease});
@@ -17,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "checkout/checkout_store.h"
+#include "checkout/order_lifecycle.h"
 #include "checkout/order_saga.h"
 #include "common/periodic_task.h"
 
@@ -28,6 +30,8 @@ class StalledOrderRecovery {
     std::chrono::milliseconds interval{5000};
     absl::Duration lease = absl::Seconds(30);
     int batch_size = 20;
+    // Unset: pending orders only.
+    OrderLifecycle* lifecycle = nullptr;
   };
 
   StalledOrderRecovery(CheckoutStore& store, OrderSaga& saga, Options options)

@@ -29,6 +29,11 @@ PaymentFacts FactsOf(const events::v1::Envelope& event) {
       const auto& p = event.payment_voided();
       return {"voided", p.payment_id(), p.order_id(), p.amount(), p.reason()};
     }
+    case events::v1::Envelope::kPaymentRefunded: {
+      // amount: this refund's; detail: its idempotency key ("cancel", "refund:<key>").
+      const auto& p = event.payment_refunded();
+      return {"refunded", p.payment_id(), p.order_id(), p.amount(), p.refund_key()};
+    }
     default:
       return {};
   }

@@ -1,7 +1,8 @@
 // The checkout's consumer of mercato.payments.v1 (group "checkout.payments"): records each
-// payment event against its order in order_payment_events (migration 005), inside the
-// transaction in which events::EventConsumer records the event id in the inbox, so a
-// redelivered event changes nothing.
+// payment event (authorized, captured, voided, refunded) against its order in
+// order_payment_events (migrations 005, 006), inside the transaction in which
+// events::EventConsumer records the event id in the inbox, so a redelivered event changes
+// nothing.
 //
 //   auto consumer = events::EventConsumer::Create(
 //       PaymentEventConsumerOptions(config.events.consumer), *pool, RecordPaymentEvent, registry);

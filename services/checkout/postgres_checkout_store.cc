@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "checkout/order_events.h"
+#include "checkout/order_lifecycle_rules.h"
 #include "common/ids.h"
 #include "common/status.h"
 #include "events/outbox.h"
@@ -18,7 +19,8 @@ constexpr char kColumns[] =
     "ship_region, ship_postal_code, ship_country, payment_id, card_brand, card_last4, "
     "failure_code, failure_status, failure_message, "
     "(extract(epoch FROM created_at) * 1000)::bigint, "
-    "(extract(epoch FROM updated_at) * 1000000)::bigint, seq, cart_revision";
+    "(extract(epoch FROM updated_at) * 1000000)::bigint, seq, cart_revision, status, stage, "
+    "refunded, refund_reserved, cancel_step, cancel_amount";
 
 // The first key of the two-key advisory locks that serialise one user's CreateOrder calls
 // (the second is a hash of the user id).
@@ -87,6 +89,19 @@ absl::StatusOr<OrderRecord> RecordFromRow(const pqxx::row& row) {
   r.updated_at = absl::FromUnixMicros(row[25].as<int64_t>());
   r.seq = row[26].as<int64_t>();
   r.cart_revision = row[27].as<std::string>();
+  auto status = OrderStatusFromName(row[28].as<std::string>());
+  auto stage = StageFromName(row[29].as<std::string>());
+  auto cancel_step = CancelStepFromName(row[32].as<std::string>());
+  if (!status || !stage || !cancel_step) {
+    return absl::InternalError("order row with an unknown status, stage or cancel step");
+  }
+  o.set_status(*status);
+  r.stage = *stage;
+  SetRowMoney(o.mutable_refunded(), row[30].as<int64_t>(), currency);
+  r.refund_reserved = row[31].as<int64_t>();
+  r.cancel_step = *cancel_step;
+  r.cancel_amount = row[33].as<int64_t>();
+  o.set_cancellable(Cancellable(r));
   return r;
 }
 
@@ -129,6 +144,56 @@ void LoadItems(Txn& tx, std::vector<OrderRecord>& records) {
     SetRowMoney(item->mutable_unit_price(), row[4].as<int64_t>(), currency);
     SetRowMoney(item->mutable_line_total(), row[5].as<int64_t>(), currency);
   }
+}
+
+// Loads the timelines of `records` (one query for all).
+template <typename Txn>
+void LoadTimelines(Txn& tx, std::vector<OrderRecord>& records) {
+  if (records.empty()) return;
+  std::vector<std::string> ids;
+  std::map<std::string, OrderRecord*> by_id;
+  for (auto& r : records) {
+    ids.push_back(r.order.id());
+    by_id[r.order.id()] = &r;
+    r.order.clear_timeline();
+  }
+  pqxx::result rows = tx.exec_params(
+      "SELECT order_id::text, status, (extract(epoch FROM at) * 1000)::bigint, carrier, "
+      "tracking_number, amount FROM order_timeline WHERE order_id = ANY($1::uuid[]) "
+      "ORDER BY order_id, id",
+      absl::StrCat("{", absl::StrJoin(ids, ","), "}"));
+  for (const auto& row : rows) {
+    OrderRecord* r = by_id.at(row[0].as<std::string>());
+    v1::TimelineEntry* entry = r->order.add_timeline();
+    entry->set_status(
+        OrderStatusFromName(row[1].as<std::string>()).value_or(v1::ORDER_STATUS_UNSPECIFIED));
+    entry->set_at_unix_ms(row[2].as<int64_t>());
+    entry->set_carrier(row[3].as<std::string>());
+    entry->set_tracking_number(row[4].as<std::string>());
+    const int64_t amount = row[5].as<int64_t>();
+    if (amount > 0) SetRowMoney(entry->mutable_amount(), amount, r->order.total().currency());
+  }
+}
+
+void InsertTimeline(pqxx::work& tx, const std::string& order_id, v1::OrderStatus status,
+                    int64_t amount, const std::string& carrier = "",
+                    const std::string& tracking_number = "") {
+  tx.exec_params(
+      "INSERT INTO order_timeline (order_id, status, amount, carrier, tracking_number) "
+      "VALUES ($1::uuid, $2, $3, $4, $5)",
+      order_id, std::string(OrderStatusName(status)), amount, carrier, tracking_number);
+}
+
+// The order, locked FOR UPDATE until the transaction ends; with items when `items`.
+absl::StatusOr<OrderRecord> LockOrder(pqxx::work& tx, const std::string& id, bool items = false) {
+  if (!IsUuid(id)) return NotFound();
+  pqxx::result rows = tx.exec_params(
+      absl::StrCat("SELECT ", kColumns, " FROM orders WHERE id = $1::uuid FOR UPDATE"), id);
+  auto records = RecordsFromRows(tx, rows);
+  if (!records.ok()) return records.status();
+  if (records->empty()) return NotFound();
+  if (items) LoadItems(tx, *records);
+  return std::move(records->front());
 }
 
 template <typename Txn>
@@ -282,7 +347,9 @@ absl::Status PostgresCheckoutStore::Advance(OrderRecord& order, const std::strin
         "WHERE id = $1::uuid AND lease_owner = $2 AND status = 'pending' "
         "RETURNING id, updated_at), "
         "logged AS (INSERT INTO order_status_history (order_id, status, step, detail) "
-        "SELECT id, $4, $3, $12 FROM moved) "
+        "SELECT id, $4, $3, $12 FROM moved), "
+        "timeline AS (INSERT INTO order_timeline (order_id, status) "
+        "SELECT id, 'paid' FROM moved WHERE $4 = 'paid') "
         "SELECT (extract(epoch FROM updated_at) * 1000000)::bigint FROM moved",
         order.order.id(), lease_owner, std::string(StepName(update.step)), StatusName(update.step),
         update.payment_id, update.card_brand, update.card_last4, update.failure_code,
@@ -297,6 +364,14 @@ absl::Status PostgresCheckoutStore::Advance(OrderRecord& order, const std::strin
   if (!status.ok()) return status;
   order.step = update.step;
   order.order.set_status(StatusOfStep(update.step));
+  order.order.set_cancellable(Cancellable(order));
+  order.order.mutable_refunded()->set_currency(order.order.total().currency());
+  if (update.step == OrderStep::kPaid) {
+    // What the timeline row just inserted says (the answer to PlaceOrder shows it).
+    v1::TimelineEntry* paid = order.order.add_timeline();
+    paid->set_status(v1::ORDER_STATUS_PAID);
+    paid->set_at_unix_ms(updated_at_us / 1000);
+  }
   if (!update.payment_id.empty()) order.order.set_payment_id(update.payment_id);
   if (!update.card_brand.empty()) order.order.set_card_brand(update.card_brand);
   if (!update.card_last4.empty()) order.order.set_card_last4(update.card_last4);
@@ -355,6 +430,7 @@ absl::StatusOr<OrderRecord> PostgresCheckoutStore::GetOrder(const std::string& i
         if (!records.ok()) return records.status();
         if (records->empty()) return absl::OkStatus();
         LoadItems(tx, *records);
+        LoadTimelines(tx, *records);
         found = std::move(records->front());
         pqxx::result history = tx.exec_params(
             "SELECT status, step, detail, (extract(epoch FROM created_at) * 1000)::bigint "
@@ -389,10 +465,304 @@ absl::StatusOr<std::vector<OrderRecord>> PostgresCheckoutStore::ListOrders(
         if (!records.ok()) return records.status();
         out = *std::move(records);
         LoadItems(tx, out);
+        LoadTimelines(tx, out);
         return absl::OkStatus();
       });
   if (!status.ok()) return status;
   return out;
+}
+
+// --- after payment -------------------------------------------------------------------------
+
+namespace {
+
+constexpr char kRefundColumns[] =
+    "r.order_id::text, r.idempotency_key, r.fingerprint, r.amount, o.currency, r.state, "
+    "r.failure_code, o.payment_id";
+
+RefundRecord RefundFromRow(const pqxx::row& row) {
+  return RefundRecord{.order_id = row[0].as<std::string>(),
+                      .idempotency_key = row[1].as<std::string>(),
+                      .fingerprint = row[2].as<std::string>(),
+                      .amount = row[3].as<int64_t>(),
+                      .currency = row[4].as<std::string>(),
+                      .state = row[5].as<std::string>(),
+                      .failure_code = row[6].as<std::string>(),
+                      .payment_id = row[7].as<std::string>()};
+}
+
+std::optional<RefundRecord> SelectRefund(pqxx::work& tx, const std::string& order_id,
+                                         const std::string& key) {
+  pqxx::result rows =
+      tx.exec_params(absl::StrCat("SELECT ", kRefundColumns,
+                                  " FROM order_refunds r JOIN orders o ON o.id = r.order_id "
+                                  "WHERE r.order_id = $1::uuid AND r.idempotency_key = $2"),
+                     order_id, key);
+  if (rows.empty()) return std::nullopt;
+  return RefundFromRow(rows[0]);
+}
+
+std::map<std::string, int> RefundedUnits(pqxx::work& tx, const std::string& order_id) {
+  std::map<std::string, int> units;
+  pqxx::result rows = tx.exec_params(
+      "SELECT product_id, refunded_quantity FROM order_items WHERE order_id = $1::uuid", order_id);
+  for (const auto& row : rows) units[row[0].as<std::string>()] += row[1].as<int>();
+  return units;
+}
+
+absl::Status RefundExceedsCapture() {
+  return ErrorWithCode(absl::StatusCode::kFailedPrecondition, "refund_exceeds_capture",
+                       "the refund exceeds what was captured and not yet refunded");
+}
+
+// Reserves `plan` for (order, key) and records the refund pending. The conditional updates
+// repeat in SQL what PlanRefund checked, so that no code path can overdraw.
+absl::Status ReserveRefund(pqxx::work& tx, const v1::RefundOrderRequest& request,
+                           const RefundPlan& plan, absl::Duration lease) {
+  const std::string& id = request.order_id();
+  pqxx::result reserved = tx.exec_params(
+      "UPDATE orders SET refund_reserved = refund_reserved + $2, updated_at = now() "
+      "WHERE id = $1::uuid AND refund_reserved + $2 <= total RETURNING id",
+      id, plan.amount);
+  if (reserved.empty()) return RefundExceedsCapture();
+  tx.exec_params(
+      "INSERT INTO order_refunds (order_id, idempotency_key, fingerprint, amount, reason, state, "
+      "lease_until) VALUES ($1::uuid, $2, $3, $4, $5, 'pending', "
+      "now() + $6::float8 * interval '1 millisecond')",
+      id, request.idempotency_key(), plan.fingerprint, plan.amount, request.reason(),
+      Millis(lease));
+  for (const RefundLinePlan& line : plan.lines) {
+    pqxx::result taken = tx.exec_params(
+        "UPDATE order_items SET refunded_quantity = refunded_quantity + $3 "
+        "WHERE order_id = $1::uuid AND product_id = $2 AND refunded_quantity + $3 <= quantity "
+        "RETURNING line_no",
+        id, line.product_id, line.quantity);
+    if (taken.empty()) return RefundExceedsCapture();
+    tx.exec_params(
+        "INSERT INTO order_refund_lines (order_id, idempotency_key, product_id, quantity, amount) "
+        "VALUES ($1::uuid, $2, $3, $4, $5)",
+        id, request.idempotency_key(), line.product_id, line.quantity, line.amount);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<OrderRecord> PostgresCheckoutStore::BeginCancel(const std::string& order_id,
+                                                               absl::Duration lease) {
+  OrderRecord result;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    auto order = LockOrder(tx, order_id);
+    if (!order.ok()) return order.status();
+    result = *std::move(order);
+    if (CancelAccepted(result)) return absl::OkStatus();
+    if (!Cancellable(result)) return NotCancellable();
+    const int64_t amount = result.order.total().amount() - result.refund_reserved;
+    tx.exec_params(
+        "UPDATE orders SET status = 'cancelling', cancel_step = 'requested', cancel_amount = $2, "
+        "refund_reserved = total, updated_at = now(), "
+        "cancel_lease_until = now() + $3::float8 * interval '1 millisecond' WHERE id = $1::uuid",
+        order_id, amount, Millis(lease));
+    InsertTimeline(tx, order_id, v1::ORDER_STATUS_CANCELLING, 0);
+    result.order.set_status(v1::ORDER_STATUS_CANCELLING);
+    result.order.set_cancellable(false);
+    result.cancel_step = CancelStep::kRequested;
+    result.cancel_amount = amount;
+    result.refund_reserved = result.order.total().amount();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::Status PostgresCheckoutStore::AdvanceCancel(const std::string& order_id, CancelStep step) {
+  if (!IsUuid(order_id)) return NotFound();
+  return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    tx.exec_params(
+        "UPDATE orders SET cancel_step = $2, updated_at = now() WHERE id = $1::uuid AND "
+        "status = 'cancelling' AND orders_rank_of('cancel', cancel_step) < "
+        "orders_rank_of('cancel', $2)",
+        order_id, std::string(CancelStepName(step)));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<OrderRecord> PostgresCheckoutStore::FinishCancel(const std::string& order_id) {
+  OrderRecord result;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    auto order = LockOrder(tx, order_id);
+    if (!order.ok()) return order.status();
+    result = *std::move(order);
+    if (result.order.status() == v1::ORDER_STATUS_CANCELLED) return absl::OkStatus();
+    if (result.order.status() != v1::ORDER_STATUS_CANCELLING) {
+      return absl::FailedPreconditionError("the order is not being cancelled");
+    }
+    tx.exec_params(
+        "UPDATE orders SET status = 'cancelled', cancel_step = 'returned', "
+        "refunded = refunded + cancel_amount, updated_at = now() WHERE id = $1::uuid",
+        order_id);
+    InsertTimeline(tx, order_id, v1::ORDER_STATUS_CANCELLED, result.cancel_amount);
+    result.order.set_status(v1::ORDER_STATUS_CANCELLED);
+    result.cancel_step = CancelStep::kReturned;
+    result.order.mutable_refunded()->set_amount(result.order.refunded().amount() +
+                                                result.cancel_amount);
+    return events::AppendToOutbox(tx, OrderCancelledEvent(result));
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<std::vector<OrderRecord>> PostgresCheckoutStore::ClaimStalledCancels(
+    absl::Duration lease, int limit) {
+  std::vector<OrderRecord> claimed;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    pqxx::result rows = tx.exec_params(
+        absl::StrCat("WITH due AS (SELECT id FROM orders WHERE status = 'cancelling' AND "
+                     "cancel_lease_until < now() ORDER BY cancel_lease_until LIMIT $2 "
+                     "FOR UPDATE SKIP LOCKED) "
+                     "UPDATE orders SET "
+                     "cancel_lease_until = now() + $1::float8 * interval '1 millisecond' "
+                     "FROM due WHERE orders.id = due.id RETURNING ",
+                     absl::StrCat("orders.", kColumns)),
+        Millis(lease), limit);
+    auto records = RecordsFromRows(tx, rows);
+    if (!records.ok()) return records.status();
+    claimed = *std::move(records);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return claimed;
+}
+
+absl::StatusOr<RefundStart> PostgresCheckoutStore::BeginRefund(
+    const v1::RefundOrderRequest& request, absl::Duration lease) {
+  RefundStart result;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    result = RefundStart();
+    // The order first, always: every writer of an order's refunds holds its row lock.
+    auto order = LockOrder(tx, request.order_id(), /*items=*/true);
+    if (!order.ok()) return order.status();
+    if (auto existing = SelectRefund(tx, request.order_id(), request.idempotency_key())) {
+      result.refund = *std::move(existing);
+      return absl::OkStatus();
+    }
+    auto plan = PlanRefund(*order, request, RefundedUnits(tx, request.order_id()));
+    if (!plan.ok()) return plan.status();
+    if (absl::Status s = ReserveRefund(tx, request, *plan, lease); !s.ok()) return s;
+    result.refund = *SelectRefund(tx, request.order_id(), request.idempotency_key());
+    result.created = true;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<OrderRecord> PostgresCheckoutStore::CompleteRefund(const std::string& order_id,
+                                                                  const std::string& key) {
+  OrderRecord result;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    auto order = LockOrder(tx, order_id);
+    if (!order.ok()) return order.status();
+    result = *std::move(order);
+    auto refund = SelectRefund(tx, order_id, key);
+    if (!refund) return absl::NotFoundError("no such refund");
+    if (refund->state == "completed") return absl::OkStatus();
+    if (refund->state == "failed") {
+      return ErrorWithCode(absl::StatusCode::kFailedPrecondition, refund->failure_code,
+                           "the refund failed");
+    }
+    const int64_t refunded = result.order.refunded().amount() + refund->amount;
+    const v1::OrderStatus next = StatusAfterRefund(result, refunded);
+    tx.exec_params(
+        "UPDATE orders SET refunded = $2, status = $3, updated_at = now() WHERE id = $1::uuid",
+        order_id, refunded, std::string(OrderStatusName(next)));
+    tx.exec_params(
+        "UPDATE order_refunds SET state = 'completed', updated_at = now() "
+        "WHERE order_id = $1::uuid AND idempotency_key = $2",
+        order_id, key);
+    const bool full = refunded >= result.order.total().amount();
+    InsertTimeline(tx, order_id,
+                   full ? v1::ORDER_STATUS_REFUNDED : v1::ORDER_STATUS_PARTIALLY_REFUNDED,
+                   refund->amount);
+    result.order.set_status(next);
+    result.order.mutable_refunded()->set_amount(refunded);
+    result.order.set_cancellable(Cancellable(result));
+    return events::AppendToOutbox(tx, OrderRefundedEvent(result, *refund));
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::Status PostgresCheckoutStore::FailRefund(const std::string& order_id, const std::string& key,
+                                               const std::string& failure_code) {
+  return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    auto order = LockOrder(tx, order_id);
+    if (!order.ok()) return order.status();
+    auto refund = SelectRefund(tx, order_id, key);
+    if (!refund || refund->state != "pending") return absl::OkStatus();
+    tx.exec_params(
+        "UPDATE orders SET refund_reserved = refund_reserved - $2, updated_at = now() "
+        "WHERE id = $1::uuid",
+        order_id, refund->amount);
+    tx.exec_params(
+        "UPDATE order_items i SET refunded_quantity = i.refunded_quantity - l.quantity "
+        "FROM order_refund_lines l WHERE l.order_id = $1::uuid AND l.idempotency_key = $2 "
+        "AND i.order_id = l.order_id AND i.product_id = l.product_id",
+        order_id, key);
+    tx.exec_params(
+        "UPDATE order_refunds SET state = 'failed', failure_code = $3, updated_at = now() "
+        "WHERE order_id = $1::uuid AND idempotency_key = $2",
+        order_id, key, failure_code);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<RefundRecord>> PostgresCheckoutStore::ClaimStalledRefunds(
+    absl::Duration lease, int limit) {
+  std::vector<RefundRecord> claimed;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    claimed.clear();
+    pqxx::result rows = tx.exec_params(
+        absl::StrCat("WITH due AS (SELECT order_id, idempotency_key FROM order_refunds "
+                     "WHERE state = 'pending' AND lease_until < now() ORDER BY lease_until "
+                     "LIMIT $2 FOR UPDATE SKIP LOCKED), "
+                     "leased AS (UPDATE order_refunds r SET "
+                     "lease_until = now() + $1::float8 * interval '1 millisecond' FROM due "
+                     "WHERE r.order_id = due.order_id AND r.idempotency_key = due.idempotency_key "
+                     "RETURNING r.*) "
+                     "SELECT ",
+                     kRefundColumns, " FROM leased r JOIN orders o ON o.id = r.order_id"),
+        Millis(lease), limit);
+    for (const auto& row : rows) claimed.push_back(RefundFromRow(row));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return claimed;
+}
+
+absl::StatusOr<OrderRecord> PostgresCheckoutStore::RecordFulfillment(
+    const v1::RecordFulfillmentRequest& request) {
+  OrderRecord result;
+  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    auto order = LockOrder(tx, request.order_id());
+    if (!order.ok()) return order.status();
+    result = *std::move(order);
+    auto move = DecideFulfillment(result, request.stage());
+    if (!move.ok()) return move.status();
+    if (move->unchanged) return absl::OkStatus();
+    tx.exec_params(
+        "UPDATE orders SET stage = $2, status = $3, updated_at = now() WHERE id = $1::uuid",
+        request.order_id(), std::string(StageName(move->stage)),
+        std::string(OrderStatusName(move->status)));
+    InsertTimeline(tx, request.order_id(), move->timeline_status, 0, request.carrier(),
+                   request.tracking_number());
+    result.stage = move->stage;
+    result.order.set_status(move->status);
+    result.order.set_cancellable(Cancellable(result));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
 }
 
 }  // namespace mercato::checkout

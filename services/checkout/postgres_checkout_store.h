@@ -6,6 +6,12 @@
 // 'pending' (the fencing check) plus a history row, in one transaction; a trigger refuses
 // steps that move backwards or change a terminal order. ClaimStalled picks expired leases
 // with FOR UPDATE SKIP LOCKED and re-leases them in the same statement.
+//
+// The lifecycle after payment (cancel, refunds, fulfillment) reads the order FOR UPDATE and
+// applies order_lifecycle_rules.h to what it read, so that concurrent calls on one order are
+// serialised: of a cancel and a SHIPPED only one is recorded, and concurrent refunds are
+// checked one after another against refund_reserved (backed by CHECK constraints and the
+// lifecycle trigger of migration 006).
 #pragma once
 
 #include <vector>
@@ -36,6 +42,23 @@ class PostgresCheckoutStore final : public CheckoutStore {
   absl::StatusOr<OrderRecord> GetOrder(const std::string& id) override;
   absl::StatusOr<std::vector<OrderRecord>> ListOrders(const std::string& user_id, int limit,
                                                       int64_t before_seq) override;
+
+  absl::StatusOr<OrderRecord> BeginCancel(const std::string& order_id,
+                                          absl::Duration lease) override;
+  absl::Status AdvanceCancel(const std::string& order_id, CancelStep step) override;
+  absl::StatusOr<OrderRecord> FinishCancel(const std::string& order_id) override;
+  absl::StatusOr<std::vector<OrderRecord>> ClaimStalledCancels(absl::Duration lease,
+                                                               int limit) override;
+  absl::StatusOr<RefundStart> BeginRefund(const v1::RefundOrderRequest& request,
+                                          absl::Duration lease) override;
+  absl::StatusOr<OrderRecord> CompleteRefund(const std::string& order_id,
+                                             const std::string& idempotency_key) override;
+  absl::Status FailRefund(const std::string& order_id, const std::string& idempotency_key,
+                          const std::string& failure_code) override;
+  absl::StatusOr<std::vector<RefundRecord>> ClaimStalledRefunds(absl::Duration lease,
+                                                                int limit) override;
+  absl::StatusOr<OrderRecord> RecordFulfillment(
+      const v1::RecordFulfillmentRequest& request) override;
 
  private:
   PgPool& pool_;

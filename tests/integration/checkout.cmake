@@ -8,3 +8,9 @@ mercato_test(checkout_store_integration_test LABEL integration
 mercato_test(checkout_routes_integration_test LABEL integration
   SOURCES checkout_routes_test.cc
   LIBS gateway_lib)
+# Checkout: the order's life after payment on a real PostgreSQL with simulated payment and
+# catalog: cancel (and its recovery after a failure at each step), refunds (idempotent, per
+# line, 8 concurrent refunds exceeding the capture), fulfillment stages, cancel racing ship.
+mercato_test(checkout_lifecycle_integration_test LABEL integration
+  SOURCES checkout_lifecycle_test.cc
+  LIBS checkout_lib)

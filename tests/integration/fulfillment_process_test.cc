@@ -179,6 +179,33 @@ TEST_F(FulfillmentProcessTest, AColdStartHandlesAWaitingEventAndSaysWhen) {
   }
 }
 
+// Not a timing assertion either: what one replica sustains, for the lag-to-replicas rule
+// (docs/kubernetes.md, "Scale to zero"), recorded as consumed_per_s (OrderPaid events turned
+// into shipments, the carrier held back) and delivered_per_s (the whole carrier too, checkout
+// answering at once), with kBacklog events waiting when the worker starts.
+TEST_F(FulfillmentProcessTest, OneReplicaWorksOffABacklogAndSaysHowFast) {
+  constexpr int kBacklog = 1000;
+  const auto measure = [&](const char* property, const std::string& where) {
+    const int64_t before = Shipments("true");
+    PublishOrders(kBacklog);
+    const auto start = std::chrono::steady_clock::now();
+    auto worker = StartWorker(property);
+    ASSERT_TRUE(events::Eventually([&] { return Shipments(where) == before + kBacklog; }, 300s))
+        << worker->ReadLog();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::string per_s = std::to_string(static_cast<int>(kBacklog / seconds));
+    RecordProperty(property, per_s);
+    std::cout << property << " " << per_s << "\n";
+    Terminate(*worker);
+  };
+  env_["MERCATO_FULFILLMENT_SHIP_DELAY_MS"] = "86400000";
+  measure("consumed_per_s", "true");
+  Sql("UPDATE shipments SET state = 'delivered'");
+  env_["MERCATO_FULFILLMENT_SHIP_DELAY_MS"] = "0";
+  measure("delivered_per_s", "state = 'delivered'");
+}
+
 TEST_F(FulfillmentProcessTest, SigtermMidStreamDrainsAndARestartLosesAndRepeatsNothing) {
   StopMidStreamAndRestart(SIGTERM);
 }

@@ -173,6 +173,36 @@ class FakeCheckoutStore : public CheckoutStore {
     return out;
   }
 
+  // The lifecycle after payment runs on PostgreSQL only
+  // (tests/integration/checkout_lifecycle_test.cc); its pure rules have unit tests.
+  absl::StatusOr<OrderRecord> BeginCancel(const std::string&, absl::Duration) override {
+    return absl::UnimplementedError("fake store");
+  }
+  absl::Status AdvanceCancel(const std::string&, CancelStep) override {
+    return absl::UnimplementedError("fake store");
+  }
+  absl::StatusOr<OrderRecord> FinishCancel(const std::string&) override {
+    return absl::UnimplementedError("fake store");
+  }
+  absl::StatusOr<std::vector<OrderRecord>> ClaimStalledCancels(absl::Duration, int) override {
+    return std::vector<OrderRecord>();
+  }
+  absl::StatusOr<RefundStart> BeginRefund(const v1::RefundOrderRequest&, absl::Duration) override {
+    return absl::UnimplementedError("fake store");
+  }
+  absl::StatusOr<OrderRecord> CompleteRefund(const std::string&, const std::string&) override {
+    return absl::UnimplementedError("fake store");
+  }
+  absl::Status FailRefund(const std::string&, const std::string&, const std::string&) override {
+    return absl::UnimplementedError("fake store");
+  }
+  absl::StatusOr<std::vector<RefundRecord>> ClaimStalledRefunds(absl::Duration, int) override {
+    return std::vector<RefundRecord>();
+  }
+  absl::StatusOr<OrderRecord> RecordFulfillment(const v1::RecordFulfillmentRequest&) override {
+    return absl::UnimplementedError("fake store");
+  }
+
   // Test access.
   Row row(const std::string& id) {
     std::lock_guard<std::mutex> lock(mu_);

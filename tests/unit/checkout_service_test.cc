@@ -26,6 +26,7 @@ void ExpectError(const absl::Status& status, absl::StatusCode code, const std::s
 CallContext As(const std::string& user_id) {
   CallContext c;
   c.request_id = "req";
+  c.caller = "gateway";
   c.user_id = user_id;
   return c;
 }
@@ -36,7 +37,8 @@ class CheckoutServiceTest : public ::testing::Test {
       : metrics_(registry_),
         executor_("checkout-test", 1, 1),
         saga_(store_, world_.catalog, world_.cart, world_.payment, metrics_, SagaOptions{}),
-        service_(store_, saga_, executor_) {
+        lifecycle_(store_, world_.catalog, world_.cart, world_.payment, LifecycleOptions{}),
+        service_(store_, saga_, lifecycle_, executor_) {
     world_.AddProduct(kKnife, "Chef knife", 1000, 1000);
   }
 
@@ -57,10 +59,12 @@ class CheckoutServiceTest : public ::testing::Test {
   World world_;
   BoundedExecutor executor_;
   OrderSaga saga_;
+  OrderLifecycle lifecycle_;
   CheckoutService service_;
 };
 
 TEST_F(CheckoutServiceTest, EveryCallNeedsASignedInCaller) {
+  ScopedCallContext scope(As(""));
   v1::Order order;
   v1::ListOrdersResponse list;
   EXPECT_EQ(service_.DoPlaceOrder(v1::PlaceOrderRequest(), &order).code(),
@@ -69,6 +73,49 @@ TEST_F(CheckoutServiceTest, EveryCallNeedsASignedInCaller) {
             absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(service_.DoListOrders(v1::ListOrdersRequest(), &list).code(),
             absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_.DoCancelOrder(v1::CancelOrderRequest(), &order).code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_.DoRefundOrder(v1::RefundOrderRequest(), &order).code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+// The fulfillment service's token is good for RecordFulfillment only, and the gateway's for
+// everything else; a customer's access token is no admin's.
+TEST_F(CheckoutServiceTest, EachCallerGetsItsOwnRpcsOnly) {
+  v1::Order order;
+  v1::ListOrdersResponse list;
+  CallContext fulfillment = As("ann");
+  fulfillment.caller = "fulfillment";
+  {
+    ScopedCallContext scope(fulfillment);
+    EXPECT_EQ(service_.DoPlaceOrder(NewOrderRequest(), &order).code(),
+              absl::StatusCode::kPermissionDenied);
+    EXPECT_EQ(service_.DoGetOrder(v1::GetOrderRequest(), &order).code(),
+              absl::StatusCode::kPermissionDenied);
+    EXPECT_EQ(service_.DoListOrders(v1::ListOrdersRequest(), &list).code(),
+              absl::StatusCode::kPermissionDenied);
+    EXPECT_EQ(service_.DoCancelOrder(v1::CancelOrderRequest(), &order).code(),
+              absl::StatusCode::kPermissionDenied);
+    EXPECT_EQ(service_.DoRefundOrder(v1::RefundOrderRequest(), &order).code(),
+              absl::StatusCode::kPermissionDenied);
+  }
+  {
+    ScopedCallContext scope(As("ann"));
+    EXPECT_EQ(service_.DoRecordFulfillment(v1::RecordFulfillmentRequest(), &order).code(),
+              absl::StatusCode::kPermissionDenied);
+    // A customer is not an admin.
+    EXPECT_EQ(service_.DoRefundOrder(v1::RefundOrderRequest(), &order).code(),
+              absl::StatusCode::kPermissionDenied);
+  }
+  {
+    // Past the caller check, the fake store answers: the request reached the lifecycle.
+    ScopedCallContext scope(fulfillment);
+    v1::RecordFulfillmentRequest request;
+    request.set_order_id(NewUuid());
+    request.set_stage(v1::FULFILLMENT_STAGE_FULFILLING);
+    EXPECT_EQ(service_.DoRecordFulfillment(request, &order).code(),
+              absl::StatusCode::kUnimplemented);
+  }
 }
 
 TEST_F(CheckoutServiceTest, AnOrderIsVisibleToItsOwnerOnly) {
