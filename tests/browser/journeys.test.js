@@ -16,6 +16,21 @@ const LABELS = {pending: 'Processing', paid: 'Paid', failed: 'Not completed',
   fulfilling: 'Being packed', shipped: 'Shipped', delivered: 'Delivered',
   cancelling: 'Cancelling', cancelled: 'Cancelled', refunded: 'Refunded',
   partially_refunded: 'Partly refunded'};
+
+// `count` orders shown as paid. The fulfillment worker starts packing a paid order at once
+// (FULFILLING follows PAID), so "Being packed" is as right as "Paid" here.
+async function expectPaidStatuses(locator, count, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  let texts;
+  for (;;) {
+    texts = (await locator.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    if (texts.length === count || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(texts.length, count);
+  for (const text of texts) assert.ok([LABELS.paid, LABELS.fulfilling].includes(text), text);
+}
+
 const DECLINED = 'Your card was declined, and nothing was charged. ' +
   'Please check the details or use another card.';
 
@@ -173,7 +188,7 @@ describe('storefront', () => {
         const {orders} = await apiOk('GET', '/api/v1/orders', {token});
         assert.equal(orders.length, 1);
         const order = orders[0];
-        assert.equal(order.status, 'paid');
+        assert.ok(['paid', 'fulfilling'].includes(order.status), order.status);
         assert.deepEqual(order.items.map((i) => [i.product_id, i.quantity]), [[product.id, 2]]);
         assert.deepEqual([order.subtotal.amount, order.shipping.amount, order.tax.amount,
           order.total.amount], [expected.subtotal, expected.shipping, expected.tax, expected.total]);
@@ -197,7 +212,7 @@ describe('storefront', () => {
         await page.getByRole('link', {name: 'All your orders'}).click();
         await expectText(page.locator('h1'), 'Your orders');
         await expectTexts(page.locator('.order-link'), [`Order ${number}`]);
-        await expectTexts(page.locator('.order-status'), ['Paid']);
+        await expectPaidStatuses(page.locator('.order-status'), 1);
         await expectTexts(page.locator('.order-total'), [usd(expected.total)]);
         await page.getByRole('link', {name: `Order ${number}`}).click();
         await expectText(page.locator('h1'), `Order ${number}`);
@@ -289,7 +304,9 @@ describe('storefront', () => {
     assert.notEqual(checkoutKeys[2], checkoutKeys[1]);
     assert.equal(checkoutKeys[3], checkoutKeys[2], 'the retry reuses the key');
     const {orders} = await apiOk('GET', '/api/v1/orders', {token});
-    assert.deepEqual(orders.map((o) => o.status), ['paid', 'failed', 'failed']);
+    // The paid one may already be packed (FULFILLING follows PAID at once).
+    assert.deepEqual(orders.map((o) => o.status === 'fulfilling' ? 'paid' : o.status),
+        ['paid', 'failed', 'failed']);
     const paid = orders[0];
     assert.equal(page.url(), `${BASE}/orders/${paid.id}/confirmation`);
     assert.equal((await apiOk('GET', `/api/v1/products/${product.id}`)).stock, product.stock - 1);
@@ -299,7 +316,7 @@ describe('storefront', () => {
     await page.getByRole('link', {name: 'All your orders'}).click();
     await expectTexts(page.locator('.order-link'),
         [`Order ${paid.id.slice(0, 8).toUpperCase()}`]);
-    await expectTexts(page.locator('.order-status'), ['Paid']);
+    await expectPaidStatuses(page.locator('.order-status'), 1);
     assertNoProblems(page);
     await page.context().close();
   });
@@ -456,9 +473,9 @@ describe('storefront', () => {
           },
         });
         const paid = await apiOk('GET', `/api/v1/orders/${placed.id}`, {token});
-        assert.equal(paid.status, 'paid');
+        assert.ok(['paid', 'fulfilling'].includes(paid.status), paid.status);
         assert.equal(paid.cancellable, true);
-        assert.deepEqual(paid.timeline.map((e) => e.status), ['paid']);
+        assert.equal(paid.timeline[0].status, 'paid');
         const when = (iso) => new Intl.DateTimeFormat('en-US',
             {dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC'}).format(new Date(iso));
 
@@ -470,9 +487,16 @@ describe('storefront', () => {
         await expectUrl(page, `${BASE}/orders/${placed.id}`);
         const number = placed.id.slice(0, 8).toUpperCase();
         await expectText(page.locator('h1'), `Order ${number}`);
-        await expectText(page.locator('#order-status'), LABELS.paid);
-        await expectTexts(page.locator('.timeline-entry .timeline-status'), [LABELS.paid]);
-        await expectTexts(page.locator('.timeline-entry .timeline-at'), [when(paid.timeline[0].at)]);
+        // The fulfillment worker may already be packing it (FULFILLING follows PAID at once);
+        // it ships only after MERCATO_FULFILLMENT_SHIP_DELAY_MS (30 s), so it is cancellable.
+        const shown = await page.waitForFunction((labels) => {
+          const text = document.querySelector('#order-status')?.innerText.trim();
+          return labels.includes(text) ? text : null;
+        }, [LABELS.paid, LABELS.fulfilling], {timeout: 10_000}).then((h) => h.jsonValue());
+        const steps = shown === LABELS.paid ? [LABELS.paid] : [LABELS.paid, LABELS.fulfilling];
+        await expectTexts(page.locator('.timeline-entry .timeline-status'), steps);
+        await expectText(page.locator('.timeline-entry .timeline-at').first(),
+            when(paid.timeline[0].at));
         await screenshot(page, 'order-timeline');
 
         await page.getByRole('button', {name: 'Cancel order'}).click();
