@@ -74,7 +74,9 @@ export async function confirmationView(ctx) {
       return;
     }
   }
-  const paid = order.status === 'paid';
+  // Confirmed once paid, whatever fulfillment has done since (it starts packing at once).
+  const paid = ['paid', 'fulfilling', 'shipped', 'delivered', 'partially_refunded']
+      .includes(order.status);
   ctx.show('Order confirmed',
       h('section', {class: 'confirmation'},
           h('h1', null, paid ? 'Thank you! Your order is confirmed.' : 'Your order was received.'),
