@@ -32,6 +32,13 @@ Backends ConnectBackends(const GatewayConfig& config, Metrics& metrics) {
   b.cart = cart::v1::CartService::NewStub(b.channels["cart"]);
   b.user = user::v1::UserService::NewStub(b.channels["user"]);
   b.checkout = checkout::v1::CheckoutService::NewStub(b.channels["checkout"]);
+  if (config.cache_max_bytes > 0) {
+    BackendPolicy unguarded = config.backends.at("catalog");
+    unguarded.breaker.enabled = false;
+    b.catalog_version = catalog::v1::CatalogService::NewStub(CreateChannel(
+        config.catalog_address, metrics,
+        {.backend = "catalog", .policy = unguarded, .service_tokens = service_tokens}));
+  }
   return b;
 }
 

@@ -25,6 +25,11 @@ struct Backends {
   std::unique_ptr<cart::v1::CartService::StubInterface> cart;
   std::unique_ptr<user::v1::UserService::StubInterface> user;
   std::unique_ptr<checkout::v1::CheckoutService::StubInterface> checkout;
+  // The response cache's version poll (catalog_routes.cc): a channel of its own without a
+  // circuit breaker, so that polls failing while the catalog starts never open the breaker
+  // that shoppers' calls pass (they would get 503 for its sleep window after the catalog is
+  // up). Null when the cache is off, and in unit tests.
+  std::unique_ptr<catalog::v1::CatalogService::StubInterface> catalog_version;
 
   // Channels by backend name, for readiness checks. Empty in unit tests.
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;

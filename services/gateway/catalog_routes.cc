@@ -163,7 +163,8 @@ void ListCategories(Backends& backends, const GatewayConfig& config, CatalogCach
 std::unique_ptr<CatalogCache> MakeCatalogCache(Backends& backends, const GatewayConfig& config,
                                                prometheus::Registry& registry) {
   if (config.cache_max_bytes == 0) return nullptr;
-  auto* stub = backends.catalog.get();
+  auto* stub =
+      backends.catalog_version != nullptr ? backends.catalog_version.get() : backends.catalog.get();
   return std::make_unique<CatalogCache>(
       config.cache_max_bytes, config.cache_poll_interval,
       [stub]() -> absl::StatusOr<int64_t> {
