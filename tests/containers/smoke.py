@@ -142,6 +142,28 @@ class Smoke:
                            {"product_id": self.product["id"], "quantity": quantity}, self.auth())
         check(r.status in (200, 201), f"add to cart: {r}")
 
+    def first_add_to_cart(self):
+        """The shop's first cart add, right after compose up, while the broker's JVM starts and
+        creates its topics on two saturated cores: once (CI, 2026-12-07) the cart's first call
+        to the catalog missed its 2 s deadline (504, nothing added; cause not established).
+        A shopper would retry; so does this step, for up to 30 s on 503/504 only, and says how
+        often. Every later step allows no retry."""
+        deadline, retries = time.time() + 30, 0
+        while True:
+            r = self.shop.call("POST", "/api/v1/cart/items",
+                               {"product_id": self.product["id"], "quantity": 2}, self.auth())
+            if r.status in (200, 201):
+                break
+            check(r.status in (503, 504) and time.time() < deadline, f"add to cart: {r}")
+            # An add is not idempotent: retry only while the cart shows nothing was added (if
+            # the late answer did add, the next step checks the quantity).
+            held = self.shop.call("GET", "/api/v1/cart", headers=self.auth())
+            if held.status == 200 and held.json.get("items"):
+                break
+            retries += 1
+            time.sleep(1)
+        return f"{retries} retries on 503/504" if retries else None
+
     def cart_holds(self, quantity=2):
         r = self.shop.call("GET", "/api/v1/cart", headers=self.auth())
         check(r.status == 200, f"cart: {r}")
@@ -253,7 +275,7 @@ class Smoke:
             return 1
         for name, fn in [("storefront /", self.storefront), ("list products", self.list_products),
                          ("product page", self.product_page), ("register", self.register),
-                         ("sign in", self.sign_in), ("add to cart", self.add_to_cart),
+                         ("sign in", self.sign_in), ("add to cart", self.first_add_to_cart),
                          ("cart holds the item", self.cart_holds),
                          ("check out (4242 4242 4242 4242)", self.checkout),
                          ("cart empty after checkout", self.cart_is_empty),
