@@ -19,15 +19,16 @@ namespace {
 using namespace shop_e2e;
 using namespace std::chrono_literals;
 
-// The sink outlives every suite of this binary (Options() is called more than once).
+// The sink outlives every suite of this binary (Options() is called more than once); a
+// static owner stops it when the binary exits.
 SmtpSink& Sink() {
-  static SmtpSink* sink = [] {
+  static std::unique_ptr<SmtpSink> sink = [] {
     auto started = SmtpSink::Start();
     if (!started.ok()) {
       ADD_FAILURE() << "SMTP sink: " << started.status();
       std::abort();
     }
-    return started->release();
+    return std::move(*started);
   }();
   return *sink;
 }

@@ -106,7 +106,8 @@ class StubPayment final : public payment::v1::PaymentService::Service {
     if (auto s = Arrive(); !s.ok()) return s;
     std::lock_guard<std::mutex> lock(mu_);
     auto key = key_of_id_.find(id);
-    if (key == key_of_id_.end()) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such payment");
+    if (key == key_of_id_.end())
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such payment");
     payment::v1::Payment& p = by_key_[key->second];
     p.set_state(to);
     *response = p;
