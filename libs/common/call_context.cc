@@ -44,7 +44,12 @@ bool IsValidTraceparent(const std::string& tp) {
 }
 
 std::string NewTraceparent() {
-  return "00-" + RandomHex(16) + "-" + RandomHex(8) + "-01";
+  std::string tp = "00-";
+  tp.reserve(55);
+  tp += RandomHex(24);  // trace-id (16 bytes) and parent-id (8 bytes) from one draw
+  tp.insert(35, 1, '-');
+  tp += "-01";
+  return tp;
 }
 
 std::string TraceIdOf(const std::string& traceparent) {

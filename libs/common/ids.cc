@@ -34,11 +34,18 @@ std::string NewUuid() {
   randombytes_buf(b, sizeof b);
   b[6] = (b[6] & 0x0f) | 0x40;  // version 4
   b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
-  char hex[33];
-  sodium_bin2hex(hex, sizeof hex, b, sizeof b);
-  std::string h(hex, 32);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20, 12);
+  // 8-4-4-4-12 hex digits: the groups are 4, 2, 2, 2 and 6 bytes, each hex-encoded in place.
+  std::string uuid(36, '-');
+  char hex[13];
+  size_t out = 0;
+  size_t in = 0;
+  for (size_t group_bytes : {4, 2, 2, 2, 6}) {
+    sodium_bin2hex(hex, sizeof hex, b + in, group_bytes);
+    uuid.replace(out, group_bytes * 2, hex, group_bytes * 2);
+    in += group_bytes;
+    out += group_bytes * 2 + 1;
+  }
+  return uuid;
 }
 
 std::string RandomToken(size_t bytes) {

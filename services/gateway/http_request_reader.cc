@@ -44,6 +44,8 @@ std::vector<std::string> TransferCodings(const http::request_header<>& header) {
 // Decoded URL parts end up in protobuf `string` fields, which must be UTF-8. nlohmann's strict
 // serializer is the validator: it throws on invalid UTF-8.
 bool IsValidUtf8(const std::string& text) {
+  // Plain ASCII (nearly every request) is valid UTF-8; only other text goes to the validator.
+  if (std::all_of(text.begin(), text.end(), [](char c) { return (c & 0x80) == 0; })) return true;
   try {
     (void)nlohmann::json(text).dump();
     return true;

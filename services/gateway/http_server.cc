@@ -83,8 +83,11 @@ class Session : public std::enable_shared_from_this<Session> {
     // The handler bounds its own time; the socket timeout applies to reads and writes.
     stream_.expires_never();
     auto self = shared_from_this();
+    // dispatch, not post: an answer produced on this session's strand (a cache hit, a 4xx) is
+    // written at once instead of queued behind other connections; one from a gRPC thread is
+    // handed to the strand.
     handler_.Handle(std::move(request), [self](HttpResponse response) {
-      net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+      net::dispatch(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
         self->Write(std::move(response), /*close=*/false);
       });
     });
