@@ -95,7 +95,8 @@ bool TrustedProxies::Contains(std::string_view address) const {
 
 std::string TrustedProxies::ClientAddress(const std::string& peer,
                                           std::string_view forwarded_for) const {
-  std::string client = Canonical(peer);
+  // A dotted IPv4 address (what the socket reports for IPv4 peers) is already canonical.
+  std::string client = peer.find(':') == std::string::npos ? peer : Canonical(peer);
   if (networks_.empty() || forwarded_for.empty() || !Contains(peer)) return client;
   std::vector<absl::string_view> hops =
       absl::StrSplit(absl::string_view(forwarded_for.data(), forwarded_for.size()), ',');
