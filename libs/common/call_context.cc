@@ -24,8 +24,7 @@ bool AllZero(const std::string& s, size_t from, size_t len) {
 
 const CallContext& CurrentCall() { return current_call; }
 
-ScopedCallContext::ScopedCallContext(CallContext context)
-    : previous_(std::move(current_call)) {
+ScopedCallContext::ScopedCallContext(CallContext context) : previous_(std::move(current_call)) {
   current_call = std::move(context);
 }
 

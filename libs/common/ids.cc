@@ -52,8 +52,7 @@ std::string RandomToken(size_t bytes) {
   EnsureSodium();
   std::vector<unsigned char> raw(bytes);
   randombytes_buf(raw.data(), raw.size());
-  const size_t len =
-      sodium_base64_ENCODED_LEN(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  const size_t len = sodium_base64_ENCODED_LEN(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   std::string out(len, '\0');
   sodium_bin2base64(out.data(), out.size(), raw.data(), raw.size(),
                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
