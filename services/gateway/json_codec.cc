@@ -15,7 +15,8 @@ namespace mercato::gateway {
 namespace {
 
 // True when RapidJSON's writer writes `value` as nlohmann does: valid UTF-8 (kept as is by
-// both) without control characters (RapidJSON writes "\u001F" where nlohmann writes "\u001f").
+// both) without control characters (RapidJSON writes "\u001F" where nlohmann writes "\u001f",
+// and its SSE2 scan lets 0x1A..0x1F through unescaped: see CMakeLists.txt).
 bool WritesAsNlohmann(absl::string_view value) {
   unsigned char any = 0;
   bool control = false;

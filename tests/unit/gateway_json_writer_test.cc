@@ -94,6 +94,9 @@ std::string AllControlCharacters() {
   return s;
 }
 
+// `c` between runs longer than RapidJSON's 16-byte SIMD blocks.
+std::string LongRunsAround(char c) { return std::string(37, 'a') + c + std::string(41, 'b'); }
+
 // Valid UTF-8: kept as is by both writers, or escaped the same way.
 std::vector<std::string> ValidTexts() {
   return {"",
@@ -105,7 +108,12 @@ std::vector<std::string> ValidTexts() {
           std::string("nul\0inside", 10),
           "\x1f\x0b\x0e\x7f end",
           "\xef\xbf\xbd \xf4\x8f\xbf\xbf \xed\x9f\xbf \xee\x80\x80",
-          std::string(300, 'x') + "é"};
+          std::string(300, 'x') + "é",
+          LongRunsAround('\x1a'),
+          LongRunsAround('\x1f'),
+          LongRunsAround('"'),
+          LongRunsAround('\\'),
+          std::string(37, 'a') + "é日🍣" + std::string(41, 'b')};
 }
 
 // Not UTF-8 (the services never send it, but the bytes must still match): nlohmann replaces
@@ -123,7 +131,8 @@ std::vector<std::string> InvalidTexts() {
           "\xf8\x88\x80\x80\x80",
           "\xe0\x80\xaf",
           "é\xc3",
-          "ok \xc3\xa9 \xfe\n bad"};
+          "ok \xc3\xa9 \xfe\n bad",
+          LongRunsAround('\xc3')};
 }
 
 std::vector<std::string> AllTexts() {
