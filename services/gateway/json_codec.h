@@ -1,16 +1,18 @@
 // JSON of the public HTTP API, and the one place HTTP error bodies are made:
 //   {"error":{"code":"not_found","message":"...","request_id":"..."}}
-// The hot responses (the product listing, a product, the categories, the cart) are written
-// with RapidJSON's streaming writer straight from the messages, without a DOM; everything else
-// (errors, orders, accounts, admin bodies) is built with nlohmann/json.
+// The hot responses (the product listing, a product, the categories, the cart) and every other
+// product are written with RapidJSON's streaming writer straight from the messages, without a
+// DOM; everything else (errors, orders, accounts, request bodies) is nlohmann/json.
 #pragma once
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -48,6 +50,7 @@ template <size_t N>
 void WriteJsonKey(JsonWriter& w, const char (&key)[N]) {
   w.Key(key, static_cast<rapidjson::SizeType>(N - 1));
 }
+// A string value, as nlohmann's dump() writes it (see above).
 void WriteJsonString(JsonWriter& w, absl::string_view value);
 // {"amount","currency"}
 void WriteMoney(JsonWriter& w, const common::v1::Money& money);
