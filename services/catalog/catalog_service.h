@@ -72,6 +72,9 @@ class CatalogService final : public CatalogServiceBase {
   grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* ctx,
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
+  // The serialized browse pages (tests).
+  const ListPageCache& page_cache() const { return pages_; }
+
   grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* ctx,
                                        const v1::GetProductRequest* request,
                                        v1::Product* response) override;

@@ -11,10 +11,16 @@ std::string ListPageCache::Key(int page_size, const std::string& category,
 }
 
 ListPageCache::Bytes ListPageCache::Find(const std::string& key, uint64_t generation) const {
-  absl::ReaderMutexLock lock(&mu_);
-  if (generation != generation_) return nullptr;
-  auto it = entries_.find(key);
-  return it == entries_.end() ? nullptr : it->second;
+  Bytes found;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (generation == generation_) {
+      auto it = entries_.find(key);
+      if (it != entries_.end()) found = it->second;
+    }
+  }
+  (found ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
+  return found;
 }
 
 void ListPageCache::Insert(const std::string& key, uint64_t generation, Bytes bytes) {

@@ -11,6 +11,7 @@
 // the oldest entries are evicted first; a page larger than max_bytes is not stored.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -45,6 +46,9 @@ class ListPageCache {
 
   size_t size() const;
   size_t bytes() const;
+  // Find()s that found a page, and that did not.
+  uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+  uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
 
  private:
   void EvictOldestLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -55,6 +59,8 @@ class ListPageCache {
   std::unordered_map<std::string, Bytes> entries_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> insertion_order_ ABSL_GUARDED_BY(mu_);  // oldest first
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable std::atomic<uint64_t> hits_{0};
+  mutable std::atomic<uint64_t> misses_{0};
 };
 
 }  // namespace mercato::catalog

@@ -13,7 +13,8 @@ namespace mercato::catalog {
 std::string EncodePageToken(const ProductCursor& cursor, const std::string& category,
                             const std::string& text);
 
-absl::StatusOr<ProductCursor> DecodePageToken(const std::string& token, const std::string& category,
+absl::StatusOr<ProductCursor> DecodePageToken(const std::string& token,
+                                              const std::string& category,
                                               const std::string& text);
 
 }  // namespace mercato::catalog

@@ -65,10 +65,18 @@ class CatalogRawListTest : public ::testing::Test {
   void ExpectSameAsTyped(const v1::ListProductsRequest& request) {
     v1::ListProductsResponse typed;
     ASSERT_TRUE(service_->DoListProducts(request, &typed).ok()) << request.ShortDebugString();
+    const bool browse = request.query().empty();
     for (int attempt = 0; attempt < 2; ++attempt) {
+      const uint64_t hits = service_->page_cache().hits();
       v1::ListProductsResponse raw;
       grpc::Status s = Call(request, &raw);
       ASSERT_TRUE(s.ok()) << s.error_message();
+      // The second attempt at a browse page is served from the page cache (the first may be
+      // too, when an equal request came before).
+      if (attempt == 1) {
+        EXPECT_EQ(service_->page_cache().hits(), hits + (browse ? 1 : 0))
+            << request.ShortDebugString();
+      }
       EXPECT_TRUE(MessageDifferencer::Equals(raw, typed))
           << request.ShortDebugString() << " attempt " << attempt
           << "\nraw: " << raw.ShortDebugString() << "\ntyped: " << typed.ShortDebugString();
@@ -113,6 +121,18 @@ TEST_F(CatalogRawListTest, BrowsePagesAreExactlyTheTypedPages) {
   }
 }
 
+TEST_F(CatalogRawListTest, TheDefaultPageSizeSharesItsPageWithTwenty) {
+  v1::ListProductsRequest request;
+  v1::ListProductsResponse by_default;
+  ASSERT_TRUE(Call(request, &by_default).ok());
+  request.set_page_size(kDefaultPageSize);
+  const uint64_t hits = service_->page_cache().hits();
+  v1::ListProductsResponse twenty;
+  ASSERT_TRUE(Call(request, &twenty).ok());
+  EXPECT_EQ(service_->page_cache().hits(), hits + 1);
+  EXPECT_TRUE(MessageDifferencer::Equals(by_default, twenty));
+}
+
 TEST_F(CatalogRawListTest, AChangeOfTheReadModelIsSeenByTheNextCall) {
   v1::ListProductsRequest request;
   request.set_category("even");
@@ -121,8 +141,10 @@ TEST_F(CatalogRawListTest, AChangeOfTheReadModelIsSeenByTheNextCall) {
   changed.product.set_stock(1);
   changed.product.mutable_price()->set_amount(999);
   cache_.Apply({changed}, {});
+  const uint64_t misses = service_->page_cache().misses();
   v1::ListProductsResponse raw;
   ASSERT_TRUE(Call(request, &raw).ok());
+  EXPECT_EQ(service_->page_cache().misses(), misses + 1);  // the stored page is not used
   ASSERT_GT(raw.products_size(), 0);
   EXPECT_EQ(raw.products(0).id(), changed.product.id());
   EXPECT_EQ(raw.products(0).stock(), 1);
