@@ -393,14 +393,14 @@ absl::Status CatalogService::ListBrowsePage(const v1::ListProductsRequest& reque
 grpc::ServerUnaryReactor* CatalogService::ListProducts(grpc::CallbackServerContext* ctx,
                                                        const grpc::ByteBuffer* request_bytes,
                                                        grpc::ByteBuffer* response) {
-  // Parsed as the typed methods' requests are (and refused with the same status).
+  // Parsed as gRPC parses the typed methods' requests; one that does not parse is refused
+  // as gRPC refuses theirs (UNIMPLEMENTED, no message, before authentication).
   v1::ListProductsRequest parsed_request;
   grpc::ByteBuffer buffer(*request_bytes);
-  grpc::Status parsed =
-      grpc::SerializationTraits<v1::ListProductsRequest>::Deserialize(&buffer, &parsed_request);
-  if (!parsed.ok()) {
+  if (!grpc::SerializationTraits<v1::ListProductsRequest>::Deserialize(&buffer, &parsed_request)
+           .ok()) {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    reactor->Finish(parsed);
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""));
     return reactor;
   }
   if (parsed_request.query().empty()) {

@@ -3,7 +3,10 @@
 // the bytes parse back to exactly what the typed path answers, before and after a change of
 // the read model, the errors are the same, and the caller's service token is required.
 #include <google/protobuf/util/message_differencer.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
+
+#include <future>
 
 #include "catalog/catalog_service.h"
 #include "catalog_fake_store.h"
@@ -196,6 +199,28 @@ TEST_F(CatalogRawListTest, InvalidRequestsFailAsOnTheTypedPath) {
   v1::ListProductsRequest long_query;
   long_query.set_query(std::string(kMaxQueryLength + 1, 'q'));
   ExpectSameError(long_query);
+}
+
+// Bytes that are no request: refused as gRPC refuses them for a typed method (GetProduct).
+TEST_F(CatalogRawListTest, AnUnparsableRequestIsRefusedAsForATypedMethod) {
+  grpc::GenericStub generic(server_->Channel());
+  auto call = [&](const std::string& method) {
+    const std::string garbage = "\xff\xff\xff";
+    grpc::Slice slice(garbage.data(), garbage.size());
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    auto ctx = testing::CallAs("gateway", "catalog");
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(ctx.get(), "/mercato.catalog.v1.CatalogService/" + method,
+                      grpc::StubOptions(), &request, &response,
+                      [&done](grpc::Status s) { done.set_value(s); });
+    return done.get_future().get();
+  };
+  grpc::Status typed = call("GetProduct");
+  grpc::Status raw = call("ListProducts");
+  EXPECT_EQ(typed.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(raw.error_code(), typed.error_code());
+  EXPECT_EQ(raw.error_message(), typed.error_message());
 }
 
 TEST_F(CatalogRawListTest, TheCallersServiceTokenIsRequired) {
