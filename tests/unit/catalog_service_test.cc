@@ -175,10 +175,9 @@ TEST_F(CatalogServiceTest, BatchGetLoadsWhatIsNotCachedAndRepeatsRepeatedIds) {
   late.product.set_name("late product");
   late.version = 1;
   store_.products[late.product.id()] = late;
+  const std::string cached = "00000000-0000-4000-8000-000000000011";
   v1::BatchGetProductsRequest request;
-  request.add_ids("00000000-0000-4000-8000-000000000011");
-  request.add_ids(late.product.id());
-  request.add_ids("00000000-0000-4000-8000-000000000011");
+  for (const std::string& id : {cached, late.product.id(), cached}) request.add_ids(id);
   v1::BatchGetProductsResponse response;
   ASSERT_TRUE(service_->DoBatchGetProducts(request, &response).ok());
   ASSERT_EQ(response.products_size(), 3);
