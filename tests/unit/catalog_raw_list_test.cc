@@ -6,7 +6,9 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
+#include <thread>
 
 #include "catalog/catalog_service.h"
 #include "catalog_fake_store.h"
@@ -26,7 +28,7 @@ VersionedProduct RawListProduct(int i, int64_t version = 1) {
   p.product.set_name(absl::StrCat("product ", 10 + i));
   p.product.add_categories(i % 2 ? "odd" : "even");
   p.product.set_description(std::string(200, 'd'));
-  p.product.set_stock(5);
+  p.product.set_stock(version);  // so a page shows which version of each product it holds
   p.version = version;
   return p;
 }
@@ -199,6 +201,50 @@ TEST_F(CatalogRawListTest, InvalidRequestsFailAsOnTheTypedPath) {
   v1::ListProductsRequest long_query;
   long_query.set_query(std::string(kMaxQueryLength + 1, 'q'));
   ExpectSameError(long_query);
+}
+
+// While the read model changes under them, every answer is one state of it, whole: all 45
+// products are rewritten together at version k (stock k), so a page (built or stored) must
+// show one k throughout, with the catalog version 45 * k, and k never goes back for a reader.
+TEST_F(CatalogRawListTest, AnswersDuringChangesAreNeverMixedNorStale) {
+  constexpr int kProducts = 45;
+  constexpr int kLastVersion = 150;
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    for (int k = 2; k <= kLastVersion; ++k) {
+      std::vector<VersionedProduct> all;
+      for (int i = 0; i < kProducts; ++i) all.push_back(RawListProduct(i, k));
+      cache_.Apply(all, {});
+    }
+    writing = false;
+  });
+  std::vector<std::thread> readers;
+  std::atomic<int> answers{0};
+  for (const std::string category : {"", "even"}) {
+    readers.emplace_back([&, category] {
+      int64_t last_k = 0;
+      bool more = true;
+      while (more) {
+        more = writing.load();  // one more call after the last change
+        v1::ListProductsRequest request;
+        request.set_category(category);
+        v1::ListProductsResponse page;
+        grpc::Status s = Call(request, &page);
+        ASSERT_TRUE(s.ok()) << s.error_message();
+        ASSERT_GT(page.products_size(), 0);
+        const int64_t k = page.products(0).stock();
+        for (const auto& p : page.products()) ASSERT_EQ(p.stock(), k) << category;
+        ASSERT_EQ(page.catalog_version(), kProducts * k) << category;
+        ASSERT_GE(k, last_k) << category;
+        last_k = k;
+        ++answers;
+      }
+      EXPECT_EQ(last_k, kLastVersion) << category;
+    });
+  }
+  writer.join();
+  for (auto& r : readers) r.join();
+  EXPECT_GT(answers.load(), 2);
 }
 
 // Bytes that are no request: refused as gRPC refuses them for a typed method (GetProduct).
