@@ -1,5 +1,8 @@
 #include "catalog/catalog_service.h"
 
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/slice.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -79,6 +82,24 @@ absl::StatusOr<ProductFields> FieldsFromMask(const google::protobuf::FieldMask& 
   return fields;
 }
 
+void ReleasePageBytes(void* holder) { delete static_cast<ListPageCache::Bytes*>(holder); }
+
+// `out` becomes a buffer over the page's bytes, without copying them: the slice keeps the
+// bytes alive until gRPC has sent them.
+void PageBytesToBuffer(ListPageCache::Bytes bytes, grpc::ByteBuffer* out) {
+  if (bytes->size() <= GRPC_SLICE_INLINED_SIZE) {
+    grpc::Slice slice(bytes->data(), bytes->size());  // small: copied into the slice itself
+    grpc::ByteBuffer buffer(&slice, 1);
+    out->Swap(&buffer);
+    return;
+  }
+  auto* holder = new ListPageCache::Bytes(std::move(bytes));
+  grpc::Slice slice(const_cast<char*>((*holder)->data()), (*holder)->size(), &ReleasePageBytes,
+                    holder);
+  grpc::ByteBuffer buffer(&slice, 1);
+  out->Swap(&buffer);
+}
+
 absl::Status ValidateStock(int64_t stock) {
   if (stock < 0 || stock > kMaxStock) {
     return InvalidField("invalid_stock", absl::StrCat("stock must be between 0 and ", kMaxStock));
@@ -145,12 +166,24 @@ absl::StatusOr<ProductQuery> CatalogService::ParseListRequest(
 
 absl::Status CatalogService::DoListProducts(const v1::ListProductsRequest& request,
                                             v1::ListProductsResponse* response) {
+  return ListInto(request, response, nullptr);
+}
+
+absl::Status CatalogService::ListInto(const v1::ListProductsRequest& request,
+                                      v1::ListProductsResponse* response, uint64_t* generation) {
   auto query = ParseListRequest(request);
   if (!query.ok()) return query.status();
-  // Read first: the page (from the cache or from PostgreSQL) is at least this new.
-  response->set_catalog_version(cache_.version());
-  absl::StatusOr<ProductPage> page =
-      query->text.empty() ? cache_.List(*query) : store_.SearchProducts(*query);
+  absl::StatusOr<ProductPage> page;
+  if (query->text.empty()) {
+    ReadModelStamp stamp;  // read with the page: the very content it came from
+    page = cache_.List(*query, &stamp);
+    response->set_catalog_version(stamp.version);
+    if (generation != nullptr) *generation = stamp.generation;
+  } else {
+    // Read first: the page from PostgreSQL is at least this new.
+    response->set_catalog_version(cache_.version());
+    page = store_.SearchProducts(*query);
+  }
   if (!page.ok()) return page.status();
   for (auto& p : page->products) *response->add_products() = std::move(p);
   if (page->has_more && page->last) {
@@ -193,8 +226,9 @@ absl::Status CatalogService::DoBatchGetProducts(const v1::BatchGetProductsReques
     return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxBatchGetProductsIds, " ids"));
   }
   std::vector<std::string> ids(request.ids().begin(), request.ids().end());
-  std::unordered_map<std::string, v1::Product> by_id;
-  for (auto& p : cache_.GetMany(ids)) by_id.emplace(p.id(), std::move(p));
+  // Shared with the cache, not copied: each product is copied once, into the response.
+  std::unordered_map<std::string, ProductCache::ProductPtr> by_id;
+  for (auto& p : cache_.GetMany(ids)) by_id.emplace(p->id(), std::move(p));
   std::vector<std::string> missing;
   for (const auto& id : ids) {
     if (!by_id.count(id)) missing.push_back(id);
@@ -202,7 +236,10 @@ absl::Status CatalogService::DoBatchGetProducts(const v1::BatchGetProductsReques
   if (!missing.empty()) {
     auto loaded = LoadMissing(missing);
     if (!loaded.ok()) return loaded.status();
-    for (auto& p : *loaded) by_id.emplace(p.id(), std::move(p));
+    for (auto& p : *loaded) {
+      auto product = std::make_shared<const v1::Product>(std::move(p));
+      by_id.emplace(product->id(), std::move(product));
+    }
   }
   // Answer in the order asked for; ids that do not exist are listed as missing.
   for (const auto& id : ids) {
@@ -210,7 +247,7 @@ absl::Status CatalogService::DoBatchGetProducts(const v1::BatchGetProductsReques
     if (it == by_id.end()) {
       response->add_missing_ids(id);
     } else {
-      *response->add_products() = it->second;
+      *response->add_products() = *it->second;
     }
   }
   return absl::OkStatus();
@@ -332,13 +369,52 @@ absl::Status CatalogService::DoSetStock(const v1::SetStockRequest& request, v1::
 
 // ---- handlers ----
 
-grpc::ServerUnaryReactor* CatalogService::ListProducts(grpc::CallbackServerContext* ctx,
-                                                       const v1::ListProductsRequest* request,
-                                                       v1::ListProductsResponse* response) {
-  if (request->query().empty()) {
-    return RunInline(ctx, [=, this] { return DoListProducts(*request, response); });
+absl::Status CatalogService::ListBrowsePage(const v1::ListProductsRequest& request,
+                                            grpc::ByteBuffer* response) {
+  // Only a request that succeeded is ever stored, so a hit needs no validation: the same page
+  // size, category and token were valid then and decode the same way now.
+  const std::string key =
+      ListPageCache::Key(request.page_size() == 0 ? kDefaultPageSize : request.page_size(),
+                         request.category(), request.page_token());
+  if (ListPageCache::Bytes bytes = pages_.Find(key, cache_.generation())) {
+    PageBytesToBuffer(std::move(bytes), response);
+    return absl::OkStatus();
   }
-  return RunBlocking(ctx, executor_, [=, this] { return DoListProducts(*request, response); });
+  v1::ListProductsResponse page;
+  uint64_t generation = 0;
+  if (absl::Status s = ListInto(request, &page, &generation); !s.ok()) return s;
+  auto bytes = std::make_shared<std::string>();
+  if (!page.SerializeToString(bytes.get())) return absl::InternalError("serializing the page");
+  pages_.Insert(key, generation, bytes);
+  PageBytesToBuffer(std::move(bytes), response);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* CatalogService::ListProducts(grpc::CallbackServerContext* ctx,
+                                                       const grpc::ByteBuffer* request_bytes,
+                                                       grpc::ByteBuffer* response) {
+  // Parsed as gRPC parses the typed methods' requests; one that does not parse is refused
+  // as gRPC refuses theirs (UNIMPLEMENTED, no message, before authentication).
+  v1::ListProductsRequest parsed_request;
+  grpc::ByteBuffer buffer(*request_bytes);
+  if (!grpc::SerializationTraits<v1::ListProductsRequest>::Deserialize(&buffer, &parsed_request)
+           .ok()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""));
+    return reactor;
+  }
+  if (parsed_request.query().empty()) {
+    return RunInline(ctx, [&] { return ListBrowsePage(parsed_request, response); });
+  }
+  auto request = std::make_shared<const v1::ListProductsRequest>(std::move(parsed_request));
+  return RunBlocking(ctx, executor_, [this, request, response] {
+    v1::ListProductsResponse page;
+    if (absl::Status s = ListInto(*request, &page, nullptr); !s.ok()) return s;
+    bool own_buffer = false;
+    grpc::Status serialized =
+        grpc::SerializationTraits<v1::ListProductsResponse>::Serialize(page, response, &own_buffer);
+    return serialized.ok() ? absl::OkStatus() : absl::InternalError(serialized.error_message());
+  });
 }
 
 grpc::ServerUnaryReactor* CatalogService::GetProduct(grpc::CallbackServerContext* ctx,

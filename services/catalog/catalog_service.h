@@ -2,6 +2,11 @@
 // page tokens. Browsing and look-ups are answered from the in-memory ProductCache on the gRPC
 // thread; search and anything that needs PostgreSQL runs on the executor.
 //
+// ListProducts is a raw method (request and response are bytes): a browse page (no query
+// text) is answered from ListPageCache's serialized pages while the read model is at the
+// generation the page was built at, else built from the ProductCache, serialized and stored.
+// Authentication, validation and its errors are the same as the typed methods'.
+//
 // Inventory (ReserveStock / CommitReservation / ReleaseReservation / ReturnStock) is
 // InventoryService's (inventory_service.h, where its contract is); the admin writes (UpsertProduct
 // / SetStock) go to the store. After a write commits, the products it changed are refreshed in this
@@ -16,6 +21,7 @@
 #include "catalog/cache_refresher.h"
 #include "catalog/catalog_store.h"
 #include "catalog/inventory_service.h"
+#include "catalog/list_page_cache.h"
 #include "catalog/product_cache.h"
 #include "common/executor.h"
 #include "common/limits.h"
@@ -32,7 +38,10 @@ inline constexpr int kMaxProductCategories = 20;
 inline constexpr size_t kMaxImageUrlLength = 2048;
 inline constexpr int64_t kMaxStock = 1000000000;
 
-class CatalogService final : public v1::CatalogService::CallbackService {
+using CatalogServiceBase =
+    v1::CatalogService::WithRawCallbackMethod_ListProducts<v1::CatalogService::CallbackService>;
+
+class CatalogService final : public CatalogServiceBase {
  public:
   // `metrics_registry`: where the inventory counters go (the process's Metrics registry);
   // null keeps them in a private registry (tests).
@@ -59,9 +68,13 @@ class CatalogService final : public v1::CatalogService::CallbackService {
   absl::Status DoUpsertProduct(const v1::UpsertProductRequest& request, v1::Product* response);
   absl::Status DoSetStock(const v1::SetStockRequest& request, v1::Product* response);
 
+  // A serialized ListProductsRequest in, a serialized ListProductsResponse out.
   grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* ctx,
-                                         const v1::ListProductsRequest* request,
-                                         v1::ListProductsResponse* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  // The serialized browse pages (tests).
+  const ListPageCache& page_cache() const { return pages_; }
+
   grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* ctx,
                                        const v1::GetProductRequest* request,
                                        v1::Product* response) override;
@@ -96,6 +109,12 @@ class CatalogService final : public v1::CatalogService::CallbackService {
  private:
   // Validates a ListProducts request into a query.
   absl::StatusOr<ProductQuery> ParseListRequest(const v1::ListProductsRequest& request) const;
+  // DoListProducts; `generation`, when given, receives the ProductCache generation a browse
+  // page was read at.
+  absl::Status ListInto(const v1::ListProductsRequest& request, v1::ListProductsResponse* response,
+                        uint64_t* generation);
+  // A browse page's bytes, from the page cache or built and stored there.
+  absl::Status ListBrowsePage(const v1::ListProductsRequest& request, grpc::ByteBuffer* response);
   // Products the cache does not have (yet): asks PostgreSQL and fills the cache.
   absl::StatusOr<std::vector<v1::Product>> LoadMissing(const std::vector<std::string>& ids);
   // Validates the `fields` of a product for an admin write.
@@ -107,6 +126,7 @@ class CatalogService final : public v1::CatalogService::CallbackService {
   ProductCache& cache_;
   CacheRefresher& refresher_;
   BoundedExecutor& executor_;
+  ListPageCache pages_;
   std::shared_ptr<prometheus::Registry> own_registry_;  // when none was given
   InventoryService inventory_;
 };

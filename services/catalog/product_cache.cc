@@ -14,6 +14,7 @@ void ProductCache::Reset(std::vector<VersionedProduct> products,
   for (auto& p : products) {
     InsertLocked(std::make_shared<const v1::Product>(std::move(p.product)), p.version);
   }
+  generation_.fetch_add(1, std::memory_order_release);
 }
 
 void ProductCache::Apply(const std::vector<VersionedProduct>& upserts,
@@ -26,6 +27,7 @@ void ProductCache::Apply(const std::vector<VersionedProduct>& upserts,
     EraseLocked(p.product.id());
     InsertLocked(std::make_shared<const v1::Product>(p.product), p.version);
   }
+  generation_.fetch_add(1, std::memory_order_release);
 }
 
 void ProductCache::InsertLocked(ProductPtr product, int64_t version) {
@@ -53,8 +55,12 @@ void ProductCache::EraseLocked(const std::string& id) {
   by_id_.erase(it);
 }
 
-ProductPage ProductCache::List(const ProductQuery& query) const {
+ProductPage ProductCache::List(const ProductQuery& query, ReadModelStamp* stamp) const {
   absl::ReaderMutexLock lock(&mu_);
+  if (stamp != nullptr) {
+    stamp->version = version_sum_;
+    stamp->generation = generation_.load(std::memory_order_relaxed);
+  }
   ProductPage page;
   auto emit = [&](auto begin, auto end, auto product_of) {
     for (auto it = begin; it != end; ++it) {
@@ -92,12 +98,14 @@ std::optional<v1::Product> ProductCache::Get(const std::string& id) const {
   return *it->second;
 }
 
-std::vector<v1::Product> ProductCache::GetMany(const std::vector<std::string>& ids) const {
+std::vector<ProductCache::ProductPtr> ProductCache::GetMany(
+    const std::vector<std::string>& ids) const {
   absl::ReaderMutexLock lock(&mu_);
-  std::vector<v1::Product> out;
+  std::vector<ProductPtr> out;
+  out.reserve(ids.size());
   for (const auto& id : ids) {
     auto it = by_id_.find(id);
-    if (it != by_id_.end()) out.push_back(*it->second);
+    if (it != by_id_.end()) out.push_back(it->second);
   }
   return out;
 }

@@ -167,6 +167,27 @@ TEST_F(CatalogServiceTest, BatchGetKeepsRequestOrderAndListsMissing) {
   EXPECT_EQ(response.missing_ids(0), "missing-1");
 }
 
+// Products the read model does not have yet come from the store; an id asked for twice is
+// answered twice.
+TEST_F(CatalogServiceTest, BatchGetLoadsWhatIsNotCachedAndRepeatsRepeatedIds) {
+  VersionedProduct late;
+  late.product.set_id("00000000-0000-4000-8000-000000000099");
+  late.product.set_name("late product");
+  late.version = 1;
+  store_.products[late.product.id()] = late;
+  const std::string cached = "00000000-0000-4000-8000-000000000011";
+  v1::BatchGetProductsRequest request;
+  for (const std::string& id : {cached, late.product.id(), cached}) request.add_ids(id);
+  v1::BatchGetProductsResponse response;
+  ASSERT_TRUE(service_->DoBatchGetProducts(request, &response).ok());
+  ASSERT_EQ(response.products_size(), 3);
+  EXPECT_EQ(response.products(0).name(), "product 11");
+  EXPECT_EQ(response.products(1).name(), "late product");
+  EXPECT_EQ(response.products(2).name(), "product 11");
+  EXPECT_EQ(response.missing_ids_size(), 0);
+  EXPECT_TRUE(cache_.Get(late.product.id()).has_value());  // and the read model has it now
+}
+
 TEST_F(CatalogServiceTest, BatchGetRefusesMoreThanOneHundredIds) {
   v1::BatchGetProductsRequest request;
   for (int i = 0; i < 101; ++i) request.add_ids("x");

@@ -91,8 +91,8 @@ TEST_F(ProductCacheTest, ApplyRemovesAndInsertsAndMovesCategories) {
 TEST_F(ProductCacheTest, GetManyReturnsOnlyExisting) {
   auto found = cache_.GetMany({"id-100", "missing", "id-149"});
   ASSERT_EQ(found.size(), 2u);
-  EXPECT_EQ(found[0].id(), "id-100");
-  EXPECT_EQ(found[1].id(), "id-149");
+  EXPECT_EQ(found[0]->id(), "id-100");
+  EXPECT_EQ(found[1]->id(), "id-149");
   EXPECT_TRUE(cache_.HasCategory("even"));
   EXPECT_FALSE(cache_.HasCategory("odd"));
 }
@@ -119,6 +119,27 @@ TEST_F(ProductCacheTest, VersionCountsEveryAppliedChange) {
   other.Apply(rest, {});
   EXPECT_EQ(other.version(), cache_.version());
   EXPECT_EQ(ProductCache().version(), 0);
+}
+
+// The generation counts every Reset and Apply, never repeats, and List reports the version
+// and generation of the content it read.
+TEST_F(ProductCacheTest, EveryChangeBumpsTheGenerationAndListReportsIt) {
+  const uint64_t start = cache_.generation();
+  EXPECT_GT(start, 0u);  // the Reset in SetUp
+  ReadModelStamp stamp;
+  cache_.List({.limit = 5}, &stamp);
+  EXPECT_EQ(stamp.generation, start);
+  EXPECT_EQ(stamp.version, cache_.version());
+  cache_.Apply({P("id-100", "renamed", {"even"}, 2)}, {});
+  EXPECT_EQ(cache_.generation(), start + 1);
+  // A removal lowers the version's sum, but never the generation.
+  cache_.Apply({}, {"id-100"});
+  EXPECT_EQ(cache_.generation(), start + 2);
+  cache_.List({.limit = 5}, &stamp);
+  EXPECT_EQ(stamp.generation, start + 2);
+  EXPECT_EQ(stamp.version, cache_.version());
+  cache_.Reset({}, {});
+  EXPECT_EQ(cache_.generation(), start + 3);
 }
 
 }  // namespace
