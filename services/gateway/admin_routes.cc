@@ -162,10 +162,7 @@ void UpsertProduct(Backends& backends, const GatewayConfig& config, const HttpRe
       backends.catalog->async(), &CatalogAsync::UpsertProduct, *std::move(rpc), config.rpc_timeout,
       [create](const absl::StatusOr<Product>& product) {
         if (!product.ok()) return ErrorResponse(product.status());
-        Json out = ProductJson(*product);
-        out["on_hand"] = product->on_hand();
-        out["reserved"] = product->reserved();
-        return JsonResponse(create ? 201 : 200, out);
+        return JsonResponse(create ? 201 : 200, ProductText(*product, /*with_stock_detail=*/true));
       },
       std::move(respond));
 }

@@ -9,7 +9,7 @@
 //   CallBackend(backends.catalog->async(), &CatalogAsync::GetProduct, std::move(rpc),
 //               config.rpc_timeout,
 //               [](const auto& product) {   // absl::StatusOr<catalog::v1::Product>
-//                 return product.ok() ? JsonResponse(200, ProductJson(*product))
+//                 return product.ok() ? JsonResponse(200, ProductText(*product))
 //                                     : ErrorResponse(product.status());
 //               },
 //               std::move(respond));

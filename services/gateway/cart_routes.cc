@@ -51,19 +51,6 @@ std::string ClearedCartCookie(bool secure) {
       {.name = kCartCookie, .value = "", .max_age_seconds = 0, .secure = secure});
 }
 
-Json CartJson(const cart::v1::Cart& cart) {
-  Json out = Json::object();
-  Json& items = out["items"] = Json::array();
-  items.get_ref<Json::array_t&>().reserve(cart.items_size());
-  for (const auto& line : cart.items()) {
-    Json& item = AppendLineJson(line, items);
-    item["image_url"] = line.image_url();
-    item["available_stock"] = line.available_stock();
-  }
-  out["subtotal"] = MoneyJson(cart.subtotal());
-  return out;
-}
-
 absl::Status BadField(absl::string_view code, absl::string_view message) {
   return ErrorWithCode(absl::StatusCode::kInvalidArgument, code, message);
 }
@@ -130,7 +117,7 @@ void CallCart(Backends& backends, const GatewayConfig& config, const HttpRequest
       backends.cart->async(), method, std::move(request), config.rpc_timeout,
       [cookie = std::move(cookie)](const absl::StatusOr<cart::v1::Cart>& reply) {
         HttpResponse response =
-            reply.ok() ? JsonResponse(200, CartJson(*reply)) : ErrorResponse(reply.status());
+            reply.ok() ? JsonResponse(200, CartText(*reply)) : ErrorResponse(reply.status());
         response.Header("Cache-Control", "no-store");
         if (reply.ok() && !cookie.empty()) response.Header("Set-Cookie", cookie);
         return response;

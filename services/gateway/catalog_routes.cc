@@ -121,26 +121,13 @@ void Read(Backends& backends, const GatewayConfig& config, CatalogCache* cache, 
               RequestsRevalidation(request));
 }
 
-Json ProductsPageJson(const catalog::v1::ListProductsResponse& reply) {
-  Json body = Json::object();
-  AppendProductsJson(reply.products(), body["products"] = Json::array());
-  if (!reply.next_page_token().empty()) body["next_page_token"] = reply.next_page_token();
-  return body;
-}
-
-Json CategoriesJson(const catalog::v1::ListCategoriesResponse& reply) {
-  Json categories = Json::array();
-  for (const auto& c : reply.categories()) categories.push_back(CategoryJson(c));
-  return {{"categories", std::move(categories)}};
-}
-
 void ListProducts(Backends& backends, const GatewayConfig& config, CatalogCache* cache,
                   const HttpRequest& request, Respond respond) {
   auto rpc = ParseListQuery(request);
   if (!rpc.ok()) return respond(ErrorResponse(rpc.status()));
   std::string key = ListProductsCacheKey(*rpc);
   Read(backends, config, cache, std::move(key), request, std::move(respond),
-       &CatalogAsync::ListProducts, *std::move(rpc), &ProductsPageJson);
+       &CatalogAsync::ListProducts, *std::move(rpc), &ProductsPageText);
 }
 
 void GetProduct(Backends& backends, const GatewayConfig& config, CatalogCache* cache,
@@ -149,13 +136,14 @@ void GetProduct(Backends& backends, const GatewayConfig& config, CatalogCache* c
   rpc.set_id(request.Param("id"));
   std::string key = ProductCacheKey(rpc.id());
   Read(backends, config, cache, std::move(key), request, std::move(respond),
-       &CatalogAsync::GetProduct, std::move(rpc), &ProductJson);
+       &CatalogAsync::GetProduct, std::move(rpc),
+       [](const catalog::v1::Product& product) { return ProductText(product); });
 }
 
 void ListCategories(Backends& backends, const GatewayConfig& config, CatalogCache* cache,
                     const HttpRequest& request, Respond respond) {
   Read(backends, config, cache, CategoriesCacheKey(), request, std::move(respond),
-       &CatalogAsync::ListCategories, catalog::v1::ListCategoriesRequest(), &CategoriesJson);
+       &CatalogAsync::ListCategories, catalog::v1::ListCategoriesRequest(), &CategoriesText);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "gateway/json_codec.h"
 
+#include <google/protobuf/stubs/common.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -10,44 +12,175 @@
 
 namespace mercato::gateway {
 
-Json MoneyJson(const common::v1::Money& money) {
-  Json out = Json::object();
-  out["amount"] = money.amount();
-  out["currency"] = money.currency();
-  return out;
-}
-
 namespace {
 
-void FillProductJson(const catalog::v1::Product& p, Json& out) {
-  out["id"] = p.id();
-  out["name"] = p.name();
-  out["description"] = p.description();
-  out["price"] = MoneyJson(p.price());
-  Json& categories = out["categories"] = Json::array();
-  for (const auto& c : p.categories()) categories.push_back(c);
-  out["image_url"] = p.image_url();
-  out["stock"] = p.stock();
+// True when RapidJSON's writer writes `value` as nlohmann does: valid UTF-8 (kept as is by
+// both) without control characters (RapidJSON writes "\u001F" where nlohmann writes "\u001f",
+// and its SSE2 scan lets 0x1A..0x1F through unescaped: see CMakeLists.txt).
+bool WritesAsNlohmann(absl::string_view value) {
+  unsigned char any = 0;
+  bool control = false;
+  for (const char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    any |= byte;
+    control |= byte < 0x20;
+  }
+  if (control) return false;
+  return (any & 0x80) == 0 || google::protobuf::internal::IsStructurallyValidUTF8(
+                                  value.data(), static_cast<int>(value.size()));
 }
 
 }  // namespace
 
-Json ProductJson(const catalog::v1::Product& p) {
-  Json out = Json::object();
-  FillProductJson(p, out);
-  return out;
+void WriteJsonString(JsonWriter& w, absl::string_view value) {
+  if (WritesAsNlohmann(value)) {
+    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    return;
+  }
+  // Rare (the services keep text to valid UTF-8, and control characters are unusual): the
+  // string exactly as nlohmann's dump() writes it, escapes and U+FFFD replacements included.
+  const std::string escaped =
+      Json(std::string(value)).dump(-1, ' ', false, Json::error_handler_t::replace);
+  w.RawValue(escaped.data(), escaped.size(), rapidjson::kStringType);
 }
 
-void AppendProductsJson(const google::protobuf::RepeatedPtrField<catalog::v1::Product>& products,
-                        Json& array) {
-  array.get_ref<Json::array_t&>().reserve(array.size() + products.size());
-  for (const auto& p : products) FillProductJson(p, array.emplace_back(Json::object()));
+void WriteMoney(JsonWriter& w, const common::v1::Money& money) {
+  w.StartObject();
+  WriteJsonKey(w, "amount");
+  w.Int64(money.amount());
+  WriteJsonKey(w, "currency");
+  WriteJsonString(w, money.currency());
+  w.EndObject();
 }
 
-Json CategoryJson(const catalog::v1::Category& c) {
+void WriteProduct(JsonWriter& w, const catalog::v1::Product& p, bool with_stock_detail) {
+  w.StartObject();
+  WriteJsonKey(w, "categories");
+  w.StartArray();
+  for (const auto& c : p.categories()) WriteJsonString(w, c);
+  w.EndArray();
+  WriteJsonKey(w, "description");
+  WriteJsonString(w, p.description());
+  WriteJsonKey(w, "id");
+  WriteJsonString(w, p.id());
+  WriteJsonKey(w, "image_url");
+  WriteJsonString(w, p.image_url());
+  WriteJsonKey(w, "name");
+  WriteJsonString(w, p.name());
+  if (with_stock_detail) {
+    WriteJsonKey(w, "on_hand");
+    w.Int64(p.on_hand());
+  }
+  WriteJsonKey(w, "price");
+  WriteMoney(w, p.price());
+  if (with_stock_detail) {
+    WriteJsonKey(w, "reserved");
+    w.Int64(p.reserved());
+  }
+  WriteJsonKey(w, "stock");
+  w.Int64(p.stock());
+  w.EndObject();
+}
+
+namespace {
+
+// The writer of one document; `bytes` sizes the buffer for the document so that it does not
+// grow while writing.
+struct DocumentWriter {
+  explicit DocumentWriter(size_t bytes) : buffer(nullptr, bytes), w(buffer) {}
+  JsonText Text() const { return JsonText(buffer); }
+  rapidjson::StringBuffer buffer;
+  JsonWriter w;
+};
+
+size_t ProductBytes(const catalog::v1::Product& p) {
+  return 160 + p.id().size() + p.name().size() + p.description().size() + p.image_url().size() +
+         24 * p.categories_size();
+}
+
+}  // namespace
+
+JsonText ProductText(const catalog::v1::Product& p, bool with_stock_detail) {
+  DocumentWriter doc(ProductBytes(p));
+  WriteProduct(doc.w, p, with_stock_detail);
+  return doc.Text();
+}
+
+JsonText ProductsPageText(const catalog::v1::ListProductsResponse& page) {
+  size_t bytes = 64 + page.next_page_token().size();
+  for (const auto& p : page.products()) bytes += ProductBytes(p);
+  DocumentWriter doc(bytes);
+  doc.w.StartObject();
+  if (!page.next_page_token().empty()) {
+    WriteJsonKey(doc.w, "next_page_token");
+    WriteJsonString(doc.w, page.next_page_token());
+  }
+  WriteJsonKey(doc.w, "products");
+  doc.w.StartArray();
+  for (const auto& p : page.products()) WriteProduct(doc.w, p);
+  doc.w.EndArray();
+  doc.w.EndObject();
+  return doc.Text();
+}
+
+JsonText CategoriesText(const catalog::v1::ListCategoriesResponse& reply) {
+  DocumentWriter doc(64 + 64 * reply.categories_size());
+  doc.w.StartObject();
+  WriteJsonKey(doc.w, "categories");
+  doc.w.StartArray();
+  for (const auto& c : reply.categories()) {
+    doc.w.StartObject();
+    WriteJsonKey(doc.w, "id");
+    WriteJsonString(doc.w, c.id());
+    WriteJsonKey(doc.w, "name");
+    WriteJsonString(doc.w, c.name());
+    doc.w.EndObject();
+  }
+  doc.w.EndArray();
+  doc.w.EndObject();
+  return doc.Text();
+}
+
+namespace {
+
+void WriteCartLine(JsonWriter& w, const cart::v1::CartLine& line) {
+  w.StartObject();
+  WriteJsonKey(w, "available_stock");
+  w.Int64(line.available_stock());
+  WriteJsonKey(w, "image_url");
+  WriteJsonString(w, line.image_url());
+  WriteJsonKey(w, "line_total");
+  WriteMoney(w, line.line_total());
+  WriteJsonKey(w, "name");
+  WriteJsonString(w, line.name());
+  WriteJsonKey(w, "product_id");
+  WriteJsonString(w, line.product_id());
+  WriteJsonKey(w, "quantity");
+  w.Int(line.quantity());
+  WriteJsonKey(w, "unit_price");
+  WriteMoney(w, line.unit_price());
+  w.EndObject();
+}
+
+}  // namespace
+
+JsonText CartText(const cart::v1::Cart& cart) {
+  DocumentWriter doc(64 + 256 * cart.items_size());
+  doc.w.StartObject();
+  WriteJsonKey(doc.w, "items");
+  doc.w.StartArray();
+  for (const auto& line : cart.items()) WriteCartLine(doc.w, line);
+  doc.w.EndArray();
+  WriteJsonKey(doc.w, "subtotal");
+  WriteMoney(doc.w, cart.subtotal());
+  doc.w.EndObject();
+  return doc.Text();
+}
+
+Json MoneyJson(const common::v1::Money& money) {
   Json out = Json::object();
-  out["id"] = c.id();
-  out["name"] = c.name();
+  out["amount"] = money.amount();
+  out["currency"] = money.currency();
   return out;
 }
 
@@ -117,7 +250,14 @@ void FillOrderJson(const checkout::v1::Order& o, Json& out, bool with_history) {
   out["status"] = OrderStatusName(o.status());
   Json& items = out["items"] = Json::array();
   items.get_ref<Json::array_t&>().reserve(o.items_size());
-  for (const auto& line : o.items()) AppendLineJson(line, items);
+  for (const auto& line : o.items()) {
+    Json& item = items.emplace_back(Json::object());
+    item["product_id"] = line.product_id();
+    item["name"] = line.name();
+    item["quantity"] = line.quantity();
+    item["unit_price"] = MoneyJson(line.unit_price());
+    item["line_total"] = MoneyJson(line.line_total());
+  }
   out["subtotal"] = MoneyJson(o.subtotal());
   out["shipping"] = MoneyJson(o.shipping());
   out["tax"] = MoneyJson(o.tax());
@@ -147,6 +287,13 @@ HttpResponse JsonResponse(unsigned status, const Json& body) {
   HttpResponse response;
   response.status = status;
   response.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return response;
+}
+
+HttpResponse JsonResponse(unsigned status, JsonText body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body).str();
   return response;
 }
 
