@@ -59,7 +59,8 @@ bool IsTerminal(OrderStep step);
 // A stored order: the API view plus what only the service needs.
 struct OrderRecord {
   // id, user_id, status, items, totals, shipping address, created_at, failure_code,
-  // payment_id, card brand and last four. history is filled by GetOrder only.
+  // payment_id, card brand and last four. history is filled by GetOrder and
+  // RecordFulfillment only.
   v1::Order order;
   std::string idempotency_key;
   // The gateway's hash of the request body (PlaceOrderRequest.request_fingerprint).
@@ -219,6 +220,8 @@ class CheckoutStore {
 
   // Records a fulfillment stage under the order's row lock (DecideFulfillment): the stage,
   // the status when it follows the stage, a timeline entry; a repeat changes nothing.
+  // Returns the order as GetOrder does (items, timeline, history), read in the same
+  // transaction.
   virtual absl::StatusOr<OrderRecord> RecordFulfillment(
       const v1::RecordFulfillmentRequest& request) = 0;
 };

@@ -171,7 +171,7 @@ absl::StatusOr<v1::Order> OrderLifecycle::RecordFulfillment(
   if (absl::Status s = ValidateFulfillmentRequest(request); !s.ok()) return s;
   auto recorded = store_.RecordFulfillment(request);
   if (!recorded.ok()) return recorded.status();
-  return Current(request.order_id());
+  return std::move(recorded->order);
 }
 
 absl::StatusOr<int> OrderLifecycle::RecoverOnce() {

@@ -1,6 +1,7 @@
 #include "checkout/postgres_checkout_store.h"
 
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -48,6 +49,8 @@ absl::Status LeaseLost() {
 }
 
 double Millis(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
+// For the statements of every order (an integer is cheaper to write out than a double).
+int64_t Micros(absl::Duration d) { return absl::ToInt64Microseconds(d); }
 
 void SetRowMoney(common::v1::Money* money, int64_t amount, const std::string& currency) {
   money->set_amount(amount);
@@ -175,6 +178,34 @@ void LoadTimelines(Txn& tx, std::vector<OrderRecord>& records) {
   }
 }
 
+// Loads the items, timelines and status histories of `records` (GetOrder's view).
+template <typename Txn>
+void LoadDetails(Txn& tx, std::vector<OrderRecord>& records) {
+  if (records.empty()) return;
+  LoadItems(tx, records);
+  LoadTimelines(tx, records);
+  std::vector<std::string> ids;
+  std::map<std::string, OrderRecord*> by_id;
+  for (auto& r : records) {
+    ids.push_back(r.order.id());
+    by_id[r.order.id()] = &r;
+    r.order.clear_history();
+  }
+  pqxx::result rows = tx.exec_params(
+      "SELECT order_id::text, status, step, detail, "
+      "(extract(epoch FROM created_at) * 1000)::bigint FROM order_status_history "
+      "WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, id",
+      absl::StrCat("{", absl::StrJoin(ids, ","), "}"));
+  for (const auto& row : rows) {
+    v1::OrderStatusChange* change = by_id.at(row[0].as<std::string>())->order.add_history();
+    auto step = StepFromName(row[2].as<std::string>());
+    change->set_status(step ? StatusOfStep(*step) : v1::ORDER_STATUS_UNSPECIFIED);
+    change->set_step(row[2].as<std::string>());
+    change->set_detail(row[3].as<std::string>());
+    change->set_at_unix_ms(row[4].as<int64_t>());
+  }
+}
+
 void InsertTimeline(pqxx::work& tx, const std::string& order_id, v1::OrderStatus status,
                     int64_t amount, const std::string& carrier = "",
                     const std::string& tracking_number = "") {
@@ -197,15 +228,6 @@ absl::StatusOr<OrderRecord> LockOrder(pqxx::work& tx, const std::string& id, boo
 }
 
 template <typename Txn>
-void InsertHistory(Txn& tx, const std::string& order_id, OrderStep step,
-                   const std::string& detail) {
-  tx.exec_params(
-      "INSERT INTO order_status_history (order_id, status, step, detail) "
-      "VALUES ($1::uuid, $2, $3, $4)",
-      order_id, StatusName(step), std::string(StepName(step)), detail);
-}
-
-template <typename Txn>
 absl::StatusOr<std::optional<OrderRecord>> SelectByKey(Txn& tx, const std::string& user_id,
                                                        const std::string& key) {
   pqxx::result rows = tx.exec_params(
@@ -218,19 +240,40 @@ absl::StatusOr<std::optional<OrderRecord>> SelectByKey(Txn& tx, const std::strin
   return std::optional<OrderRecord>(std::move(records->front()));
 }
 
-// The step of the user's order that holds `revision` and has not failed, if any.
-std::optional<OrderStep> CartOrderedAt(pqxx::work& tx, const std::string& user_id,
-                                       const std::string& revision) {
-  pqxx::result rows = tx.exec_params(
-      "SELECT step FROM orders WHERE user_id = $1 AND cart_revision = $2 AND status <> 'failed' "
-      "LIMIT 1",
-      user_id, revision);
-  if (rows.empty()) return std::nullopt;
-  return StepFromName(rows[0][0].as<std::string>());
+// CreateOrder's two checks in one statement: the user's order with `key` if there is one
+// (with items), else, when `revision` is not empty, the user's order that holds cart revision
+// `revision` and has not failed (without items), else nullopt.
+absl::StatusOr<std::optional<OrderRecord>> SelectTaken(pqxx::work& tx, const std::string& user_id,
+                                                       const std::string& key,
+                                                       const std::string& revision) {
+  pqxx::result rows =
+      tx.exec_params(absl::StrCat("SELECT ", kColumns,
+                                  " FROM orders WHERE user_id = $1 AND (idempotency_key = $2 OR "
+                                  "($3 <> '' AND cart_revision = $3 AND status <> 'failed')) "
+                                  "ORDER BY idempotency_key = $2 DESC LIMIT 1"),
+                     user_id, key, revision);
+  auto records = RecordsFromRows(tx, rows);
+  if (!records.ok()) return records.status();
+  if (records->empty()) return std::optional<OrderRecord>();
+  if (records->front().idempotency_key == key) LoadItems(tx, *records);
+  return std::optional<OrderRecord>(std::move(records->front()));
 }
 
-// Inserts a new order with its items and first history row (the caller checked that neither
-// its key nor its cart revision is taken).
+// The items of `order` for InsertOrder: a JSON array with one array per line (line number,
+// product id, name, quantity, unit price, line total).
+std::string ItemsJson(const v1::Order& order) {
+  nlohmann::json items = nlohmann::json::array();
+  int line_no = 0;
+  for (const auto& item : order.items()) {
+    items.push_back(
+        nlohmann::json::array({line_no++, item.product_id(), item.name(), item.quantity(),
+                               item.unit_price().amount(), item.line_total().amount()}));
+  }
+  return items.dump();
+}
+
+// Inserts a new order with its items and first history row, in one statement (the caller
+// checked that neither its key nor its cart revision is taken).
 absl::StatusOr<OrderRecord> InsertOrder(pqxx::work& tx, const OrderRecord& order,
                                         const std::string& lease_owner, absl::Duration lease) {
   const v1::Order& o = order.order;
@@ -238,34 +281,31 @@ absl::StatusOr<OrderRecord> InsertOrder(pqxx::work& tx, const OrderRecord& order
   const bool terminal = IsTerminal(order.step);
   pqxx::result inserted = tx.exec_params(
       absl::StrCat(
-          "INSERT INTO orders (id, user_id, idempotency_key, request_fingerprint, status, step, "
-          "item_count, currency, subtotal, shipping, tax, total, ship_address_id, ship_name, "
-          "ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, ship_country, "
-          "failure_code, failure_status, failure_message, lease_owner, lease_until, "
-          "cart_revision) "
+          "WITH o AS (INSERT INTO orders (id, user_id, idempotency_key, request_fingerprint, "
+          "status, step, item_count, currency, subtotal, shipping, tax, total, ship_address_id, "
+          "ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, "
+          "ship_country, failure_code, failure_status, failure_message, lease_owner, "
+          "lease_until, cart_revision) "
           "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
           "$17, $18, $19, $20, $21, $22, $23, $24, "
-          "now() + $25::float8 * interval '1 millisecond', $26) RETURNING ",
-          kColumns),
+          "now() + $25::bigint * interval '1 microsecond', $26) RETURNING ",
+          kColumns,
+          "), items AS (INSERT INTO order_items (order_id, line_no, product_id, name, quantity, "
+          "unit_price, line_total) SELECT $1::uuid, (l->>0)::int, l->>1, l->>2, (l->>3)::int, "
+          "(l->>4)::bigint, (l->>5)::bigint FROM o, jsonb_array_elements($27::jsonb) AS l), "
+          "history AS (INSERT INTO order_status_history (order_id, status, step, detail) "
+          "SELECT $1::uuid, $5, $6, $28 FROM o) "
+          "SELECT * FROM o"),
       o.id(), o.user_id(), order.idempotency_key, order.request_fingerprint, StatusName(order.step),
       std::string(StepName(order.step)), o.items_size(), o.total().currency(),
       o.subtotal().amount(), o.shipping().amount(), o.tax().amount(), o.total().amount(), a.id(),
       a.name(), a.line1(), a.line2(), a.city(), a.region(), a.postal_code(), a.country(),
       o.failure_code(), static_cast<int>(order.failure_status), order.failure_message,
-      terminal ? std::string() : lease_owner, terminal ? 0.0 : Millis(lease), order.cart_revision);
+      terminal ? std::string() : lease_owner, terminal ? 0 : Micros(lease), order.cart_revision,
+      ItemsJson(o), order.step == OrderStep::kFailed ? o.failure_code() : "order created");
   auto record = RecordFromRow(inserted[0]);
   if (!record.ok()) return record.status();
-  int line_no = 0;
-  for (const auto& item : o.items()) {
-    tx.exec_params(
-        "INSERT INTO order_items (order_id, line_no, product_id, name, quantity, unit_price, "
-        "line_total) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7)",
-        o.id(), line_no++, item.product_id(), item.name(), item.quantity(),
-        item.unit_price().amount(), item.line_total().amount());
-    *record->order.add_items() = item;
-  }
-  InsertHistory(tx, o.id(), order.step,
-                order.step == OrderStep::kFailed ? o.failure_code() : "order created");
+  *record->order.mutable_items() = o.items();
   return record;
 }
 
@@ -281,16 +321,20 @@ absl::StatusOr<CreateOrderResult> PostgresCheckoutStore::CreateOrder(const Order
     result = CreateOrderResult();
     // One user's orders are created one at a time: concurrent checkouts of one cart revision
     // see each other's order here.
+    // (A statement of its own: each statement of a READ COMMITTED transaction reads a fresh
+    // snapshot, so the next one sees what the lock's previous holder committed.)
     tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))", kUserOrderLockClass, user_id);
-    auto existing = SelectByKey(tx, user_id, order.idempotency_key);
-    if (!existing.ok()) return existing.status();
-    if (existing->has_value()) {
-      result.record = **std::move(existing);
+    const bool priced = order.step == OrderStep::kPriced;
+    auto taken = SelectTaken(tx, user_id, order.idempotency_key,
+                             priced ? order.cart_revision : std::string());
+    if (!taken.ok()) return taken.status();
+    if (taken->has_value()) {
+      if ((*taken)->idempotency_key == order.idempotency_key) {
+        result.record = **std::move(taken);
+      } else {
+        result.cart_ordered_at = (*taken)->step;
+      }
       return absl::OkStatus();
-    }
-    if (order.step == OrderStep::kPriced && !order.cart_revision.empty()) {
-      result.cart_ordered_at = CartOrderedAt(tx, user_id, order.cart_revision);
-      if (result.cart_ordered_at) return absl::OkStatus();
     }
     auto inserted = InsertOrder(tx, order, lease_owner, lease);
     if (!inserted.ok()) return inserted.status();
@@ -310,8 +354,10 @@ absl::StatusOr<CreateOrderResult> PostgresCheckoutStore::CreateOrder(const Order
 absl::StatusOr<std::optional<OrderRecord>> PostgresCheckoutStore::FindByIdempotencyKey(
     const std::string& user_id, const std::string& idempotency_key) {
   std::optional<OrderRecord> found;
+  // No transaction: the row is read by one statement, and an order's items never change
+  // after the statement that inserted them with it.
   absl::Status status =
-      pool_.Transact<pqxx::read_transaction>([&](pqxx::read_transaction& tx) -> absl::Status {
+      pool_.Transact<pqxx::nontransaction>([&](pqxx::nontransaction& tx) -> absl::Status {
         auto one = SelectByKey(tx, user_id, idempotency_key);
         if (!one.ok()) return one.status();
         found = *std::move(one);
@@ -321,46 +367,60 @@ absl::StatusOr<std::optional<OrderRecord>> PostgresCheckoutStore::FindByIdempote
   return found;
 }
 
+namespace {
+
+// Advance's statement: the move (only for the lease holder, $2, of a pending order), its
+// history row (and, for PAID, its timeline entry), and, unless $13 (the step waits for the
+// disk), synchronous_commit off for this transaction only. Returns updated_at in
+// microseconds; no row when the lease is lost.
+constexpr char kAdvanceSql[] =
+    "WITH moved AS (UPDATE orders SET step = $3, status = $4, "
+    "payment_id = CASE WHEN $5 = '' THEN payment_id ELSE $5 END, "
+    "card_brand = CASE WHEN $6 = '' THEN card_brand ELSE $6 END, "
+    "card_last4 = CASE WHEN $7 = '' THEN card_last4 ELSE $7 END, "
+    "failure_code = $8, failure_status = $9, failure_message = $10, "
+    "lease_until = CASE WHEN $4 = 'pending' "
+    "  THEN now() + $11::bigint * interval '1 microsecond' ELSE now() END, "
+    "lease_owner = CASE WHEN $4 = 'pending' THEN lease_owner ELSE '' END, "
+    "updated_at = now() "
+    "WHERE id = $1::uuid AND lease_owner = $2 AND status = 'pending' "
+    "RETURNING id, updated_at), "
+    "logged AS (INSERT INTO order_status_history (order_id, status, step, detail) "
+    "SELECT id, $4, $3, $12 FROM moved), "
+    "timeline AS (INSERT INTO order_timeline (order_id, status) "
+    "SELECT id, 'paid' FROM moved WHERE $4 = 'paid') "
+    "SELECT (extract(epoch FROM updated_at) * 1000000)::bigint, "
+    "CASE WHEN $13::boolean THEN '' "
+    "ELSE set_config('synchronous_commit', 'off', true) END FROM moved";
+
+}  // namespace
+
 absl::Status PostgresCheckoutStore::Advance(OrderRecord& order, const std::string& lease_owner,
                                             const StepUpdate& update, absl::Duration lease) {
+  // An intermediate step need not wait for the disk: if a database crash loses it, the order
+  // is found at an earlier step, and recovery reads the other services' state (payment by
+  // idempotency key, reservation by order id) instead of trusting the step. Creating an order
+  // and its terminal state wait, as every answer a client sees does.
+  const bool wait_for_disk = IsTerminal(update.step);
+  std::optional<events::v1::Envelope> event = OrderStepEvent(order, update);
   int64_t updated_at_us = 0;
-  absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    if (!IsTerminal(update.step)) {
-      // An intermediate step need not wait for the disk: if a database crash loses it, the
-      // order is found at an earlier step, and recovery reads the other services' state
-      // (payment by idempotency key, reservation by order id) instead of trusting the step.
-      // Creating an order and its terminal state wait, as every answer a client sees does.
-      tx.exec0("SET LOCAL synchronous_commit TO off");
-    }
-    // One statement: the move (only for the lease holder of a pending order) and its history
-    // row.
+  auto move = [&](auto& tx) -> absl::Status {
+    // One statement: the move (only for the lease holder of a pending order), its history row
+    // (and, for PAID, its timeline entry), and synchronous_commit for this transaction only.
     pqxx::result moved = tx.exec_params(
-        "WITH moved AS (UPDATE orders SET step = $3, status = $4, "
-        "payment_id = CASE WHEN $5 = '' THEN payment_id ELSE $5 END, "
-        "card_brand = CASE WHEN $6 = '' THEN card_brand ELSE $6 END, "
-        "card_last4 = CASE WHEN $7 = '' THEN card_last4 ELSE $7 END, "
-        "failure_code = $8, failure_status = $9, failure_message = $10, "
-        "lease_until = CASE WHEN $4 = 'pending' "
-        "  THEN now() + $11::float8 * interval '1 millisecond' ELSE now() END, "
-        "lease_owner = CASE WHEN $4 = 'pending' THEN lease_owner ELSE '' END, "
-        "updated_at = now() "
-        "WHERE id = $1::uuid AND lease_owner = $2 AND status = 'pending' "
-        "RETURNING id, updated_at), "
-        "logged AS (INSERT INTO order_status_history (order_id, status, step, detail) "
-        "SELECT id, $4, $3, $12 FROM moved), "
-        "timeline AS (INSERT INTO order_timeline (order_id, status) "
-        "SELECT id, 'paid' FROM moved WHERE $4 = 'paid') "
-        "SELECT (extract(epoch FROM updated_at) * 1000000)::bigint FROM moved",
-        order.order.id(), lease_owner, std::string(StepName(update.step)), StatusName(update.step),
-        update.payment_id, update.card_brand, update.card_last4, update.failure_code,
-        static_cast<int>(update.failure_status), update.failure_message, Millis(lease),
-        update.detail);
+        kAdvanceSql, order.order.id(), lease_owner, std::string(StepName(update.step)),
+        StatusName(update.step), update.payment_id, update.card_brand, update.card_last4,
+        update.failure_code, static_cast<int>(update.failure_status), update.failure_message,
+        Micros(lease), update.detail, wait_for_disk);
     if (moved.empty()) return LeaseLost();
     updated_at_us = moved[0][0].as<int64_t>();
     // After the UPDATE that locked the order: its events stay in commit order.
-    std::optional<events::v1::Envelope> event = OrderStepEvent(order, update);
-    return event ? events::AppendToOutbox(tx, *std::move(event)) : absl::OkStatus();
-  });
+    return event ? events::AppendToOutbox(tx, *event) : absl::OkStatus();
+  };
+  // A step without an event is that one statement, committed on its own (set_config's
+  // setting holds for the statement's implicit transaction, commit included); a step with
+  // one commits the event with it.
+  absl::Status status = event ? pool_.Transact(move) : pool_.Transact<pqxx::nontransaction>(move);
   if (!status.ok()) return status;
   order.step = update.step;
   order.order.set_status(StatusOfStep(update.step));
@@ -429,21 +489,8 @@ absl::StatusOr<OrderRecord> PostgresCheckoutStore::GetOrder(const std::string& i
         auto records = RecordsFromRows(tx, rows);
         if (!records.ok()) return records.status();
         if (records->empty()) return absl::OkStatus();
-        LoadItems(tx, *records);
-        LoadTimelines(tx, *records);
+        LoadDetails(tx, *records);
         found = std::move(records->front());
-        pqxx::result history = tx.exec_params(
-            "SELECT status, step, detail, (extract(epoch FROM created_at) * 1000)::bigint "
-            "FROM order_status_history WHERE order_id = $1::uuid ORDER BY id",
-            id);
-        for (const auto& row : history) {
-          v1::OrderStatusChange* change = found->order.add_history();
-          auto step = StepFromName(row[1].as<std::string>());
-          change->set_status(step ? StatusOfStep(*step) : v1::ORDER_STATUS_UNSPECIFIED);
-          change->set_step(row[1].as<std::string>());
-          change->set_detail(row[2].as<std::string>());
-          change->set_at_unix_ms(row[3].as<int64_t>());
-        }
         return absl::OkStatus();
       });
   if (!status.ok()) return status;
@@ -749,16 +796,21 @@ absl::StatusOr<OrderRecord> PostgresCheckoutStore::RecordFulfillment(
     result = *std::move(order);
     auto move = DecideFulfillment(result, request.stage());
     if (!move.ok()) return move.status();
-    if (move->unchanged) return absl::OkStatus();
-    tx.exec_params(
-        "UPDATE orders SET stage = $2, status = $3, updated_at = now() WHERE id = $1::uuid",
-        request.order_id(), std::string(StageName(move->stage)),
-        std::string(OrderStatusName(move->status)));
-    InsertTimeline(tx, request.order_id(), move->timeline_status, 0, request.carrier(),
-                   request.tracking_number());
-    result.stage = move->stage;
-    result.order.set_status(move->status);
-    result.order.set_cancellable(Cancellable(result));
+    if (!move->unchanged) {
+      tx.exec_params(
+          "UPDATE orders SET stage = $2, status = $3, updated_at = now() WHERE id = $1::uuid",
+          request.order_id(), std::string(StageName(move->stage)),
+          std::string(OrderStatusName(move->status)));
+      InsertTimeline(tx, request.order_id(), move->timeline_status, 0, request.carrier(),
+                     request.tracking_number());
+      result.stage = move->stage;
+      result.order.set_status(move->status);
+      result.order.set_cancellable(Cancellable(result));
+    }
+    // The answer, as GetOrder reads it, from this transaction: no second one to read it.
+    std::vector<OrderRecord> one{std::move(result)};
+    LoadDetails(tx, one);
+    result = std::move(one.front());
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

@@ -1,10 +1,15 @@
 // CheckoutStore on PostgreSQL (schema in migrations/).
 //
-// CreateOrder is INSERT ... ON CONFLICT (user_id, idempotency_key) DO NOTHING: of concurrent
-// requests with one key, the later ones wait for the first insert to commit and then read
-// its order back. Advance is a conditional UPDATE ... WHERE lease_owner = <token> AND status =
-// 'pending' (the fencing check) plus a history row, in one transaction; a trigger refuses
-// steps that move backwards or change a terminal order. ClaimStalled picks expired leases
+// CreateOrder takes a per-user advisory lock, then in one statement looks for the user's order
+// with the key (or one holding the cart revision), then inserts the order, its items and its
+// first history row in one statement, and its OrderPlaced event: of concurrent requests of
+// one user, the later ones wait for the first to commit and then read its order back.
+// Advance is one statement: a conditional UPDATE ... WHERE lease_owner = <token> AND status =
+// 'pending' (the fencing check) plus its history row; an intermediate step (no event) is
+// committed on its own without waiting for the disk, a terminal one in a transaction with
+// its event. A trigger refuses steps that move backwards or change a terminal order.
+// FindByIdempotencyKey reads without a transaction (an order's row and its items are each
+// read by one statement; items never change). ClaimStalled picks expired leases
 // with FOR UPDATE SKIP LOCKED and re-leases them in the same statement.
 //
 // The lifecycle after payment (cancel, refunds, fulfillment) reads the order FOR UPDATE and

@@ -158,7 +158,8 @@ absl::Status PaymentService::AskProcessor(const v1::Payment& pending, const Vali
     answer = *result;
     return OutcomeOf(*result);
   };
-  absl::StatusOr<TransitionResult> recorded = store_.RecordOutcome(pending.id(), ask);
+  absl::StatusOr<TransitionResult> recorded =
+      store_.RecordOutcome(pending.id(), pending.idempotency_key(), ask);
   if (!recorded.ok()) {
     // The payment stays pending: a repeat asks again; otherwise it is voided.
     metrics_.CountAuthorization(AuthorizeOutcome::kError);

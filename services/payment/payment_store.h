@@ -123,14 +123,16 @@ class PaymentStore {
   // key wait for each other: exactly one creates.
   virtual absl::StatusOr<AuthorizeResult> BeginAuthorization(const NewPayment& payment) = 0;
 
-  // If payment `id` is PENDING: runs `ask` (the processor call) and records its answer
+  // If payment `id`, whose key is `idempotency_key` (as BeginAuthorization returned it), is
+  // PENDING: runs `ask` (the processor call) and records its answer
   // (state AUTHORIZED or DECLINED, decline code, reference), changed = true. Calls for one
   // idempotency key (and BeginAuthorization) wait for each other, so a repeat that finds the
   // payment pending waits for the call asking now and then gets its answer without asking
   // again. A payment no longer pending (answered, or voided meanwhile, also while `ask` ran)
   // is returned as it is (changed = false). An error from `ask` changes nothing and is
-  // returned. NOT_FOUND when there is no such payment.
+  // returned. NOT_FOUND when there is no such payment (or its key is another).
   virtual absl::StatusOr<TransitionResult> RecordOutcome(const std::string& id,
+                                                         const std::string& idempotency_key,
                                                          const AskFn& ask) = 0;
 
   // Up to `limit` payments PENDING or AUTHORIZED since before now - `age`, oldest first.

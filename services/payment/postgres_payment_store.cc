@@ -128,21 +128,23 @@ absl::StatusOr<AuthorizeResult> PostgresPaymentStore::BeginAuthorization(
     // its payment (each statement of a READ COMMITTED transaction takes a fresh snapshot).
     tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))", kIdempotencyLockClass,
                    payment.idempotency_key);
-    auto existing = SelectOne(tx, "idempotency_key = $1", payment.idempotency_key);
-    if (!existing.ok()) return existing.status();
-    if (existing->has_value()) {
-      result.record = **std::move(existing);
-      return absl::OkStatus();
-    }
-    // No ON CONFLICT: under the lock only a writer that bypassed it could have taken the key,
-    // and then the unique constraint refuses this insert.
+    // One statement for the usual case, a new key: the insert, or nothing when the key has a
+    // payment (committed before the lock was granted, so the conflict check sees it).
     pqxx::result inserted = tx.exec_params(
         absl::StrCat("INSERT INTO payments (id, idempotency_key, fingerprint, state, amount, "
                      "currency, card_brand, card_last4, order_id) "
-                     "VALUES ($1::uuid, $2, $3, 'pending', $4, $5, $6, $7, $8) RETURNING ",
+                     "VALUES ($1::uuid, $2, $3, 'pending', $4, $5, $6, $7, $8) "
+                     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING ",
                      kColumns),
         payment.id, payment.idempotency_key, payment.fingerprint, payment.amount, payment.currency,
         payment.card_brand, payment.card_last4, payment.order_id);
+    if (inserted.empty()) {
+      auto existing = SelectOne(tx, "idempotency_key = $1", payment.idempotency_key);
+      if (!existing.ok()) return existing.status();
+      if (!existing->has_value()) return absl::AbortedError("the payment's key changed hands");
+      result.record = **std::move(existing);
+      return absl::OkStatus();
+    }
     auto record = RecordFromRow(inserted[0]);
     if (!record.ok()) return record.status();
     result.record = *std::move(record);
@@ -153,20 +155,21 @@ absl::StatusOr<AuthorizeResult> PostgresPaymentStore::BeginAuthorization(
   return result;
 }
 
-absl::StatusOr<TransitionResult> PostgresPaymentStore::RecordOutcome(const std::string& id,
-                                                                     const AskFn& ask) {
+absl::StatusOr<TransitionResult> PostgresPaymentStore::RecordOutcome(
+    const std::string& id, const std::string& idempotency_key, const AskFn& ask) {
   if (!IsUuid(id)) return NotFound("this id");
   TransitionResult result;
   absl::Status status = pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     result = TransitionResult();
-    auto found = SelectOne(tx, "id = $1::uuid", id);
-    if (!found.ok()) return found.status();
-    if (!found->has_value()) return NotFound("this id");
     tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))", kIdempotencyLockClass,
-                   (*found)->payment.idempotency_key());
-    // A fresh snapshot: a call that held the lock before may have answered it.
+                   idempotency_key);
+    // A fresh snapshot: a call that held the lock before may have answered it. A payment
+    // with another key is not this call's (its lock would not be the one held).
     auto current = SelectOne(tx, "id = $1::uuid", id);
     if (!current.ok()) return current.status();
+    if (!current->has_value() || (*current)->payment.idempotency_key() != idempotency_key) {
+      return NotFound("this id");
+    }
     result.record = **std::move(current);
     if (result.record.payment.state() != v1::PAYMENT_STATE_PENDING) return absl::OkStatus();
     absl::StatusOr<ChargeOutcome> outcome = ask();

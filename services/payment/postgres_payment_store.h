@@ -1,11 +1,13 @@
 // PaymentStore on PostgreSQL (schema in migrations/).
 //
 // BeginAuthorization takes a transaction-scoped advisory lock on the idempotency key, so that
-// concurrent calls with one key queue up and only the first inserts; the UNIQUE constraint on
-// payments.idempotency_key makes a second row impossible even without the lock. The pending
-// row is committed before the service asks the processor. RecordOutcome asks the processor in
-// a second transaction that holds the same lock (not the row), so repeats queue behind it
-// while a Void can still move the row; its update and Transition are conditional
+// concurrent calls with one key queue up and only the first inserts (INSERT ... ON CONFLICT
+// (idempotency_key) DO NOTHING: the existing payment is read only when nothing was inserted);
+// the UNIQUE constraint on payments.idempotency_key makes a second row impossible even without
+// the lock. The pending row is committed before the service asks the processor. RecordOutcome
+// asks the processor in a second transaction that holds the same lock (on the key the caller
+// got from BeginAuthorization, checked against the row), not the row, so repeats queue behind
+// it while a Void can still move the row; its update and Transition are conditional
 // UPDATE ... WHERE state = <source>; triggers reject illegal moves and write payment_events.
 // Refund locks the payment's row (SELECT ... FOR UPDATE) for its whole transaction.
 #pragma once
@@ -26,7 +28,9 @@ class PostgresPaymentStore final : public PaymentStore {
   explicit PostgresPaymentStore(PgPool& pool) : pool_(pool) {}
 
   absl::StatusOr<AuthorizeResult> BeginAuthorization(const NewPayment& payment) override;
-  absl::StatusOr<TransitionResult> RecordOutcome(const std::string& id, const AskFn& ask) override;
+  absl::StatusOr<TransitionResult> RecordOutcome(const std::string& id,
+                                                 const std::string& idempotency_key,
+                                                 const AskFn& ask) override;
   absl::StatusOr<std::vector<OpenPayment>> ListOpenOlderThan(absl::Duration age,
                                                              int limit) override;
   absl::StatusOr<TransitionResult> Transition(const std::string& id, v1::PaymentState from,

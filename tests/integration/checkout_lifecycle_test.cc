@@ -434,6 +434,13 @@ TEST_F(CheckoutLifecycleTest, FulfillmentStagesMoveForwardWithTheTimeline) {
   EXPECT_FALSE(shipped->cancellable());
   EXPECT_EQ(shipped->timeline(2).carrier(), "Mercato Post");
   EXPECT_EQ(shipped->timeline(2).tracking_number(), "MP-" + id.substr(0, 8));
+  // The answer is the order as GetOrder shows it (items, timeline, history), read by the
+  // transaction that recorded the stage.
+  auto read = store_->GetOrder(id);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_GT(shipped->items_size(), 0);
+  EXPECT_GT(shipped->history_size(), 0);
+  EXPECT_EQ(shipped->SerializeAsString(), read->order.SerializeAsString());
   EXPECT_EQ(ErrorCodeOf(Stage(id, v1::FULFILLMENT_STAGE_FULFILLING).status()), "invalid_stage");
   auto delivered = Stage(id, v1::FULFILLMENT_STAGE_DELIVERED);
   ASSERT_TRUE(delivered.ok());

@@ -153,7 +153,7 @@ TEST_F(PaymentStoreTest, RecordOutcomeMovesOnlyAPendingPayment) {
                              id, "'")),
             "pending|");
   int asked = 0;
-  auto recorded = store_.RecordOutcome(id, [&] {
+  auto recorded = store_.RecordOutcome(id, "outcome", [&] {
     ++asked;
     return absl::StatusOr<ChargeOutcome>(Approved());
   });
@@ -162,7 +162,7 @@ TEST_F(PaymentStoreTest, RecordOutcomeMovesOnlyAPendingPayment) {
   EXPECT_EQ(recorded->record.payment.state(), v1::PAYMENT_STATE_AUTHORIZED);
   EXPECT_EQ(recorded->record.processor_reference, "sbx_test");
   // A repeat finds the answer and does not ask again.
-  auto again = store_.RecordOutcome(id, [&] {
+  auto again = store_.RecordOutcome(id, "outcome", [&] {
     ++asked;
     return absl::StatusOr<ChargeOutcome>(
         ChargeOutcome{.state = v1::PAYMENT_STATE_DECLINED, .decline_code = "card_declined"});
@@ -173,15 +173,16 @@ TEST_F(PaymentStoreTest, RecordOutcomeMovesOnlyAPendingPayment) {
   EXPECT_EQ(asked, 1);
   // An error while asking changes nothing.
   auto failing = store_.BeginAuthorization(MakeNew("outcome-fails"));
-  EXPECT_EQ(store_
-                .RecordOutcome(failing->record.payment.id(),
-                               [] {
-                                 return absl::StatusOr<ChargeOutcome>(
-                                     absl::UnavailableError("processor down"));
-                               })
-                .status()
-                .code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(
+      store_
+          .RecordOutcome(failing->record.payment.id(), failing->record.payment.idempotency_key(),
+                         [] {
+                           return absl::StatusOr<ChargeOutcome>(
+                               absl::UnavailableError("processor down"));
+                         })
+          .status()
+          .code(),
+      absl::StatusCode::kUnavailable);
   EXPECT_EQ(store_.Get(failing->record.payment.id())->payment.state(), v1::PAYMENT_STATE_PENDING);
   // Nor does an answer after a void: the caller learns the payment is voided.
   auto voided_first = store_.BeginAuthorization(MakeNew("outcome-voided"));
@@ -191,15 +192,31 @@ TEST_F(PaymentStoreTest, RecordOutcomeMovesOnlyAPendingPayment) {
                               [](const PaymentRecord&) { return absl::OkStatus(); })
                   ->changed);
   auto late = store_.RecordOutcome(voided_first->record.payment.id(),
+                                   voided_first->record.payment.idempotency_key(),
                                    [] { return absl::StatusOr<ChargeOutcome>(Approved()); });
   ASSERT_TRUE(late.ok());
   EXPECT_FALSE(late->changed);
   EXPECT_EQ(late->record.payment.state(), v1::PAYMENT_STATE_VOIDED);
-  EXPECT_EQ(
-      store_.RecordOutcome(NewUuid(), [] { return absl::StatusOr<ChargeOutcome>(Approved()); })
-          .status()
-          .code(),
-      absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_
+                .RecordOutcome(NewUuid(), "outcome",
+                               [] { return absl::StatusOr<ChargeOutcome>(Approved()); })
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+  // A payment is answered only under its own key's lock: another key finds nothing and asks
+  // nothing.
+  auto other_key = store_.BeginAuthorization(MakeNew("outcome-other-key"));
+  EXPECT_EQ(store_
+                .RecordOutcome(other_key->record.payment.id(), "outcome",
+                               [&] {
+                                 ++asked;
+                                 return absl::StatusOr<ChargeOutcome>(Approved());
+                               })
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(store_.Get(other_key->record.payment.id())->payment.state(), v1::PAYMENT_STATE_PENDING);
 }
 
 TEST_F(PaymentStoreTest, OpenPaymentsAreListedByAgeOldestFirst) {
@@ -209,15 +226,16 @@ TEST_F(PaymentStoreTest, OpenPaymentsAreListedByAgeOldestFirst) {
   auto declined = store_.BeginAuthorization(MakeNew("open-declined"));
   ASSERT_TRUE(store_
                   .RecordOutcome(old_authorized->record.payment.id(),
+                                 old_authorized->record.payment.idempotency_key(),
                                  [] { return absl::StatusOr<ChargeOutcome>(Approved()); })
                   .ok());
   ASSERT_TRUE(store_
-                  .RecordOutcome(declined->record.payment.id(),
-                                 [] {
-                                   return absl::StatusOr<ChargeOutcome>(
-                                       ChargeOutcome{.state = v1::PAYMENT_STATE_DECLINED,
-                                                     .decline_code = "card_declined"});
-                                 })
+                  .RecordOutcome(
+                      declined->record.payment.id(), declined->record.payment.idempotency_key(),
+                      [] {
+                        return absl::StatusOr<ChargeOutcome>(ChargeOutcome{
+                            .state = v1::PAYMENT_STATE_DECLINED, .decline_code = "card_declined"});
+                      })
                   .ok());
   Sql("UPDATE payments SET created_at = now() - interval '1 hour' WHERE idempotency_key IN "
       "('open-old-pending', 'open-declined')");
@@ -684,8 +702,10 @@ TEST_F(PaymentStoreTest, MovesAppendTheirEventsAndAFailedActAppendsNone) {
   ASSERT_TRUE(begun.ok()) << begun.status();
   const std::string id = begun->record.payment.id();
   EXPECT_EQ(events_of(id), "");  // pending: nothing yet
-  ASSERT_TRUE(
-      store_.RecordOutcome(id, [] { return absl::StatusOr<ChargeOutcome>(Approved()); })->changed);
+  ASSERT_TRUE(store_
+                  .RecordOutcome(id, "events-captured",
+                                 [] { return absl::StatusOr<ChargeOutcome>(Approved()); })
+                  ->changed);
   // The capture fails at the processor: the move and its event roll back together.
   EXPECT_FALSE(store_
                    .Transition(id, v1::PAYMENT_STATE_AUTHORIZED, v1::PAYMENT_STATE_CAPTURED,
@@ -700,12 +720,12 @@ TEST_F(PaymentStoreTest, MovesAppendTheirEventsAndAFailedActAppendsNone) {
 
   auto declined = store_.BeginAuthorization(MakeNew("events-declined"));
   ASSERT_TRUE(store_
-                  .RecordOutcome(declined->record.payment.id(),
-                                 [] {
-                                   return absl::StatusOr<ChargeOutcome>(
-                                       ChargeOutcome{.state = v1::PAYMENT_STATE_DECLINED,
-                                                     .decline_code = "card_declined"});
-                                 })
+                  .RecordOutcome(
+                      declined->record.payment.id(), declined->record.payment.idempotency_key(),
+                      [] {
+                        return absl::StatusOr<ChargeOutcome>(ChargeOutcome{
+                            .state = v1::PAYMENT_STATE_DECLINED, .decline_code = "card_declined"});
+                      })
                   ->changed);
   EXPECT_EQ(events_of(declined->record.payment.id()), "");
 

@@ -48,11 +48,13 @@ class FakePaymentStore : public PaymentStore {
   }
 
   // `ask` runs under the store's lock: calls for a payment wait for each other.
-  absl::StatusOr<TransitionResult> RecordOutcome(const std::string& id, const AskFn& ask) override {
+  absl::StatusOr<TransitionResult> RecordOutcome(const std::string& id,
+                                                 const std::string& idempotency_key,
+                                                 const AskFn& ask) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (!next_error.ok()) return std::exchange(next_error, absl::OkStatus());
     auto it = payments_.find(id);
-    if (it == payments_.end()) {
+    if (it == payments_.end() || it->second.payment.idempotency_key() != idempotency_key) {
       return ErrorWithCode(absl::StatusCode::kNotFound, "payment_not_found", "no payment");
     }
     PaymentRecord& r = it->second;
