@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "absl/synchronization/mutex.h"
+#include "common/memory_trim.h"
 
 namespace mercato {
 namespace {
@@ -27,6 +28,7 @@ void BlockTerminationSignals() {
 void InitProcess() {
   BlockTerminationSignals();
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  LimitMallocArenas();
 }
 
 int WaitForTerminationSignal() {

@@ -16,7 +16,8 @@ void BlockTerminationSignals();
 
 // The first call of every main(): BlockTerminationSignals(), and absl::Mutex deadlock
 // detection off. Debian builds Abseil without NDEBUG, which leaves that detection on: a
-// lock-order graph updated on every Mutex lock inside gRPC, visible in every profile.
+// lock-order graph updated on every Mutex lock inside gRPC, visible in every profile. And
+// LimitMallocArenas() (common/memory_trim.h), which must come before the first thread.
 void InitProcess();
 // Waits for SIGTERM or SIGINT and returns its number.
 int WaitForTerminationSignal();

@@ -14,6 +14,7 @@
 
 #include <grpcpp/impl/service_type.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -26,6 +27,7 @@
 #include "common/config.h"
 #include "common/executor.h"
 #include "common/logging.h"
+#include "common/memory_trim.h"
 #include "common/signals.h"
 #include "metrics/metrics.h"
 
@@ -46,9 +48,14 @@ auto LoadConfigOrExit(const char* service, Loader load) {
 
 class ServiceHost {
  public:
-  // Starts the admin /metrics endpoint (exits 1 if it cannot bind) and the worker executor,
-  // and installs the authentication of every incoming call (rpc/call_auth.h): service tokens
-  // from the callers in `identity`, shoppers' access tokens with its access-token key.
+  // How often the idle memory trim looks at the process's CPU time.
+  static constexpr std::chrono::milliseconds kIdleTrimPeriod{10000};
+
+  // Starts the admin /metrics endpoint (exits 1 if it cannot bind), the worker executor and
+  // the idle memory trim (common/memory_trim.h: malloc_trim once the process has been quiet
+  // for kIdleTrimPeriod, counted in mercato_idle_memory_trims_total), and installs the
+  // authentication of every incoming call (rpc/call_auth.h): service tokens from the callers in
+  // `identity`, shoppers' access tokens with its access-token key.
   ServiceHost(std::string name, const ServerConfig& server, std::string bind_address,
               const auth::IdentityConfig& identity);
   ~ServiceHost();
@@ -76,6 +83,7 @@ class ServiceHost {
 
  private:
   [[noreturn]] void Fail(const char* what, const absl::Status& status);
+  void StartIdleTrim();
 
   std::string name_;
   ServerConfig server_;
@@ -83,6 +91,7 @@ class ServiceHost {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<BoundedExecutor> executor_;
   std::shared_ptr<auth::ServiceTokenMinter> service_tokens_;
+  std::unique_ptr<IdleTrimmer> idle_trimmer_;
 };
 
 }  // namespace mercato
