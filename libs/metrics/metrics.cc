@@ -1,6 +1,8 @@
 #include "metrics/metrics.h"
 
+#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
 #include "metrics/process_collector.h"
@@ -37,8 +39,24 @@ absl::Status Metrics::StartAdminServer(const std::string& address, int port) {
 
 const std::vector<double>& LatencyBuckets() {
   static const std::vector<double> buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                              0.1,    0.25,  0.5,    1,     2.5,  5,    10};
+                                              0.1,    0.25,  0.5,    1,     2.5,  5,     10};
   return buckets;
+}
+
+std::unique_ptr<IdleTrimmer> StartIdleMemoryTrim(prometheus::Registry& registry) {
+  prometheus::Counter& trims = prometheus::BuildCounter()
+                                   .Name("mercato_idle_memory_trims_total")
+                                   .Help("malloc_trim calls after a busy spell, once quiet")
+                                   .Register(registry)
+                                   .Add({});
+  auto trimmer = std::make_unique<IdleTrimmer>(
+      IdleTrimOptions{.period = kIdleTrimPeriod}, [&trims](const TrimResult& result) {
+        trims.Increment();
+        spdlog::debug("idle memory trim: anonymous memory {} kB -> {} kB",
+                      result.anonymous_kb_before, result.anonymous_kb_after);
+      });
+  trimmer->Start();
+  return trimmer;
 }
 
 }  // namespace mercato

@@ -10,10 +10,12 @@
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/memory_trim.h"
 
 namespace mercato {
 
@@ -42,5 +44,13 @@ class Metrics {
 
 // Histogram buckets (seconds) for request latencies: 0.5 ms .. 10 s.
 const std::vector<double>& LatencyBuckets();
+
+// How often the idle memory trim looks at the process's CPU time.
+inline constexpr std::chrono::milliseconds kIdleTrimPeriod{10000};
+
+// Starts the idle memory trim (common/memory_trim.h: malloc_trim once the process has been
+// quiet for kIdleTrimPeriod), each trim counted in mercato_idle_memory_trims_total of
+// `registry` and logged at debug level. Every service and the gateway run one.
+std::unique_ptr<IdleTrimmer> StartIdleMemoryTrim(prometheus::Registry& registry);
 
 }  // namespace mercato

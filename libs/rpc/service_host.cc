@@ -24,22 +24,7 @@ ServiceHost::ServiceHost(std::string name, const ServerConfig& server, std::stri
   if (identity.access_token_key) users.emplace(*identity.access_token_key, auth::kServiceClockSkew);
   InstallCallAuthenticator(std::make_shared<CallAuthenticator>(
       auth::ServiceTokenVerifier(name_, identity.callers), std::move(users)));
-  StartIdleTrim();
-}
-
-void ServiceHost::StartIdleTrim() {
-  prometheus::Counter& trims = prometheus::BuildCounter()
-                                   .Name("mercato_idle_memory_trims_total")
-                                   .Help("malloc_trim calls after a busy spell, once quiet")
-                                   .Register(metrics_->registry())
-                                   .Add({});
-  idle_trimmer_ = std::make_unique<IdleTrimmer>(
-      IdleTrimOptions{.period = kIdleTrimPeriod}, [&trims](const TrimResult& result) {
-        trims.Increment();
-        spdlog::debug("idle memory trim: anonymous memory {} kB -> {} kB",
-                      result.anonymous_kb_before, result.anonymous_kb_after);
-      });
-  idle_trimmer_->Start();
+  idle_trimmer_ = StartIdleMemoryTrim(metrics_->registry());
 }
 
 ServiceHost::~ServiceHost() = default;

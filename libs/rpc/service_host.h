@@ -48,9 +48,6 @@ auto LoadConfigOrExit(const char* service, Loader load) {
 
 class ServiceHost {
  public:
-  // How often the idle memory trim looks at the process's CPU time.
-  static constexpr std::chrono::milliseconds kIdleTrimPeriod{10000};
-
   // Starts the admin /metrics endpoint (exits 1 if it cannot bind), the worker executor and
   // the idle memory trim (common/memory_trim.h: malloc_trim once the process has been quiet
   // for kIdleTrimPeriod, counted in mercato_idle_memory_trims_total), and installs the
@@ -83,7 +80,6 @@ class ServiceHost {
 
  private:
   [[noreturn]] void Fail(const char* what, const absl::Status& status);
-  void StartIdleTrim();
 
   std::string name_;
   ServerConfig server_;

@@ -30,6 +30,7 @@ int main() {
     spdlog::critical("{}", s.message());
     return 1;
   }
+  auto idle_trim = StartIdleMemoryTrim(metrics.registry());
   Backends backends = ConnectBackends(*config, metrics);
   GatewayService service(*config, backends, *std::move(files), metrics);
   HttpServer server({.address = config->bind_address,
