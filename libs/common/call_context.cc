@@ -45,7 +45,7 @@ bool IsValidTraceparent(const std::string& tp) {
 std::string NewTraceparent() {
   std::string tp = "00-";
   tp.reserve(55);
-  tp += RandomHex(24);  // trace-id (16 bytes) and parent-id (8 bytes) from one draw
+  tp += CorrelationHex(24);  // trace-id (16 bytes) and parent-id (8 bytes) from one draw
   tp.insert(35, 1, '-');
   tp += "-01";
   return tp;
@@ -58,7 +58,7 @@ std::string TraceIdOf(const std::string& traceparent) {
 
 std::string ChildTraceparent(const std::string& parent) {
   if (!IsValidTraceparent(parent)) return NewTraceparent();
-  return parent.substr(0, 36) + RandomHex(8) + parent.substr(52);
+  return parent.substr(0, 36) + CorrelationHex(8) + parent.substr(52);
 }
 
 }  // namespace mercato

@@ -2,8 +2,13 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
+
+#include "absl/random/random.h"
 
 namespace mercato {
 namespace {
@@ -16,25 +21,31 @@ void EnsureSodium() {
   (void)ready;
 }
 
-}  // namespace
-
-std::string RandomHex(size_t bytes) {
-  EnsureSodium();
+// `bytes` bytes from `fill` (which writes n bytes at a pointer), as lower-case hex.
+template <typename Fill>
+std::string HexOfRandom(size_t bytes, Fill fill) {
   std::vector<unsigned char> raw(bytes);
-  randombytes_buf(raw.data(), raw.size());
+  fill(raw.data(), raw.size());
   std::string hex(bytes * 2 + 1, '\0');
   sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
   hex.pop_back();
   return hex;
 }
 
-std::string NewUuid() {
+}  // namespace
+
+std::string RandomHex(size_t bytes) {
   EnsureSodium();
-  unsigned char b[16];
-  randombytes_buf(b, sizeof b);
+  return HexOfRandom(bytes, [](unsigned char* out, size_t n) { randombytes_buf(out, n); });
+}
+
+namespace {
+
+// Canonical 8-4-4-4-12 text of 16 bytes, stamped as a version 4, RFC 4122 variant UUID.
+std::string FormatUuid(unsigned char b[16]) {
   b[6] = (b[6] & 0x0f) | 0x40;  // version 4
   b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
-  // 8-4-4-4-12 hex digits: the groups are 4, 2, 2, 2 and 6 bytes, each hex-encoded in place.
+  // The groups are 4, 2, 2, 2 and 6 bytes, each hex-encoded in place.
   std::string uuid(36, '-');
   char hex[13];
   size_t out = 0;
@@ -47,6 +58,32 @@ std::string NewUuid() {
   }
   return uuid;
 }
+
+// Correlation bytes from this thread's generator (seeded from the OS once per thread).
+void CorrelationBytes(unsigned char* out, size_t n) {
+  thread_local absl::BitGen gen;
+  for (size_t i = 0; i < n; i += sizeof(uint64_t)) {
+    const uint64_t r = absl::Uniform<uint64_t>(gen);
+    std::memcpy(out + i, &r, std::min(sizeof r, n - i));
+  }
+}
+
+}  // namespace
+
+std::string NewUuid() {
+  EnsureSodium();
+  unsigned char b[16];
+  randombytes_buf(b, sizeof b);
+  return FormatUuid(b);
+}
+
+std::string NewRequestId() {
+  unsigned char b[16];
+  CorrelationBytes(b, sizeof b);
+  return FormatUuid(b);
+}
+
+std::string CorrelationHex(size_t bytes) { return HexOfRandom(bytes, &CorrelationBytes); }
 
 std::string RandomToken(size_t bytes) {
   EnsureSodium();

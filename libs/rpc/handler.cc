@@ -23,7 +23,7 @@ std::string Metadata(const grpc::CallbackServerContext& ctx, const char* key) {
 CallContext CallContextFromServer(const grpc::CallbackServerContext& ctx) {
   CallContext call;
   call.request_id = Metadata(ctx, kRequestIdKey);
-  if (call.request_id.empty()) call.request_id = NewUuid();
+  if (call.request_id.empty()) call.request_id = NewRequestId();
   call.traceparent = Metadata(ctx, kTraceparentKey);
   if (!IsValidTraceparent(call.traceparent)) call.traceparent = NewTraceparent();
   call.trace_id = TraceIdOf(call.traceparent);

@@ -140,7 +140,7 @@ void GatewayService::Readyz(const HttpRequest&, Respond respond) {
 // reason: an attack that never produces a complete request still shows.
 HttpResponse GatewayService::ProtocolError(const ProtocolFailure& failure,
                                            std::string_view client_address) {
-  ScopedCallContext scope(CallContext{.request_id = NewUuid()});
+  ScopedCallContext scope(CallContext{.request_id = NewRequestId()});
   spdlog::warn("HTTP protocol error from {}: {} {} ({})", client_address, failure.status,
                failure.reason, failure.message);
   // The reasons are the reader's fixed set (http_request_reader.h): the label is bounded.
@@ -190,7 +190,7 @@ void GatewayService::Handle(HttpRequest request, Done done) {
 std::optional<HttpResponse> GatewayService::StartTrace(Exchange& x) {
   HttpRequest& request = x.request;
   const std::string_view client_id = request.Header("x-request-id");
-  x.call.request_id = IsAcceptableRequestId(client_id) ? std::string(client_id) : NewUuid();
+  x.call.request_id = IsAcceptableRequestId(client_id) ? std::string(client_id) : NewRequestId();
   const std::string traceparent(request.Header("traceparent"));
   x.call.traceparent = IsValidTraceparent(traceparent) ? traceparent : NewTraceparent();
   x.call.trace_id = TraceIdOf(x.call.traceparent);

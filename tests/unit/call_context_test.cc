@@ -73,6 +73,32 @@ TEST(IdsTest, UuidsAreVersion4AndRecognised) {
   EXPECT_TRUE(IsUuid("3F1C9A2E-8D4B-4C1E-9A57-0B6E2D9F4C13"));
 }
 
+// Request ids come from per-thread generators: version 4, RFC 4122 variant, and distinct
+// across threads too (each thread's generator is seeded on its own).
+TEST(IdsTest, RequestIdsAreVersion4AndDistinctAcrossThreads) {
+  std::vector<std::vector<std::string>> per_thread(4);
+  std::vector<std::thread> threads;
+  for (auto& ids : per_thread) {
+    threads.emplace_back([&ids] {
+      for (int i = 0; i < 500; ++i) ids.push_back(NewRequestId());
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> seen;
+  for (const auto& ids : per_thread) {
+    for (const auto& id : ids) {
+      ASSERT_TRUE(IsUuid(id)) << id;
+      ASSERT_EQ(id[14], '4') << id;
+      ASSERT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;
+      seen.insert(id);
+    }
+  }
+  EXPECT_EQ(seen.size(), 2000u);
+  EXPECT_EQ(CorrelationHex(8).size(), 16u);
+  EXPECT_EQ(CorrelationHex(13).size(), 26u);
+  EXPECT_NE(CorrelationHex(16), CorrelationHex(16));
+}
+
 TEST(IdsTest, TokensAndHexHaveTheRequestedLength) {
   EXPECT_EQ(RandomHex(8).size(), 16u);
   EXPECT_EQ(RandomToken(32).size(), 43u);  // unpadded base64 of 32 bytes
