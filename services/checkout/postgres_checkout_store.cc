@@ -120,90 +120,80 @@ absl::StatusOr<std::vector<OrderRecord>> RecordsFromRows(Txn&, const pqxx::resul
   return out;
 }
 
-// Loads the items of `records` (one query for all).
-template <typename Txn>
-void LoadItems(Txn& tx, std::vector<OrderRecord>& records) {
+// Runs `sql` (its $1: the ids of `records` as a uuid[]; its first column: the order id) and
+// hands each row to `on_row` with the record it belongs to: one query for all the records.
+template <typename Txn, typename OnRow>
+void ForEachOrderRow(Txn& tx, std::vector<OrderRecord>& records, const char* sql, OnRow&& on_row) {
   if (records.empty()) return;
   std::vector<std::string> ids;
   std::map<std::string, OrderRecord*> by_id;
   for (auto& r : records) {
     ids.push_back(r.order.id());
     by_id[r.order.id()] = &r;
-    r.order.clear_items();
   }
   // Canonical UUIDs only (they came from the uuid column), so the array literal needs no
   // quoting.
-  pqxx::result rows = tx.exec_params(
-      "SELECT order_id::text, product_id, name, quantity, unit_price, line_total "
-      "FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, line_no",
-      absl::StrCat("{", absl::StrJoin(ids, ","), "}"));
-  for (const auto& row : rows) {
-    OrderRecord* r = by_id.at(row[0].as<std::string>());
-    const std::string& currency = r->order.total().currency();
-    v1::OrderItem* item = r->order.add_items();
-    item->set_product_id(row[1].as<std::string>());
-    item->set_name(row[2].as<std::string>());
-    item->set_quantity(row[3].as<int>());
-    SetRowMoney(item->mutable_unit_price(), row[4].as<int64_t>(), currency);
-    SetRowMoney(item->mutable_line_total(), row[5].as<int64_t>(), currency);
-  }
+  pqxx::result rows = tx.exec_params(sql, absl::StrCat("{", absl::StrJoin(ids, ","), "}"));
+  for (const auto& row : rows) on_row(*by_id.at(row[0].as<std::string>()), row);
 }
 
-// Loads the timelines of `records` (one query for all).
+// Loads the items of `records`.
+template <typename Txn>
+void LoadItems(Txn& tx, std::vector<OrderRecord>& records) {
+  for (auto& r : records) r.order.clear_items();
+  ForEachOrderRow(tx, records,
+                  "SELECT order_id::text, product_id, name, quantity, unit_price, line_total "
+                  "FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, line_no",
+                  [](OrderRecord& r, const pqxx::row& row) {
+                    const std::string& currency = r.order.total().currency();
+                    v1::OrderItem* item = r.order.add_items();
+                    item->set_product_id(row[1].as<std::string>());
+                    item->set_name(row[2].as<std::string>());
+                    item->set_quantity(row[3].as<int>());
+                    SetRowMoney(item->mutable_unit_price(), row[4].as<int64_t>(), currency);
+                    SetRowMoney(item->mutable_line_total(), row[5].as<int64_t>(), currency);
+                  });
+}
+
+// Loads the timelines of `records`.
 template <typename Txn>
 void LoadTimelines(Txn& tx, std::vector<OrderRecord>& records) {
-  if (records.empty()) return;
-  std::vector<std::string> ids;
-  std::map<std::string, OrderRecord*> by_id;
-  for (auto& r : records) {
-    ids.push_back(r.order.id());
-    by_id[r.order.id()] = &r;
-    r.order.clear_timeline();
-  }
-  pqxx::result rows = tx.exec_params(
+  for (auto& r : records) r.order.clear_timeline();
+  ForEachOrderRow(
+      tx, records,
       "SELECT order_id::text, status, (extract(epoch FROM at) * 1000)::bigint, carrier, "
       "tracking_number, amount FROM order_timeline WHERE order_id = ANY($1::uuid[]) "
       "ORDER BY order_id, id",
-      absl::StrCat("{", absl::StrJoin(ids, ","), "}"));
-  for (const auto& row : rows) {
-    OrderRecord* r = by_id.at(row[0].as<std::string>());
-    v1::TimelineEntry* entry = r->order.add_timeline();
-    entry->set_status(
-        OrderStatusFromName(row[1].as<std::string>()).value_or(v1::ORDER_STATUS_UNSPECIFIED));
-    entry->set_at_unix_ms(row[2].as<int64_t>());
-    entry->set_carrier(row[3].as<std::string>());
-    entry->set_tracking_number(row[4].as<std::string>());
-    const int64_t amount = row[5].as<int64_t>();
-    if (amount > 0) SetRowMoney(entry->mutable_amount(), amount, r->order.total().currency());
-  }
+      [](OrderRecord& r, const pqxx::row& row) {
+        v1::TimelineEntry* entry = r.order.add_timeline();
+        entry->set_status(
+            OrderStatusFromName(row[1].as<std::string>()).value_or(v1::ORDER_STATUS_UNSPECIFIED));
+        entry->set_at_unix_ms(row[2].as<int64_t>());
+        entry->set_carrier(row[3].as<std::string>());
+        entry->set_tracking_number(row[4].as<std::string>());
+        const int64_t amount = row[5].as<int64_t>();
+        if (amount > 0) SetRowMoney(entry->mutable_amount(), amount, r.order.total().currency());
+      });
 }
 
 // Loads the items, timelines and status histories of `records` (GetOrder's view).
 template <typename Txn>
 void LoadDetails(Txn& tx, std::vector<OrderRecord>& records) {
-  if (records.empty()) return;
   LoadItems(tx, records);
   LoadTimelines(tx, records);
-  std::vector<std::string> ids;
-  std::map<std::string, OrderRecord*> by_id;
-  for (auto& r : records) {
-    ids.push_back(r.order.id());
-    by_id[r.order.id()] = &r;
-    r.order.clear_history();
-  }
-  pqxx::result rows = tx.exec_params(
-      "SELECT order_id::text, status, step, detail, "
-      "(extract(epoch FROM created_at) * 1000)::bigint FROM order_status_history "
-      "WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, id",
-      absl::StrCat("{", absl::StrJoin(ids, ","), "}"));
-  for (const auto& row : rows) {
-    v1::OrderStatusChange* change = by_id.at(row[0].as<std::string>())->order.add_history();
-    auto step = StepFromName(row[2].as<std::string>());
-    change->set_status(step ? StatusOfStep(*step) : v1::ORDER_STATUS_UNSPECIFIED);
-    change->set_step(row[2].as<std::string>());
-    change->set_detail(row[3].as<std::string>());
-    change->set_at_unix_ms(row[4].as<int64_t>());
-  }
+  for (auto& r : records) r.order.clear_history();
+  ForEachOrderRow(tx, records,
+                  "SELECT order_id::text, status, step, detail, "
+                  "(extract(epoch FROM created_at) * 1000)::bigint FROM order_status_history "
+                  "WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, id",
+                  [](OrderRecord& r, const pqxx::row& row) {
+                    v1::OrderStatusChange* change = r.order.add_history();
+                    auto step = StepFromName(row[2].as<std::string>());
+                    change->set_status(step ? StatusOfStep(*step) : v1::ORDER_STATUS_UNSPECIFIED);
+                    change->set_step(row[2].as<std::string>());
+                    change->set_detail(row[3].as<std::string>());
+                    change->set_at_unix_ms(row[4].as<int64_t>());
+                  });
 }
 
 void InsertTimeline(pqxx::work& tx, const std::string& order_id, v1::OrderStatus status,

@@ -46,10 +46,8 @@ void WriteJsonString(JsonWriter& w, absl::string_view value) {
 
 void WriteMoney(JsonWriter& w, const common::v1::Money& money) {
   w.StartObject();
-  WriteJsonKey(w, "amount");
-  w.Int64(money.amount());
-  WriteJsonKey(w, "currency");
-  WriteJsonString(w, money.currency());
+  WriteIntMember(w, "amount", money.amount());
+  WriteStringMember(w, "currency", money.currency());
   w.EndObject();
 }
 
@@ -59,26 +57,18 @@ void WriteProduct(JsonWriter& w, const catalog::v1::Product& p, bool with_stock_
   w.StartArray();
   for (const auto& c : p.categories()) WriteJsonString(w, c);
   w.EndArray();
-  WriteJsonKey(w, "description");
-  WriteJsonString(w, p.description());
-  WriteJsonKey(w, "id");
-  WriteJsonString(w, p.id());
-  WriteJsonKey(w, "image_url");
-  WriteJsonString(w, p.image_url());
-  WriteJsonKey(w, "name");
-  WriteJsonString(w, p.name());
+  WriteStringMember(w, "description", p.description());
+  WriteStringMember(w, "id", p.id());
+  WriteStringMember(w, "image_url", p.image_url());
+  WriteStringMember(w, "name", p.name());
   if (with_stock_detail) {
-    WriteJsonKey(w, "on_hand");
-    w.Int64(p.on_hand());
+    WriteIntMember(w, "on_hand", p.on_hand());
   }
-  WriteJsonKey(w, "price");
-  WriteMoney(w, p.price());
+  WriteMoneyMember(w, "price", p.price());
   if (with_stock_detail) {
-    WriteJsonKey(w, "reserved");
-    w.Int64(p.reserved());
+    WriteIntMember(w, "reserved", p.reserved());
   }
-  WriteJsonKey(w, "stock");
-  w.Int64(p.stock());
+  WriteIntMember(w, "stock", p.stock());
   w.EndObject();
 }
 
@@ -112,8 +102,7 @@ JsonText ProductsPageText(const catalog::v1::ListProductsResponse& page) {
   DocumentWriter doc(bytes);
   doc.w.StartObject();
   if (!page.next_page_token().empty()) {
-    WriteJsonKey(doc.w, "next_page_token");
-    WriteJsonString(doc.w, page.next_page_token());
+    WriteStringMember(doc.w, "next_page_token", page.next_page_token());
   }
   WriteJsonKey(doc.w, "products");
   doc.w.StartArray();
@@ -130,10 +119,8 @@ JsonText CategoriesText(const catalog::v1::ListCategoriesResponse& reply) {
   doc.w.StartArray();
   for (const auto& c : reply.categories()) {
     doc.w.StartObject();
-    WriteJsonKey(doc.w, "id");
-    WriteJsonString(doc.w, c.id());
-    WriteJsonKey(doc.w, "name");
-    WriteJsonString(doc.w, c.name());
+    WriteStringMember(doc.w, "id", c.id());
+    WriteStringMember(doc.w, "name", c.name());
     doc.w.EndObject();
   }
   doc.w.EndArray();
@@ -145,20 +132,13 @@ namespace {
 
 void WriteCartLine(JsonWriter& w, const cart::v1::CartLine& line) {
   w.StartObject();
-  WriteJsonKey(w, "available_stock");
-  w.Int64(line.available_stock());
-  WriteJsonKey(w, "image_url");
-  WriteJsonString(w, line.image_url());
-  WriteJsonKey(w, "line_total");
-  WriteMoney(w, line.line_total());
-  WriteJsonKey(w, "name");
-  WriteJsonString(w, line.name());
-  WriteJsonKey(w, "product_id");
-  WriteJsonString(w, line.product_id());
-  WriteJsonKey(w, "quantity");
-  w.Int(line.quantity());
-  WriteJsonKey(w, "unit_price");
-  WriteMoney(w, line.unit_price());
+  WriteIntMember(w, "available_stock", line.available_stock());
+  WriteStringMember(w, "image_url", line.image_url());
+  WriteMoneyMember(w, "line_total", line.line_total());
+  WriteStringMember(w, "name", line.name());
+  WriteStringMember(w, "product_id", line.product_id());
+  WriteIntMember(w, "quantity", line.quantity());
+  WriteMoneyMember(w, "unit_price", line.unit_price());
   w.EndObject();
 }
 
@@ -171,8 +151,7 @@ JsonText CartText(const cart::v1::Cart& cart) {
   doc.w.StartArray();
   for (const auto& line : cart.items()) WriteCartLine(doc.w, line);
   doc.w.EndArray();
-  WriteJsonKey(doc.w, "subtotal");
-  WriteMoney(doc.w, cart.subtotal());
+  WriteMoneyMember(doc.w, "subtotal", cart.subtotal());
   doc.w.EndObject();
   return doc.Text();
 }

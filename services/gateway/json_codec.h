@@ -54,6 +54,22 @@ void WriteJsonKey(JsonWriter& w, const char (&key)[N]) {
 void WriteJsonString(JsonWriter& w, absl::string_view value);
 // {"amount","currency"}
 void WriteMoney(JsonWriter& w, const common::v1::Money& money);
+// One member: its key, then its value as above.
+template <size_t N>
+void WriteStringMember(JsonWriter& w, const char (&key)[N], absl::string_view value) {
+  WriteJsonKey(w, key);
+  WriteJsonString(w, value);
+}
+template <size_t N>
+void WriteIntMember(JsonWriter& w, const char (&key)[N], int64_t value) {
+  WriteJsonKey(w, key);
+  w.Int64(value);
+}
+template <size_t N>
+void WriteMoneyMember(JsonWriter& w, const char (&key)[N], const common::v1::Money& money) {
+  WriteJsonKey(w, key);
+  WriteMoney(w, money);
+}
 // {"categories","description","id","image_url","name","price","stock"}; with
 // `with_stock_detail` (admin answers) also "on_hand" and "reserved".
 void WriteProduct(JsonWriter& w, const catalog::v1::Product& product,
