@@ -6,6 +6,7 @@
 #include "common/limits.h"
 #include "common/status.h"
 #include "gateway/backend_call.h"
+#include "gateway/etag.h"
 #include "gateway/json_codec.h"
 #include "gateway/response_cache.h"
 #include "gateway/routes.h"
@@ -64,7 +65,7 @@ CachedRead StartRead(CatalogCache* cache, std::string key, const HttpRequest& re
 HttpResponse CatalogAnswer(const CachedRead& read, const std::string& body, const std::string& etag,
                            const char* cache_status) {
   HttpResponse response;
-  if (!read.if_none_match.empty() && EtagMatches(read.if_none_match, etag)) {
+  if (!read.if_none_match.empty() && IfNoneMatchMatches(read.if_none_match, etag)) {
     response.status = 304;
     response.content_type.clear();
   } else {

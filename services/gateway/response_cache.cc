@@ -188,25 +188,6 @@ std::string ProductCacheKey(std::string_view id) {
 
 std::string CategoriesCacheKey() { return "categories"; }
 
-std::string BodyEtag(std::string_view body) {
-  uint64_t hash = 14695981039346656037ull;  // FNV-1a, 64 bits
-  for (unsigned char c : body) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return absl::StrFormat("\"%016x\"", hash);
-}
-
-bool EtagMatches(std::string_view if_none_match, std::string_view etag) {
-  for (absl::string_view part : absl::StrSplit(Absl(if_none_match), ',')) {
-    absl::string_view tag = absl::StripAsciiWhitespace(part);
-    if (tag == "*") return true;
-    if (absl::StartsWith(tag, "W/")) tag.remove_prefix(2);  // weak comparison (RFC 9110)
-    if (tag == Absl(etag)) return true;
-  }
-  return false;
-}
-
 bool MayChangeCatalog(const HttpRequest& request) {
   if (request.method == http::verb::get || request.method == http::verb::head) return false;
   for (std::string_view prefix : {"/api/v1/admin/", "/api/v1/checkout", "/api/v1/orders"}) {

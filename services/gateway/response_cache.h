@@ -47,7 +47,7 @@ inline constexpr std::chrono::milliseconds kCatalogVersionFreshFor{500};
 // A rendered 200 answer and the catalog version it is at least as new as.
 struct CachedResponse {
   std::string body;
-  // Quoted strong ETag (BodyEtag).
+  // Quoted strong ETag (BodyEtag, etag.h).
   std::string etag;
   int64_t version = 0;
 };
@@ -169,10 +169,6 @@ std::string ListProductsCacheKey(const catalog::v1::ListProductsRequest& request
 std::string ProductCacheKey(std::string_view id);
 std::string CategoriesCacheKey();
 
-// A strong ETag of a body: a 64-bit FNV-1a hash in hex, quoted. The same on every replica.
-std::string BodyEtag(std::string_view body);
-// Whether an If-None-Match header value ("*" or a list of possibly weak tags) matches `etag`.
-bool EtagMatches(std::string_view if_none_match, std::string_view etag);
 // Whether the request asks for an answer not taken from a cache: Cache-Control no-cache or
 // max-age=0, or Pragma: no-cache.
 bool RequestsRevalidation(const HttpRequest& request);

@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "gateway/etag.h"
 
 namespace mercato::gateway {
 namespace {
@@ -120,19 +121,6 @@ bool AcceptsGzip(std::string_view accept_encoding) {
     }
   }
   return gzip.has_value() ? *gzip : any.value_or(false);
-}
-
-bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag) {
-  absl::string_view wanted(etag.data(), etag.size());
-  absl::ConsumePrefix(&wanted, "W/");
-  for (absl::string_view candidate :
-       absl::StrSplit(absl::string_view(if_none_match.data(), if_none_match.size()), ',')) {
-    candidate = absl::StripAsciiWhitespace(candidate);
-    if (candidate == "*") return true;
-    absl::ConsumePrefix(&candidate, "W/");
-    if (!candidate.empty() && candidate == wanted) return true;
-  }
-  return false;
 }
 
 namespace {

@@ -73,7 +73,4 @@ std::string ContentTypeFor(const std::string& path);
 // 12.5.3): "gzip" or "x-gzip" with a q-value above 0, or else "*" with a q-value above 0.
 bool AcceptsGzip(std::string_view accept_encoding);
 
-// Whether an If-None-Match header value matches `etag` (weak comparison, lists, "*").
-bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag);
-
 }  // namespace mercato::gateway

@@ -1,7 +1,7 @@
 mercato_test(gateway_unit_test LABEL unit
   SOURCES router_test.cc static_files_test.cc json_codec_test.cc json_fields_test.cc
           openapi_contract_test.cc gateway_orders_test.cc
-          gateway_json_writer_test.cc
+          gateway_json_writer_test.cc etag_test.cc
   LIBS gateway_lib mercato_commerce)
 mercato_test(config_contract_test LABEL unit
   SOURCES config_contract_test.cc

@@ -174,20 +174,6 @@ TEST(CacheKeyTest, ListingKeysIgnoreParameterOrderAndSpelledOutDefaults) {
   EXPECT_NE(ProductCacheKey(""), CategoriesCacheKey());
 }
 
-TEST(HttpCachingTest, EtagsAreStableQuotedHashesOfTheBody) {
-  EXPECT_EQ(BodyEtag("{}"), BodyEtag("{}"));
-  EXPECT_NE(BodyEtag("{\"a\":1}"), BodyEtag("{\"a\":2}"));
-  EXPECT_EQ(BodyEtag(""), "\"cbf29ce484222325\"");  // FNV-1a's offset basis
-}
-
-TEST(HttpCachingTest, IfNoneMatchListsWeakTagsAndStar) {
-  EXPECT_TRUE(EtagMatches("\"abc\"", "\"abc\""));
-  EXPECT_TRUE(EtagMatches("\"x\", W/\"abc\"", "\"abc\""));
-  EXPECT_TRUE(EtagMatches("*", "\"abc\""));
-  EXPECT_FALSE(EtagMatches("\"abd\"", "\"abc\""));
-  EXPECT_FALSE(EtagMatches("abc", "\"abc\""));
-}
-
 TEST(HttpCachingTest, NoCacheOrMaxAgeZeroAsksForRevalidation) {
   auto with = [](http::field field, const char* value) {
     HttpRequest r;

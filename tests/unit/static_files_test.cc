@@ -248,16 +248,6 @@ TEST_F(CompressedFilesTest, HtmlCarriesSecurityHeadersOtherFilesDoNot) {
   EXPECT_EQ(Header(*js, "X-Content-Type-Options"), "nosniff");
 }
 
-TEST(IfNoneMatchTest, ListsWeakTagsAndWildcard) {
-  EXPECT_TRUE(IfNoneMatchMatches("\"a\"", "\"a\""));
-  EXPECT_TRUE(IfNoneMatchMatches("\"x\", \"a\"", "\"a\""));
-  EXPECT_TRUE(IfNoneMatchMatches("W/\"a\"", "\"a\""));
-  EXPECT_TRUE(IfNoneMatchMatches("*", "\"a\""));
-  EXPECT_FALSE(IfNoneMatchMatches("", "\"a\""));
-  EXPECT_FALSE(IfNoneMatchMatches("\"ab\"", "\"a\""));
-  EXPECT_FALSE(IfNoneMatchMatches("a", "\"a\""));
-}
-
 TEST(ContentTypeTest, KnownAndUnknownExtensions) {
   EXPECT_EQ(ContentTypeFor("/a.css"), "text/css; charset=utf-8");
   EXPECT_EQ(ContentTypeFor("/a.json"), "application/json");
