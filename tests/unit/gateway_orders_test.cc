@@ -17,6 +17,7 @@
 #include "mercato/checkout/v1/checkout_mock.grpc.pb.h"
 #include "rpc/status_conversion.h"
 #include "support/identity.h"
+#include "support/route_call.h"
 
 namespace mercato::gateway {
 namespace {
@@ -265,21 +266,13 @@ class OrderRoutesTest : public ::testing::Test {
 
   HttpResponse Call(const std::string& path, const std::string& body, const CallContext& caller,
                     const std::string& key = "") {
-    auto match = router_.Find(http::verb::post, SplitPath(path));
-    EXPECT_EQ(match.kind, Router::Match::kFound) << path;
-    if (match.kind != Router::Match::kFound) return HttpResponse{};
     HttpRequest request;
     request.method = http::verb::post;
     request.path = path;
-    request.segments = SplitPath(path);
     request.body = body;
     if (!key.empty()) request.headers.set("Idempotency-Key", key);
-    request.path_params = match.params;
     ScopedCallContext scope(caller);
-    std::optional<HttpResponse> response;
-    match.route->async_handler(request, [&](HttpResponse r) { response = std::move(r); });
-    EXPECT_TRUE(response.has_value()) << path;
-    return response.value_or(HttpResponse{});
+    return testing::CallRoute(router_, std::move(request));
   }
 
   GatewayConfig config_;

@@ -11,6 +11,7 @@
 #include "gateway/routes.h"
 #include "rpc/status_conversion.h"
 #include "support/mock_async.h"
+#include "support/route_call.h"
 
 namespace mercato::gateway {
 namespace {
@@ -38,20 +39,13 @@ class AccountRoutesTest : public ::testing::Test {
     return *match.route;
   }
   HttpResponse Call(http::verb method, const std::string& path, const std::string& body) {
-    auto match = router_.Find(method, SplitPath(path));
-    EXPECT_EQ(match.kind, Router::Match::kFound) << path;
     HttpRequest request;
     request.method = method;
     request.path = path;
-    request.segments = SplitPath(path);
     request.body = body;
     request.client_address = "198.51.100.7";
-    request.path_params = match.params;
     // The stubs answer on the calling thread: the response is here when the handler returns.
-    std::optional<HttpResponse> response;
-    match.route->async_handler(request, [&](HttpResponse r) { response = std::move(r); });
-    EXPECT_TRUE(response.has_value()) << path;
-    return response.value_or(HttpResponse{});
+    return testing::CallRoute(router_, std::move(request));
   }
 
   GatewayConfig config_;
