@@ -27,8 +27,10 @@ from shop_client import ADDRESS, CARD_OK, PASSWORD, Failure, Response, Shop, che
 
 # How long the shop may take to work again once a stopped service is back and healthy. A
 # restarted container has a new address on the compose network, and its callers' gRPC channels
-# find it only at their next DNS resolution, which gRPC spaces out (30 s minimum, exponential
-# backoff up to 120 s after failed lookups while the container was away). Measured: 0-60 s.
+# find it only at their next DNS resolution (libs/rpc/client.cc: at most one a second, backing
+# off after failed lookups while the container was away). Measured: 0-60 s while podman's
+# bridge changed its address under running containers (scripts/container-env step 6 stops
+# that); 0-10 s since.
 RECOVERY_S = 180
 
 
@@ -142,31 +144,6 @@ class Smoke:
                            {"product_id": self.product["id"], "quantity": quantity}, self.auth())
         check(r.status in (200, 201), f"add to cart: {r}")
 
-    def first_add_to_cart(self):
-        """The shop's first cart add, right after compose up, while the broker's JVM starts and
-        creates its topics on two saturated cores: once (CI, 2026-12-07) the cart's first call
-        to the catalog missed its 2 s deadline (504, nothing added; cause not established).
-        Twice in CI the cart's calls then kept timing out for 30 s and more, while the gateway's
-        reached the catalog (a connection to a stale address of the compose network's DNS is the
-        suspect, as for RECOVERY_S above; not established). A shopper would retry; so does this
-        step, within RECOVERY_S, on 503/504 only, and says how often. Every later step allows no
-        retry."""
-        deadline, retries = time.time() + RECOVERY_S, 0
-        while True:
-            r = self.shop.call("POST", "/api/v1/cart/items",
-                               {"product_id": self.product["id"], "quantity": 2}, self.auth())
-            if r.status in (200, 201):
-                break
-            check(r.status in (503, 504) and time.time() < deadline, f"add to cart: {r}")
-            # An add is not idempotent: retry only while the cart shows nothing was added (if
-            # the late answer did add, the next step checks the quantity).
-            held = self.shop.call("GET", "/api/v1/cart", headers=self.auth())
-            if held.status == 200 and held.json.get("items"):
-                break
-            retries += 1
-            time.sleep(1)
-        return f"{retries} retries on 503/504" if retries else None
-
     def cart_holds(self, quantity=2):
         r = self.shop.call("GET", "/api/v1/cart", headers=self.auth())
         check(r.status == 200, f"cart: {r}")
@@ -278,7 +255,7 @@ class Smoke:
             return 1
         for name, fn in [("storefront /", self.storefront), ("list products", self.list_products),
                          ("product page", self.product_page), ("register", self.register),
-                         ("sign in", self.sign_in), ("add to cart", self.first_add_to_cart),
+                         ("sign in", self.sign_in), ("add to cart", self.add_to_cart),
                          ("cart holds the item", self.cart_holds),
                          ("check out (4242 4242 4242 4242)", self.checkout),
                          ("cart empty after checkout", self.cart_is_empty),
