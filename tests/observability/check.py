@@ -11,7 +11,8 @@ Live (scripts/run-local on free ports, Debian's prometheus scraping every servic
 with the shipped rules loaded):
   - traffic through the gateway: browsing, sign-up and sign-in, carts, checkouts (one declined)
   - PromQL over the HTTP API: exact request counts per route, the orders counter equals the
-    orders placed, revenue equals their totals, payments by outcome, every target up
+    orders placed, revenue equals their totals, payments by outcome, a shipment packed and an
+    email queued per paid order (the workers), every target up
   - every recording and alerting rule evaluates without error
   - every metric a dashboard (or rule) queries is one Prometheus scraped
   - payment stopped (SIGSTOP): checkout's breaker to payment opens and Prometheus shows it (the
@@ -387,6 +388,16 @@ def live_checks(dashboards):
         q = 'sum(mercato_stock_reservations_total{job="catalog",outcome="committed"})'
         got = wait_for(prom_url, q, placed)
         check(got == placed, f"{q} = {got}")
+        # The workers, from the events: each paid order starts a shipment, which the fulfillment
+        # worker moves on to packing at once (shipping waits 30 s), and queues one email.
+        q = ('sum(mercato_fulfillment_transitions_total'
+             '{job="fulfillment",from="created",to="packing"})')
+        got = wait_for(prom_url, q, placed)
+        check(got == placed, f"{q} = {got}: a shipment packed per paid order")
+        q = ('sum(mercato_notification_emails_total'
+             '{job="notification",kind="order_paid",outcome="queued"})')
+        got = wait_for(prom_url, q, placed)
+        check(got == placed, f"{q} = {got}: an order_paid email queued per paid order")
         q = 'count(mercato_circuit_breaker_state == 0)'
         expected = sum(len(s["calls"]) for s in SPEC.values())
         got = wait_for(prom_url, q, expected)
