@@ -30,7 +30,8 @@ from shop_client import ADDRESS, CARD_OK, PASSWORD, Failure, Response, Shop, che
 # find it only at their next DNS resolution (libs/rpc/client.cc: at most one a second, backing
 # off after failed lookups while the container was away). Measured: 0-60 s while podman's
 # bridge changed its address under running containers (scripts/container-env step 6 stops
-# that); 0-10 s since.
+# that); 0-13 s since (13.1 and 13.3 s for checkout after payment's restart in the CI runs of
+# 2026-12-07 at 11:04 and 11:54).
 RECOVERY_S = 180
 
 
