@@ -43,14 +43,16 @@ const std::vector<double>& LatencyBuckets() {
   return buckets;
 }
 
-std::unique_ptr<IdleTrimmer> StartIdleMemoryTrim(prometheus::Registry& registry) {
+std::unique_ptr<IdleTrimmer> StartIdleMemoryTrim(prometheus::Registry& registry,
+                                                 std::function<void()> trim) {
   prometheus::Counter& trims = prometheus::BuildCounter()
                                    .Name("mercato_idle_memory_trims_total")
-                                   .Help("malloc_trim calls after a busy spell, once quiet")
+                                   .Help("Free memory handed back to the system once quiet after a busy spell")
                                    .Register(registry)
                                    .Add({});
+  IdleTrimOptions options{.period = kIdleTrimPeriod, .trim = std::move(trim)};
   auto trimmer = std::make_unique<IdleTrimmer>(
-      IdleTrimOptions{.period = kIdleTrimPeriod}, [&trims](const TrimResult& result) {
+      std::move(options), [&trims](const TrimResult& result) {
         trims.Increment();
         spdlog::debug("idle memory trim: anonymous memory {} kB -> {} kB",
                       result.anonymous_kb_before, result.anonymous_kb_after);

@@ -11,6 +11,7 @@
 #include <prometheus/registry.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -48,9 +49,11 @@ const std::vector<double>& LatencyBuckets();
 // How often the idle memory trim looks at the process's CPU time.
 inline constexpr std::chrono::milliseconds kIdleTrimPeriod{10000};
 
-// Starts the idle memory trim (common/memory_trim.h: malloc_trim once the process has been
-// quiet for kIdleTrimPeriod), each trim counted in mercato_idle_memory_trims_total of
-// `registry` and logged at debug level. Every service and the gateway run one.
-std::unique_ptr<IdleTrimmer> StartIdleMemoryTrim(prometheus::Registry& registry);
+// Starts the idle memory trim (common/memory_trim.h: `trim`, by default glibc's malloc_trim,
+// once the process has been quiet for kIdleTrimPeriod), each trim counted in
+// mercato_idle_memory_trims_total of `registry` and logged at debug level. Every service and
+// the gateway run one; the gateway, which runs on tcmalloc, passes tcmalloc's own.
+std::unique_ptr<IdleTrimmer> StartIdleMemoryTrim(prometheus::Registry& registry,
+                                                 std::function<void()> trim = {});
 
 }  // namespace mercato

@@ -301,6 +301,14 @@ TEST_F(GatewayHttpTest, ProtocolErrorsAreLoggedWithoutRequestContentAndCounted) 
 
 // A request still incomplete when the idle timeout fires is a counted timeout; an idle
 // keep-alive connection closing is not.
+// The gateway runs on tcmalloc (services/gateway/CMakeLists.txt): its start-up check found
+// malloc served by tcmalloc, so the link order did not let glibc's malloc win.
+TEST_F(GatewayHttpTest, AllocationsAreServedByTcmalloc) {
+  const std::string log = suite_->process("gateway").ReadLog();
+  EXPECT_TRUE(absl::StrContains(log, "memory allocator: tcmalloc gperftools 2.")) << log;
+  EXPECT_FALSE(absl::StrContains(log, "malloc is not served by it")) << log;
+}
+
 TEST(GatewayHttpTimeoutTest, IncompleteRequestTimesOutAndIsCounted) {
   auto suite = Suite::Start({.services = {"gateway"},
                              .with_dependencies = false,
