@@ -47,7 +47,8 @@ std::unique_ptr<IdleTrimmer> StartIdleMemoryTrim(prometheus::Registry& registry,
                                                  std::function<void()> trim) {
   prometheus::Counter& trims = prometheus::BuildCounter()
                                    .Name("mercato_idle_memory_trims_total")
-                                   .Help("Free memory handed back to the system once quiet after a busy spell")
+                                   .Help("Free memory handed back to the system, once "
+                                         "quiet after a busy spell")
                                    .Register(registry)
                                    .Add({});
   IdleTrimOptions options{.period = kIdleTrimPeriod, .trim = std::move(trim)};

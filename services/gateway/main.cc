@@ -17,8 +17,8 @@
 namespace {
 
 // The gateway's allocations go to tcmalloc (gperftools' minimal build, linked in
-// CMakeLists.txt; docs/benchmarks.md, "Allocator"): a fifth fewer instructions per catalog read
-// than glibc's malloc, and 25-30 % more uncached reads per second. Its per-thread caches are
+// CMakeLists.txt; docs/benchmarks.md, "Allocator"): a fifth fewer instructions per uncached
+// listing than glibc's malloc, and 25-30 % more of them per second. Its per-thread caches are
 // capped at kThreadCacheBytes in all (its default, 32 MiB, would stay resident after a burst);
 // the idle trim hands its free pages back to the system.
 constexpr size_t kThreadCacheBytes = size_t{4} << 20;
